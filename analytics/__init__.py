@@ -1,0 +1,1 @@
+"""Analytics over resolved profiles: quality metrics today; embeddings, lookalikes and segments next."""

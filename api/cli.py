@@ -1,0 +1,164 @@
+"""``cdp``: the command line. Settings are read here, at the edge, and passed down."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api import reports
+from api.progress import console, progress_bars
+from graph.errors import CdpError
+from graph.settings import StoreSettings, open_store
+from graph.store import GraphStore
+
+app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.", no_args_is_help=True)
+export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")
+]
+
+
+def store_settings(data_dir: Path | None) -> StoreSettings:
+    settings = StoreSettings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def _open(data_dir: Path | None) -> GraphStore:
+    return open_store(store_settings(data_dir))
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log queries and timings.")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def ingest(
+    config: Annotated[Path, typer.Argument(help="sources.yaml")],
+    source: Annotated[str | None, typer.Option("--source", help="Ingest only this source.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Read the sources of CONFIG into the identity graph (re-running changes nothing)."""
+    from ingest.config import load_config
+    from ingest.pipeline import check_sources, ingest as run_ingest
+
+    try:
+        sources = load_config(config)
+        check_sources(sources, source)
+        settings = store_settings(data_dir)
+        store = open_store(settings)
+        try:
+            with progress_bars() as update:
+                summary = run_ingest(sources, store, settings.data_dir / "rejects", source, update)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    reports.print_ingest(summary)
+
+
+@app.command()
+def resolve(
+    settings_file: Annotated[Path | None, typer.Option("--settings", help="Resolution settings (YAML/JSON).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Resolve records into customer profiles."""
+    from resolve.runner import resolve as run_resolve
+    from resolve.settings import load_resolve_settings
+
+    try:
+        settings = load_resolve_settings(settings_file)
+        store = _open(data_dir)
+        try:
+            with progress_bars() as update:
+                summary = run_resolve(store, settings, update)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    reports.print_resolve(summary)
+
+
+@export_app.command("profiles")
+def export_profiles(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
+    data_dir: DataDir = None,
+) -> None:
+    """Write source,record_id,profile_id, one row per record."""
+    from api.exports import export_profiles as run_export
+
+    try:
+        store = _open(data_dir)
+        try:
+            rows = run_export(store, out)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    console.print(f"wrote {rows:,} rows to {out}")
+
+
+@app.command()
+def stats(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Counts, profile sizes, and the identifiers resolution ignored."""
+    try:
+        store = _open(data_dir)
+        try:
+            figures = reports.collect_stats(store)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        reports.print_stats(figures)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    try:
+        application = create_app(store_settings(data_dir))
+    except CdpError as exc:
+        raise _fail(exc) from None
+    console.print(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    records: Annotated[int, typer.Option(help="Approximate number of source rows to generate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 42,
+    data_dir: DataDir = None,
+) -> None:
+    """Generate multi-source data with ground truth, ingest, resolve and score the result."""
+    from api.demo import run_demo
+
+    try:
+        run_demo(store_settings(data_dir), records, seed)
+    except CdpError as exc:
+        raise _fail(exc) from None
+

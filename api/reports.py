@@ -1,0 +1,102 @@
+"""What the CLI prints: ingest and resolve summaries, store statistics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from api.progress import console
+from graph import cypher
+from graph.store import GraphStore
+from ingest.pipeline import IngestSummary
+from resolve.runner import ResolveSummary
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column[0].isupper() is False else "left")
+    return table
+
+
+def print_ingest(summary: IngestSummary) -> None:
+    table = _table("Ingest", "Source", "rows read", "created", "updated", "unchanged", "identifiers", "rejects")
+    for s in summary.sources:
+        w = s.writes
+        table.add_row(s.source, *(f"{n:,}" for n in (s.rows_read, w.created, w.updated, w.unchanged, w.identifiers, s.rejects)))
+    console.print(table)
+    rate = summary.rows_read / summary.seconds if summary.seconds else 0
+    console.print(f"{summary.rows_read:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
+    for s in summary.sources:
+        if s.rejects_file:
+            console.print(f"[yellow]{s.rejects:,} rejected rows of {s.source} written to {s.rejects_file}[/yellow]")
+        if s.invalid_values:
+            dropped = ", ".join(f"{c}: {n:,}" for c, n in sorted(s.invalid_values.items()))
+            console.print(f"{s.source}: invalid values dropped from matching ({dropped})")
+        if s.duplicate_ids:
+            console.print(f"{s.source}: {s.duplicate_ids:,} rows repeated a record id (the last one wins)")
+
+
+def print_resolve(summary: ResolveSummary) -> None:
+    console.print(
+        f"resolved {summary.records:,} records into {summary.profiles:,} profiles "
+        f"({summary.singletons:,} single-record, largest {summary.largest_profile:,}) in {summary.seconds:.1f} s"
+    )
+    console.print(
+        f"changes: {summary.new_profiles:,} new profiles, {summary.removed_profiles:,} removed, "
+        f"{summary.moved_records:,} records assigned or moved"
+    )
+    if summary.ignored_identifiers:
+        ignored = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.ignored_identifiers.items()))
+        console.print(f"identifiers ignored by resolution: {ignored} (see `cdp stats`)")
+
+
+def collect_stats(store: GraphStore) -> dict[str, Any]:
+    """Everything ``cdp stats`` shows, as plain data."""
+    records = {r["source"]: r["n"] for r in store.run("count_records", cypher.COUNT_RECORDS)}
+    identifiers: dict[str, dict[str, int]] = {}
+    for row in store.run("count_identifiers", cypher.COUNT_IDENTIFIERS):
+        identifiers.setdefault(row["type"], {})[row["status"]] = row["n"]
+    sizes = {int(r["size"]): int(r["n"]) for r in store.run("profile_sizes", cypher.PROFILE_SIZES)}
+    runs = store.run("latest_run", cypher.LATEST_RUN)
+    last = json.loads(runs[0]["summary"]) if runs else None
+    return {
+        "store": store.describe(),
+        "records_by_source": records,
+        "identifiers_by_type": identifiers,
+        "events": store.run("count_events", cypher.COUNT_EVENTS)[0]["n"],
+        "profiles": sum(sizes.values()),
+        "profile_sizes": dict(sorted(sizes.items())),
+        "shared_identifiers": last["top_shared"] if last else [],
+        "last_resolve": {k: last[k] for k in ("run_id", "seconds", "profiles", "ignored_identifiers")} if last else None,
+    }
+
+
+def print_stats(figures: dict[str, Any]) -> None:
+    console.print(f"[bold]{figures['store']}[/bold]")
+    table = _table("Records", "Source", "records")
+    for source, n in sorted(figures["records_by_source"].items()):
+        table.add_row(source, f"{n:,}")
+    console.print(table)
+    table = _table("Identifiers", "Type", "active", "ignored")
+    for id_type, by_status in sorted(figures["identifiers_by_type"].items()):
+        ignored = ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items()) if s != "active")
+        table.add_row(id_type, f"{by_status.get('active', 0):,}", ignored or "-")
+    console.print(table)
+    console.print(f"events: {figures['events']:,}   profiles: {figures['profiles']:,}")
+    console.print(f"profile sizes: {_histogram(figures['profile_sizes'])}")
+    if figures["shared_identifiers"]:
+        table = _table("Shared identifiers (over the per-type cap, ignored)", "Identifier", "records")
+        for item in figures["shared_identifiers"]:
+            table.add_row(str(item["identifier"]), f"{item['records']:,}")
+        console.print(table)
+
+
+def _histogram(sizes: dict[int, int]) -> str:
+    buckets: dict[str, int] = {}
+    for size, n in sizes.items():
+        label = str(size) if size <= 5 else "6-10" if size <= 10 else "11-50" if size <= 50 else ">50"
+        buckets[label] = buckets.get(label, 0) + n
+    return "  ".join(f"{k}: {v:,}" for k, v in buckets.items())

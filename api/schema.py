@@ -1,0 +1,163 @@
+"""GraphQL schema: thin resolvers over :class:`api.service.CustomerService`, batched by DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaskErrors
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.loaders import Loaders
+from api.service import CustomerService
+from graph.errors import CdpError, NotFound
+
+
+@strawberry.type
+class Identifier:
+    type: str
+    value: str
+    status: str = strawberry.field(description="active, or why resolution ignores it: placeholder, blocklisted, shared")
+    sources: list[str]
+    first_seen: str
+    last_seen: str
+
+
+@strawberry.type
+class SourceRecord:
+    source: str
+    record_id: str
+    attributes: JSON
+    seen_at: str
+
+
+@strawberry.type
+class Event:
+    type: str
+    timestamp: str
+    source: str
+    properties: JSON
+
+
+@strawberry.type(description="A golden attribute: the value survivorship chose, with the source it came from")
+class GoldenAttribute:
+    name: str
+    value: str
+    source: str
+    support: int = strawberry.field(description="how many records hold this value")
+
+
+def _loaders(info: Info) -> Loaders:
+    return info.context["loaders"]
+
+
+@strawberry.type(description="A resolved customer: the 360 view")
+class Profile:
+    id: strawberry.ID
+
+    @strawberry.field
+    async def size(self, info: Info) -> int:
+        return int(await _loaders(info).size.load(self.id) or 0)
+
+    @strawberry.field
+    async def identifiers(self, info: Info) -> list[Identifier]:
+        views = await _loaders(info).identifiers.load(self.id)
+        return [Identifier(**vars(v)) for v in views]
+
+    @strawberry.field
+    async def records(self, info: Info) -> list[SourceRecord]:
+        views = await _loaders(info).records.load(self.id)
+        return [SourceRecord(**vars(v)) for v in views]
+
+    @strawberry.field(description="Most recent first")
+    async def events(self, info: Info, limit: int = 100) -> list[Event]:
+        views = await _loaders(info).events.load(self.id)
+        return [Event(**vars(v)) for v in views[: max(limit, 0)]]
+
+    @strawberry.field
+    async def attributes(self, info: Info) -> list[GoldenAttribute]:
+        golden = await _loaders(info).golden.load(self.id)
+        return [GoldenAttribute(**vars(g)) for g in golden]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ProfileEdge:
+    cursor: str
+    node: Profile
+
+
+@strawberry.type
+class ProfileConnection:
+    edges: list[ProfileEdge]
+    page_info: PageInfo
+
+
+def encode_cursor(profile_id: str) -> str:
+    return base64.urlsafe_b64encode(profile_id.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise NotFound(f"invalid cursor '{cursor}'") from None
+
+
+def _service(info: Info) -> CustomerService:
+    return info.context["service"]
+
+
+async def _existing(info: Info, profile_id: str) -> Profile | None:
+    size = await _loaders(info).size.load(profile_id)
+    return Profile(id=strawberry.ID(profile_id)) if size is not None else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One profile by id")
+    async def profile(self, info: Info, id: strawberry.ID) -> Profile | None:
+        return await _existing(info, str(id))
+
+    @strawberry.field(description="The profile holding an identifier; the value is normalised as at ingest")
+    async def profile_by_identifier(self, info: Info, type: str, value: str) -> Profile | None:
+        ids = await asyncio.to_thread(_service(info).profiles_by_identifier, type, value)
+        if len(ids) > 1:
+            raise NotFound(f"{type} '{value}' is shared by {len(ids)} profiles; use profilesByIdentifier")
+        return Profile(id=strawberry.ID(ids[0])) if ids else None
+
+    @strawberry.field(description="Every profile holding an identifier, most records first")
+    async def profiles_by_identifier(self, info: Info, type: str, value: str) -> list[Profile]:
+        ids = await asyncio.to_thread(_service(info).profiles_by_identifier, type, value)
+        return [Profile(id=strawberry.ID(i)) for i in ids]
+
+    @strawberry.field(description="The profile a source record was resolved into")
+    async def profile_by_record(self, info: Info, source: str, record_id: str) -> Profile | None:
+        pid = await asyncio.to_thread(_service(info).profile_of_record, source, record_id)
+        return Profile(id=strawberry.ID(pid)) if pid else None
+
+    @strawberry.field(description="Profiles ordered by id, cursor-paginated")
+    async def profiles(self, info: Info, first: int = 20, after: str | None = None) -> ProfileConnection:
+        first = min(max(first, 0), 500)
+        start = decode_cursor(after) if after else None
+        ids, more = await asyncio.to_thread(_service(info).profile_page, first, start)
+        edges = [ProfileEdge(cursor=encode_cursor(i), node=Profile(id=strawberry.ID(i))) for i in ids]
+        return ProfileConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
+        )
+
+
+def _mask(error: Any) -> bool:
+    return not isinstance(getattr(error, "original_error", None), CdpError)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query, extensions=[MaskErrors(should_mask_error=_mask)])

@@ -1,0 +1,127 @@
+"""Cypher shared by both stores, as pure builders.
+
+Values only ever travel as parameters; labels and relationship types are interpolated from the
+:mod:`graph.model` enums, never from input. Writes are ``UNWIND $rows AS row ...`` over batches.
+"""
+
+from __future__ import annotations
+
+from graph.model import Label, Rel
+
+R, I, E, P = Label.RECORD, Label.IDENTIFIER, Label.EVENT, Label.PROFILE
+HAS_ID, HAS_EV, IN_PROF = Rel.HAS_IDENTIFIER, Rel.HAS_EVENT, Rel.IN_PROFILE
+
+# -- ingest -------------------------------------------------------------------------------------------
+
+RECORD_HASHES = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash"
+
+CREATE_RECORDS = (
+    f"UNWIND $rows AS row CREATE (r:{R} {{key: row.key, source: row.source, record_id: row.record_id, "
+    "attributes: row.attributes, hash: row.hash, seen_at: row.seen_at})"
+)
+
+UPDATE_RECORDS = (
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.key}}) "
+    "SET r.attributes = row.attributes, r.hash = row.hash, r.seen_at = row.seen_at"
+)
+
+LINK_FIRST_SEEN = (
+    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{I}) "
+    "RETURN r.key AS record, i.key AS identifier, e.first_seen AS first_seen"
+)
+
+DELETE_RECORD_LINKS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{I}) DELETE e"
+
+DELETE_RECORD_EVENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev"
+
+MERGE_IDENTIFIERS = (
+    f"UNWIND $rows AS row MERGE (i:{I} {{key: row.key}}) "
+    "ON CREATE SET i.type = row.type, i.value = row.value, i.status = 'active'"
+)
+
+CREATE_LINKS = (
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (i:{I} {{key: row.identifier}}) "
+    f"CREATE (r)-[:{HAS_ID} {{source: row.source, first_seen: row.first_seen, last_seen: row.last_seen}}]->(i)"
+)
+
+CREATE_EVENTS = (
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) "
+    f"CREATE (r)-[:{HAS_EV}]->(:{E} {{key: row.key, type: row.type, ts: row.ts, source: row.source, "
+    "properties: row.properties})"
+)
+
+# -- resolve ------------------------------------------------------------------------------------------
+
+ALL_RECORD_KEYS = f"MATCH (r:{R}) RETURN r.key AS record"
+
+ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{I}) RETURN r.key AS record, i.key AS identifier"
+
+ALL_ASSIGNMENTS = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
+
+SET_IDENTIFIER_STATUS = f"UNWIND $rows AS row MATCH (i:{I} {{key: row.key}}) SET i.status = row.status"
+
+FLAGGED_IDENTIFIERS = (
+    f"MATCH (i:{I}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
+    "i.status AS status"
+)
+
+MERGE_PROFILES = (
+    f"UNWIND $rows AS row MERGE (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
+)
+
+DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
+
+CREATE_ASSIGNMENTS = (
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (p:{P} {{id: row.profile_id}}) "
+    f"CREATE (r)-[:{IN_PROF}]->(p)"
+)
+
+DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
+
+SAVE_RUN = (
+    f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
+)
+
+LATEST_RUN = (
+    f"MATCH (x:{Label.RESOLVE_RUN}) RETURN x.id AS id, x.finished_at AS finished_at, x.summary AS summary "
+    "ORDER BY x.finished_at DESC LIMIT 1"
+)
+
+# -- reads for the 360 view ---------------------------------------------------------------------------
+
+PROFILE_PAGE = (
+    f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first"
+)
+
+PROFILES_BY_ID = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size"
+
+PROFILE_RECORDS = (
+    f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
+    "r.attributes AS attributes, r.seen_at AS seen_at"
+)
+
+PROFILE_IDENTIFIERS = (
+    f"UNWIND $ids AS pid MATCH (i:{I})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    "RETURN p.id AS profile_id, i.type AS type, i.value AS value, i.status AS status, e.source AS source, "
+    "e.first_seen AS first_seen, e.last_seen AS last_seen"
+)
+
+PROFILE_EVENTS = (
+    f"UNWIND $ids AS pid MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
+)
+
+PROFILES_BY_IDENTIFIER = (
+    f"MATCH (i:{I} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+    "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
+)
+
+PROFILE_OF_RECORD = f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS id"
+
+# -- stats ----------------------------------------------------------------------------------------------
+
+COUNT_RECORDS = f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n"
+COUNT_IDENTIFIERS = f"MATCH (i:{I}) RETURN i.type AS type, i.status AS status, count(*) AS n"
+COUNT_EVENTS = f"MATCH (ev:{E}) RETURN count(*) AS n"
+PROFILE_SIZES = f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n"

@@ -1,0 +1,93 @@
+"""The embedded store: ladybug (a maintained Kuzu fork) in-process, persisted under ``CDP_DATA_DIR``.
+
+Needs no server. One process may open the database read-write at a time; a second one gets a clear
+error. Connected components are computed in Python (the ``algo`` extension cannot be downloaded here).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graph.errors import StoreUnavailable
+from graph.model import Label, Rel
+from graph.store import GraphStore, Row
+
+logger = logging.getLogger(__name__)
+
+_NODE_TABLES = {
+    Label.RECORD: "key STRING PRIMARY KEY, source STRING, record_id STRING, attributes STRING, hash STRING, "
+    "seen_at STRING",
+    Label.IDENTIFIER: "key STRING PRIMARY KEY, type STRING, value STRING, status STRING",
+    Label.EVENT: "key STRING PRIMARY KEY, type STRING, ts STRING, source STRING, properties STRING",
+    Label.PROFILE: "id STRING PRIMARY KEY, size INT64, updated_at STRING",
+    Label.RESOLVE_RUN: "id STRING PRIMARY KEY, finished_at STRING, summary STRING",
+}
+_REL_TABLES = {
+    Rel.HAS_IDENTIFIER: f"FROM {Label.RECORD} TO {Label.IDENTIFIER}, source STRING, first_seen STRING, "
+    "last_seen STRING",
+    Rel.HAS_EVENT: f"FROM {Label.RECORD} TO {Label.EVENT}",
+    Rel.IN_PROFILE: f"FROM {Label.RECORD} TO {Label.PROFILE}",
+}
+
+
+class EmbeddedStore(GraphStore):
+    kind = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        import ladybug
+
+        self.path = Path(data_dir) / "graph.lbug"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = ladybug.Database(str(self.path))
+        except RuntimeError as exc:
+            raise StoreUnavailable(f"cannot open the embedded graph at {self.path}: {exc}") from exc
+        self._conn = ladybug.Connection(self._db)
+        self._lock = threading.RLock()  # a connection serves one query at a time
+
+    def describe(self) -> str:
+        return f"embedded graph at {self.path}"
+
+    def _execute(self, query: str, params: dict[str, Any]) -> list[Row]:
+        with self._lock:
+            result = self._conn.execute(query, params)
+            names = result.get_column_names()
+            return [dict(zip(names, row, strict=True)) for row in result.get_all()]
+
+    def _execute_frame(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        with self._lock:
+            return self._conn.execute(query, params).get_as_df()
+
+    def _schema_statements(self) -> list[str]:
+        nodes = [f"CREATE NODE TABLE IF NOT EXISTS {name}({cols})" for name, cols in _NODE_TABLES.items()]
+        rels = [f"CREATE REL TABLE IF NOT EXISTS {name}({cols})" for name, cols in _REL_TABLES.items()]
+        return nodes + rels
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        self._conn.execute("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        try:
+            self._conn.execute("COMMIT")
+        finally:
+            self._lock.release()
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        finally:
+            self._lock.release()
+
+    def clear(self) -> None:
+        for label in Label:
+            self.run("clear", f"MATCH (n:{label}) DETACH DELETE n")
+
+    def close(self) -> None:
+        self._conn.close()
+        self._db.close()

@@ -1,0 +1,128 @@
+"""The ``GraphStore`` protocol: every query of every layer goes through :meth:`GraphStore.run`.
+
+Like splink's ``DatabaseAPI``, the base class owns batching, logging and error wrapping in a few final
+methods, and each backend fills in small hooks (``_execute``, ``_execute_frame``, transactions, schema).
+The domain-level operations (upsert records, read a profile's records) are written once, here, in
+portable Cypher from :mod:`graph.cypher`, so both stores give the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+
+from graph import cypher
+from graph.errors import CdpError, StoreError
+from graph.writes import RecordWriter, UpsertCounts
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+class GraphStore(ABC):
+    """A property graph holding records, identifiers, events and profiles."""
+
+    #: short name shown in logs and ``cdp stats`` (``embedded`` or ``neo4j``)
+    kind: str = "abstract"
+    #: rows per ``UNWIND`` batch
+    batch_size: int = 5_000
+
+    # ---- hooks each backend fills in ------------------------------------------------------------------
+
+    @abstractmethod
+    def _execute(self, query: str, params: dict[str, Any]) -> list[Row]: ...
+
+    @abstractmethod
+    def _execute_frame(self, query: str, params: dict[str, Any]) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def _schema_statements(self) -> list[str]: ...
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for messages (a path or a URI, never a password)."""
+
+    # ---- the one way in -------------------------------------------------------------------------------
+
+    def run(self, name: str, query: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """Run one named, parameterised query and return its rows as dicts."""
+        return self._timed(name, self._execute, query, params or {})
+
+    def frame(self, name: str, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one named query and return its result as a DataFrame (bulk reads)."""
+        return self._timed(name, self._execute_frame, query, params or {})
+
+    def write_rows(self, name: str, query: str, rows: Sequence[Row] | Sequence[str], param: str = "rows") -> None:
+        """Run an ``UNWIND $rows`` write in batches of :attr:`batch_size`."""
+        for start in range(0, len(rows), self.batch_size):
+            self.run(name, query, {param: list(rows[start : start + self.batch_size])})
+
+    def _timed(self, name: str, fn: Any, query: str, params: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            result = fn(query, params)
+        except CdpError:
+            raise
+        except Exception as exc:  # driver errors become the project's own, naming the query
+            logger.debug("query %s failed: %s", name, query)
+            raise StoreError(name, f"{type(exc).__name__}: {exc}") from exc
+        logger.debug("query %s took %.1f ms", name, (time.perf_counter() - started) * 1000)
+        return result
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything run inside commits together or not at all."""
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+
+    def ensure_schema(self) -> None:
+        """Create node/relationship tables, constraints and indexes if missing (idempotent)."""
+        for statement in self._schema_statements():
+            self.run("schema", statement)
+
+    # ---- domain operations, written once ------------------------------------------------------------
+
+    def upsert_records(self, records: Sequence[Any]) -> UpsertCounts:
+        """Write a batch of :class:`graph.model.SourceRecord`: new ones created, changed ones replaced,
+        unchanged ones (same content hash) left alone, so re-ingesting a file changes nothing."""
+        with self.transaction():
+            return RecordWriter(self).upsert(records)
+
+    def record_links(self) -> pd.DataFrame:
+        """Every ``(record, identifier)`` edge, columns ``record, identifier`` (for resolution)."""
+        return self.frame("all_links", cypher.ALL_LINKS)
+
+    def record_keys(self) -> pd.DataFrame:
+        return self.frame("all_record_keys", cypher.ALL_RECORD_KEYS)
+
+    def assignments(self) -> pd.DataFrame:
+        """Current ``record -> profile`` assignment, columns ``record, profile``."""
+        return self.frame("all_assignments", cypher.ALL_ASSIGNMENTS)
+
+    def clear(self) -> None:
+        """Delete every node and edge (tests and ``cdp demo`` start from an empty graph)."""
+        self.run("clear", "MATCH (n) DETACH DELETE n")

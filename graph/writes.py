@@ -1,0 +1,136 @@
+"""Batched graph writes: source records on ingest, profile assignments on resolve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from graph import cypher
+from graph.model import SourceRecord
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    identifiers: int = 0
+    events: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class RecordWriter:
+    """Writes one batch of records; the caller wraps it in a transaction."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def upsert(self, records: Sequence[SourceRecord]) -> UpsertCounts:
+        batch = {r.key: r for r in records}  # a record id repeated in one batch: the last row wins
+        hashes = {r.key: r.content_hash() for r in batch.values()}
+        existing = {
+            row["key"]: row["hash"]
+            for row in self.store.run("record_hashes", cypher.RECORD_HASHES, {"keys": list(batch)})
+        }
+        new = [r for k, r in batch.items() if k not in existing]
+        changed = [r for k, r in batch.items() if k in existing and existing[k] != hashes[k]]
+        first_seen = self._forget_old_content([r.key for r in changed])
+        write = self.store.write_rows
+        write("create_records", cypher.CREATE_RECORDS, [_record_row(r, hashes[r.key]) for r in new])
+        write("update_records", cypher.UPDATE_RECORDS, [_record_row(r, hashes[r.key]) for r in changed])
+        touched = new + changed
+        identifiers = {i.key: i for r in touched for i in r.identifiers}
+        write(
+            "merge_identifiers",
+            cypher.MERGE_IDENTIFIERS,
+            [{"key": k, "type": i.id_type, "value": i.value} for k, i in identifiers.items()],
+        )
+        links = [_link_row(r, i.key, first_seen) for r in touched for i in _unique(r)]
+        write("create_links", cypher.CREATE_LINKS, links)
+        events = [_event_row(r, n, e) for r in touched for n, e in enumerate(r.events)]
+        write("create_events", cypher.CREATE_EVENTS, events)
+        return UpsertCounts(
+            created=len(new),
+            updated=len(changed),
+            unchanged=len(batch) - len(touched),
+            identifiers=len(links),
+            events=len(events),
+        )
+
+    def _forget_old_content(self, keys: list[str]) -> dict[tuple[str, str], str]:
+        """Drop a changed record's links and events, remembering when each link was first seen."""
+        if not keys:
+            return {}
+        rows = self.store.run("link_first_seen", cypher.LINK_FIRST_SEEN, {"keys": keys})
+        self.store.write_rows("delete_record_links", cypher.DELETE_RECORD_LINKS, keys, param="keys")
+        self.store.write_rows("delete_record_events", cypher.DELETE_RECORD_EVENTS, keys, param="keys")
+        return {(row["record"], row["identifier"]): row["first_seen"] for row in rows}
+
+
+def _unique(record: SourceRecord) -> list:
+    seen: dict[str, object] = {}
+    for link in record.identifiers:
+        seen.setdefault(link.key, link)
+    return list(seen.values())
+
+
+def _record_row(record: SourceRecord, content_hash: str) -> dict[str, str]:
+    return {
+        "key": record.key,
+        "source": record.source,
+        "record_id": record.record_id,
+        "attributes": json.dumps(record.attributes, sort_keys=True),
+        "hash": content_hash,
+        "seen_at": record.seen_at,
+    }
+
+
+def _link_row(record: SourceRecord, key: str, first_seen: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    return {
+        "record": record.key,
+        "identifier": key,
+        "source": record.source,
+        "first_seen": first_seen.get((record.key, key), record.seen_at),
+        "last_seen": record.seen_at,
+    }
+
+
+def _event_row(record: SourceRecord, n: int, event: object) -> dict[str, str]:
+    return {
+        "record": record.key,
+        "key": f"{record.key}#{n}",
+        "type": event.type,  # type: ignore[attr-defined]
+        "ts": event.timestamp,  # type: ignore[attr-defined]
+        "source": record.source,
+        "properties": json.dumps(event.properties, sort_keys=True, default=str),  # type: ignore[attr-defined]
+    }
+
+
+@dataclass
+class AssignmentChange:
+    """What a resolve run changes: records moving to (possibly new) profiles, profiles that vanish."""
+
+    moves: dict[str, str]  # record key -> profile id, only for records whose profile changed
+    sizes: dict[str, int]  # profile id -> size, for every profile touched
+    removed: list[str]  # profile ids no longer holding any record
+    updated_at: str
+
+
+def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
+    """Write a resolve run's result in one transaction."""
+    with store.transaction():
+        rows = [{"id": p, "size": n, "updated_at": change.updated_at} for p, n in change.sizes.items()]
+        store.write_rows("merge_profiles", cypher.MERGE_PROFILES, rows)
+        keys = list(change.moves)
+        store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys, param="keys")
+        moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
+        store.write_rows("create_assignments", cypher.CREATE_ASSIGNMENTS, moves)
+        store.write_rows("delete_profiles", cypher.DELETE_PROFILES, change.removed, param="ids")

@@ -1,0 +1,126 @@
+"""``sources.yaml``: which files to read and how their columns map to identifiers, attributes and events."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from graph.errors import ConfigError
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+IDENTIFIER_TYPES = ("email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_id", "national_id")
+STANDARD_ATTRIBUTES = (
+    "first_name", "middle_name", "last_name", "full_name", "birth_date", "gender", "street_number",
+    "street", "address_line2", "city", "postcode", "region", "country", "email_opt_in",
+)  # fmt: skip
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventSpec(_Strict):
+    type: str
+    timestamp: str
+    properties: list[str] = Field(default_factory=list)
+
+
+class SourceSpec(_Strict):
+    path: Path
+    format: Literal["csv", "jsonl", "parquet"] | None = None
+    record_id: str
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    event: EventSpec | None = None
+
+    @field_validator("identifiers")
+    @classmethod
+    def _identifier_types_are_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, id_type in value.items():
+            if not _NAME.match(id_type):
+                raise ValueError(f"identifier type '{id_type}' of column '{column}' must be a plain name")
+        return value
+
+    def file_format(self) -> str:
+        if self.format:
+            return self.format
+        fmt = FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise ConfigError(f"{self.path}: unknown file extension; set `format:` to csv, jsonl or parquet")
+        return fmt
+
+    def columns(self) -> dict[str, str]:
+        """Every column the source reads, mapped to the key of the config that names it."""
+        named = {self.record_id: "record_id"}
+        named.update({c: "identifiers" for c in self.identifiers})
+        named.update({c: "attributes" for c in self.attributes})
+        if self.event:
+            named[self.event.timestamp] = "event.timestamp"
+            named.update({c: "event.properties" for c in self.event.properties})
+        return named
+
+
+class Options(_Strict):
+    default_region: str = "GB"
+    date_order: Literal["DMY", "MDY"] = "DMY"
+
+
+class SourcesConfig(_Strict):
+    sources: dict[str, SourceSpec]
+    options: Options = Field(default_factory=Options)
+    base_dir: Path = Path(".")
+
+    @field_validator("sources")
+    @classmethod
+    def _names(cls, value: dict[str, SourceSpec]) -> dict[str, SourceSpec]:
+        if not value:
+            raise ValueError("no sources listed")
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"source name '{name}' must start with a letter and hold only [A-Za-z0-9_-]")
+        return value
+
+    def path_of(self, name: str) -> Path:
+        path = self.sources[name].path
+        return path if path.is_absolute() else self.base_dir / path
+
+
+def load_config(path: Path) -> SourcesConfig:
+    """Read and validate ``sources.yaml``; every problem is a one-line :class:`ConfigError`."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]} {_mark(exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a `sources:` key")
+    try:
+        return SourcesConfig.model_validate({**raw, "base_dir": Path(path).parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None
+
+
+def _mark(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f"(line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    loc = [str(p) for p in error["loc"]]
+    where = f"source '{loc[1]}': " if len(loc) > 1 and loc[0] == "sources" else ""
+    key = ".".join(loc[2:] if where else loc)
+    if error["type"] == "extra_forbidden":
+        return f"{where}unknown key '{key}'"
+    if error["type"] == "missing":
+        return f"{where}missing key '{key}'"
+    return f"{where}{key}: {error['msg']}"

@@ -1,0 +1,155 @@
+"""Ingest: read every configured source, normalise, write to the graph in batches, reject what is unreadable."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from graph.errors import ConfigError
+from graph.model import SourceRecord
+from graph.store import GraphStore
+from graph.writes import UpsertCounts
+from ingest.config import SourcesConfig
+from ingest.normalise import NormaliseOptions
+from ingest.readers import count_rows, file_columns, read_rows
+from ingest.records import RecordBuilder, RejectedRow
+
+logger = logging.getLogger(__name__)
+
+#: (source, rows done, rows in the source)
+ProgressFn = Callable[[str, int, int], None]
+BATCH_ROWS = 5_000
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    rows_read: int = 0
+    rejects: int = 0
+    duplicate_ids: int = 0
+    invalid_values: dict[str, int] = field(default_factory=dict)
+    writes: UpsertCounts = field(default_factory=UpsertCounts)
+    rejects_file: Path | None = None
+
+
+@dataclass
+class IngestSummary:
+    sources: list[SourceSummary]
+    seconds: float
+
+    @property
+    def rows_read(self) -> int:
+        return sum(s.rows_read for s in self.sources)
+
+
+def check_sources(config: SourcesConfig, only: str | None = None) -> list[str]:
+    """Fail before anything is written: every file readable, every configured column present."""
+    names = list(config.sources) if only is None else [only]
+    if only is not None and only not in config.sources:
+        raise ConfigError(f"no source named '{only}' (configured: {', '.join(config.sources)})")
+    for name in names:
+        spec = config.sources[name]
+        path = config.path_of(name)
+        present = file_columns(path, spec.file_format())
+        for column, key in spec.columns().items():
+            if column not in present:
+                raise ConfigError(f"source '{name}': {key} column '{column}' is not in {path}")
+    return names
+
+
+def ingest(
+    config: SourcesConfig,
+    store: GraphStore,
+    rejects_dir: Path,
+    only: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> IngestSummary:
+    started = datetime.now(UTC)
+    names = check_sources(config, only)
+    options = NormaliseOptions(config.options.default_region, config.options.date_order)
+    summaries = []
+    for name in names:
+        builder = RecordBuilder(name, config.sources[name], options, started.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        summaries.append(_ingest_source(config, name, builder, store, rejects_dir, on_progress))
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return IngestSummary(summaries, seconds)
+
+
+def _ingest_source(
+    config: SourcesConfig,
+    name: str,
+    builder: RecordBuilder,
+    store: GraphStore,
+    rejects_dir: Path,
+    on_progress: ProgressFn | None,
+) -> SourceSummary:
+    path, fmt = config.path_of(name), config.sources[name].file_format()
+    total = count_rows(path, fmt)
+    summary = SourceSummary(name)
+    rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
+    seen: set[str] = set()
+    for batch in _batches(_records(path, fmt, builder, summary, rejects)):
+        for record in batch:
+            summary.duplicate_ids += record.record_id in seen
+            seen.add(record.record_id)
+        summary.writes.add(store.upsert_records(batch))
+        if on_progress:
+            on_progress(name, summary.rows_read, total)
+    summary.rejects, summary.rejects_file = rejects.close()
+    summary.invalid_values = dict(builder.invalid.counts)
+    logger.info("source %s: %s", name, summary)
+    return summary
+
+
+def _records(
+    path: Path, fmt: str, builder: RecordBuilder, summary: SourceSummary, rejects: RejectsFile
+) -> Iterator[SourceRecord]:
+    for row in read_rows(path, fmt):
+        summary.rows_read += 1
+        if row.values is None:
+            rejects.add(row.line, row.error, row.raw)
+            continue
+        try:
+            yield builder.build(row.line, row.values)
+        except RejectedRow as exc:
+            rejects.add(row.line, str(exc), str(row.values))
+
+
+def _batches(records: Iterator[SourceRecord]) -> Iterator[list[SourceRecord]]:
+    batch: list[SourceRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class RejectsFile:
+    """``rejects/<source>.csv`` with columns ``source,line,reason,raw``; rewritten on every ingest of the source."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        self.path, self.source = path, source
+        self._handle = None
+        self._writer: csv.writer | None = None  # type: ignore[valid-type]
+        self.count = 0
+        path.unlink(missing_ok=True)
+
+    def add(self, line: int, reason: str, raw: str) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("w", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["source", "line", "reason", "raw"])
+        self._writer.writerow([self.source, line, reason, raw[:2000]])
+        self.count += 1
+
+    def close(self) -> tuple[int, Path | None]:
+        if self._handle is not None:
+            self._handle.close()
+        return self.count, (self.path if self.count else None)

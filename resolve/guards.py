@@ -1,0 +1,46 @@
+"""Guards that keep junk identifiers from chaining strangers into one profile.
+
+An identifier is ignored by resolution when it is a built-in placeholder (``test@test.com``), on the
+user's blocklist, or links more records than its type's cap (a shared value: a call-centre phone, a
+shop's loyalty card).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graph.model import IdentifierStatus, split_key
+from ingest.normalise import InvalidValue, is_placeholder, normalise_identifier
+from resolve.settings import ResolveSettings
+
+
+def identifier_status(links: pd.DataFrame, settings: ResolveSettings) -> pd.Series:
+    """Status of every identifier in ``links`` (columns ``record, identifier``), indexed by identifier key.
+
+    O(m) over the links, plus one placeholder check per distinct identifier.
+    """
+    degree = links.groupby("identifier", sort=False)["record"].nunique()
+    keys = degree.index.to_series()
+    types = keys.str.split(":", n=1).str[0]
+    caps = types.map(lambda t: settings.cap(t))
+    status = pd.Series(IdentifierStatus.ACTIVE.value, index=degree.index, dtype=object)
+    status[degree > caps] = IdentifierStatus.SHARED.value
+    blocked = _blocklist_keys(settings)
+    status[keys.isin(blocked)] = IdentifierStatus.BLOCKLISTED.value
+    if settings.use_placeholder_blocklist:
+        junk = [k for k in keys if is_placeholder(*split_key(k))]
+        status[junk] = IdentifierStatus.PLACEHOLDER.value
+    return status
+
+
+def _blocklist_keys(settings: ResolveSettings) -> set[str]:
+    keys = set()
+    for id_type, values in settings.blocklist.items():
+        for raw in values:
+            try:
+                value = normalise_identifier(id_type, raw)
+            except InvalidValue:
+                value = str(raw).strip()
+            if value:
+                keys.add(f"{id_type}:{value}")
+    return keys

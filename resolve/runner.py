@@ -1,0 +1,129 @@
+"""One resolve run: read the graph, apply the guards, take components, keep ids stable, write the diff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from graph import cypher
+from graph.model import IdentifierStatus
+from graph.store import GraphStore
+from graph.writes import AssignmentChange, apply_assignment
+from resolve.components import record_components
+from resolve.guards import identifier_status
+from resolve.profile_ids import assign_profile_ids
+from resolve.settings import ResolveSettings
+
+logger = logging.getLogger(__name__)
+
+#: (stage, done, total)
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class ResolveSummary:
+    run_id: str
+    records: int
+    identifiers: int
+    links_used: int
+    profiles: int
+    singletons: int
+    largest_profile: int
+    new_profiles: int
+    removed_profiles: int
+    moved_records: int
+    ignored_identifiers: dict[str, int]  # status -> count
+    top_shared: list[dict[str, object]] = field(default_factory=list)
+    seconds: float = 0.0
+    settings: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def resolve(store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None) -> ResolveSummary:
+    """Resolve every record of the store into profiles; only what changed is written."""
+    started = time.perf_counter()
+    step = on_progress or (lambda stage, done, total: None)
+    step("read graph", 0, 4)
+    records = store.record_keys()["record"]
+    links = store.record_links()
+    previous = store.assignments().set_index("record")["profile_id"]
+    step("guards", 1, 4)
+    status = identifier_status(links, settings)
+    _write_status_changes(store, status)
+    active = status.index[status == IdentifierStatus.ACTIVE.value]
+    used = links[links["identifier"].isin(active)]
+    step("components", 2, 4)
+    profile_of = assign_profile_ids(record_components(records, used), previous)
+    step("write profiles", 3, 4)
+    change = _diff(profile_of, previous)
+    apply_assignment(store, change)
+    summary = _summarise(profile_of, previous, change, links, used, status)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.settings = json.loads(settings.to_json())
+    store.run("save_run", cypher.SAVE_RUN, {"id": summary.run_id, "finished_at": _now(), "summary": summary.to_json()})
+    step("done", 4, 4)
+    logger.info("resolve: %s", summary)
+    return summary
+
+
+def _write_status_changes(store: GraphStore, status: pd.Series) -> None:
+    before = {row["key"]: row["status"] for row in store.run("flagged", cypher.FLAGGED_IDENTIFIERS)}
+    flagged = status[status != IdentifierStatus.ACTIVE.value]
+    rows = [{"key": k, "status": s} for k, s in flagged.items() if before.get(k) != s]
+    rows += [{"key": k, "status": IdentifierStatus.ACTIVE.value} for k in before if k not in flagged.index]
+    store.write_rows("set_identifier_status", cypher.SET_IDENTIFIER_STATUS, rows)
+
+
+def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:
+    before = previous.reindex(profile_of.index)
+    moved = profile_of[before != profile_of]
+    sizes = profile_of.value_counts()
+    touched = set(moved) | set(before[before != profile_of].dropna())
+    kept = set(sizes.index)
+    return AssignmentChange(
+        moves=moved.to_dict(),
+        sizes={p: int(sizes[p]) for p in touched if p in kept},
+        removed=sorted(set(previous) - kept),
+        updated_at=_now(),
+    )
+
+
+def _summarise(
+    profile_of: pd.Series,
+    previous: pd.Series,
+    change: AssignmentChange,
+    links: pd.DataFrame,
+    used: pd.DataFrame,
+    status: pd.Series,
+) -> ResolveSummary:
+    sizes = profile_of.value_counts()
+    degree = links.groupby("identifier")["record"].nunique()
+    ignored = status[status != IdentifierStatus.ACTIVE.value]
+    shared = degree[ignored.index[ignored == IdentifierStatus.SHARED.value]].sort_values(ascending=False)
+    return ResolveSummary(
+        run_id=uuid.uuid4().hex[:12],
+        records=len(profile_of),
+        identifiers=len(status),
+        links_used=len(used),
+        profiles=len(sizes),
+        singletons=int((sizes == 1).sum()),
+        largest_profile=int(sizes.max()) if len(sizes) else 0,
+        new_profiles=len(set(sizes.index) - set(previous)),
+        removed_profiles=len(change.removed),
+        moved_records=len(change.moves),
+        ignored_identifiers={str(k): int(v) for k, v in ignored.value_counts().items()},
+        top_shared=[{"identifier": k, "records": int(v)} for k, v in shared.head(10).items()],
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

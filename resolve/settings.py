@@ -1,0 +1,62 @@
+"""Resolution settings: a validated, serialisable object saved beside every run so a run can be reproduced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graph.errors import ConfigError
+
+#: how many records one identifier value may link before it is treated as shared and ignored.
+#: Generous for ids that many transactions of one person carry (loyalty card, cookie), tight for ids
+#: that belong to exactly one person (national id).
+DEFAULT_CAPS = {
+    "email": 60,
+    "phone": 60,
+    "crm_id": 10,
+    "loyalty_id": 250,
+    "cookie_id": 150,
+    "device_id": 150,
+    "national_id": 10,
+}
+
+
+class ResolveSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_records_per_identifier: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_CAPS))
+    default_max_records: int = Field(60, ge=2)
+    blocklist: dict[str, list[str]] = Field(default_factory=dict)  # identifier type -> raw values
+    use_placeholder_blocklist: bool = True
+
+    def cap(self, id_type: str) -> int:
+        return self.max_records_per_identifier.get(id_type, self.default_max_records)
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+def load_resolve_settings(path: Path | None) -> ResolveSettings:
+    """Defaults when ``path`` is None, else a YAML or JSON file; unknown keys are errors naming the key."""
+    if path is None:
+        return ResolveSettings()
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    try:
+        return ResolveSettings.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"])
+        what = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+        raise ConfigError(f"{path}: {what}: '{key}'") from None
+
+
+def settings_from_json(text: str) -> ResolveSettings:
+    return ResolveSettings.model_validate(json.loads(text))
