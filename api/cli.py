@@ -162,3 +162,15 @@ def demo(
     except CdpError as exc:
         raise _fail(exc) from None
 
+
+
+@app.command("schema")
+def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the SDL here.")] = None) -> None:
+    """Print (or write) the GraphQL schema in SDL; the committed schema.graphql is this output."""
+    from api.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if out:
+        out.write_text(sdl)
+    else:
+        print(sdl, end="")

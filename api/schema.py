@@ -160,4 +160,4 @@ def _mask(error: Any) -> bool:
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=[MaskErrors(should_mask_error=_mask)])
+    return strawberry.Schema(query=Query, extensions=[lambda: MaskErrors(should_mask_error=_mask)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -115,7 +115,10 @@ def _mark(exc: yaml.YAMLError) -> str:
 
 
 def _describe(exc: ValidationError) -> str:
-    error = exc.errors()[0]
+    return "; ".join(_describe_one(error) for error in exc.errors())
+
+
+def _describe_one(error: Any) -> str:
     loc = [str(p) for p in error["loc"]]
     where = f"source '{loc[1]}': " if len(loc) > 1 and loc[0] == "sources" else ""
     key = ".".join(loc[2:] if where else loc)

@@ -1,0 +1,109 @@
+"""The GraphQL API over real HTTP, on each store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.schema import build_schema
+from graph.errors import ConfigError
+from graph.settings import StoreSettings
+from tests.api.conftest import Server
+
+PROFILE_FIELDS = """
+  id size
+  identifiers { type value sources firstSeen lastSeen status }
+  records { source recordId attributes }
+  events { type timestamp source properties }
+  attributes { name value source support }
+"""
+
+
+def test_healthz(server: Server) -> None:
+    body = httpx.get(f"{server.url}/healthz").json()
+    assert body["status"] == "ok" and body["store"] == server.store.kind
+
+
+def test_graphiql_is_served(server: Server) -> None:
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_profile_by_identifier_normalises_the_value_and_returns_the_360_view(server: Server) -> None:
+    data = server.query(
+        f"query($v: String!) {{ profileByIdentifier(type: \"phone\", value: $v) {{ {PROFILE_FIELDS} }} }}",
+        v="+44 (0) 7911-123456",
+    )
+    profile = data["data"]["profileByIdentifier"]
+    records = {(r["source"], r["recordId"]) for r in profile["records"]}
+    assert records == {("crm", "C1"), ("crm", "C2"), ("crm", "C3"), ("pos", "T1"), ("pos", "T2")}
+    assert profile["size"] == 5
+    phone = next(i for i in profile["identifiers"] if i["type"] == "phone")
+    assert phone == {
+        "type": "phone", "value": "+447911123456", "sources": ["crm", "pos"],
+        "firstSeen": phone["firstSeen"], "lastSeen": phone["lastSeen"], "status": "active",
+    }  # fmt: skip
+    assert phone["firstSeen"] <= "2025-01-05T10:00:00Z" <= phone["lastSeen"] or phone["lastSeen"] >= "2025"
+    assert [e["timestamp"] for e in profile["events"]] == ["2025-02-05T10:00:00Z", "2025-01-05T10:00:00Z"]
+    assert profile["events"][1]["properties"] == {"sku": "SKU-1", "amount": 10.5}
+    golden = {a["name"]: (a["value"], a["support"]) for a in profile["attributes"]}
+    assert golden == {"first_name": ("Ann", 2), "last_name": ("Smith", 3), "city": ("Leeds", 2)}
+
+
+def test_profile_by_id_and_by_record_agree(server: Server) -> None:
+    by_record = server.query('{ profileByRecord(source: "pos", recordId: "T3") { id records { recordId } } }')
+    profile = by_record["data"]["profileByRecord"]
+    assert {r["recordId"] for r in profile["records"]} == {"C4", "T3"}
+    by_id = server.query("query($id: ID!) { profile(id: $id) { id size } }", id=profile["id"])
+    assert by_id["data"]["profile"] == {"id": profile["id"], "size": 2}
+    assert server.query('{ profile(id: "p_nope") { id } }')["data"]["profile"] is None
+
+
+def test_a_shared_identifier_is_an_explained_error(server: Server) -> None:
+    body = server.query('{ profileByIdentifier(type: "email", value: "family@example.com") { id } }')
+    assert "shared by 2 profiles" in body["errors"][0]["message"]
+    many = server.query('{ profilesByIdentifier(type: "email", value: "FAMILY@example.com") { id } }')
+    assert len(many["data"]["profilesByIdentifier"]) == 2
+
+
+def test_an_invalid_lookup_value_is_a_clear_error(server: Server) -> None:
+    body = server.query('{ profileByIdentifier(type: "email", value: "not an email") { id } }')
+    assert "not a valid value" in body["errors"][0]["message"]
+
+
+def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = server.query(
+            "query($after: String) { profiles(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }",
+            after=after,
+        )["data"]["profiles"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    total = server.store.run("n", "MATCH (p:CustomerProfile) RETURN count(*) AS n")[0]["n"]
+    assert len(seen) == len(set(seen)) == total == 4
+
+
+def test_dataloaders_batch_one_query_per_field(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = server.store.run
+    monkeypatch.setattr(server.store, "run", lambda name, *a, **k: calls.append(name) or original(name, *a, **k))
+    server.query("{ profiles(first: 10) { edges { node { id size records { recordId } identifiers { value } } } } }")
+    assert sorted(calls) == ["profile_identifiers", "profile_page", "profile_records", "profiles_by_id"]
+
+
+def test_committed_schema_matches_the_code() -> None:
+    committed = (Path(__file__).parents[2] / "schema.graphql").read_text()
+    assert committed == build_schema().as_str() + "\n", "run: cdp schema --out schema.graphql"
+
+
+def test_refuses_to_serve_neo4j_with_a_default_password() -> None:
+    for password in ("", "neo4j", "password"):
+        with pytest.raises(ConfigError, match="refusing to serve"):
+            create_app(StoreSettings(store="neo4j", neo4j_password=password))

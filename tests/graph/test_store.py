@@ -1,0 +1,101 @@
+"""The store protocol, against each real store: what the queries did, never how they were spelled."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graph import cypher
+from graph.errors import StoreError
+from graph.model import Event, IdentifierLink, SourceRecord
+from graph.store import GraphStore
+from graph.writes import AssignmentChange, apply_assignment
+
+
+def _record(rid: str, email: str, name: str = "Ann", ts: str = "2025-01-01T00:00:00Z") -> SourceRecord:
+    return SourceRecord(
+        "crm",
+        rid,
+        [IdentifierLink("email", email), IdentifierLink("crm_id", rid)],
+        {"first_name": name},
+        ts,
+        [Event("purchase", ts, {"sku": "A1", "amount": 9.5})],
+    )
+
+
+def _links(store: GraphStore) -> set[tuple[str, str]]:
+    frame = store.record_links()
+    return set(zip(frame["record"], frame["identifier"], strict=True))
+
+
+def test_schema_creation_is_idempotent(store: GraphStore) -> None:
+    store.ensure_schema()
+    store.ensure_schema()
+    assert store.record_keys().empty
+
+
+def test_upsert_creates_records_identifiers_and_events(store: GraphStore) -> None:
+    counts = store.upsert_records([_record("1", "a@x.com"), _record("2", "a@x.com")])
+    assert (counts.created, counts.updated, counts.unchanged, counts.events) == (2, 0, 0, 2)
+    assert _links(store) == {
+        ("crm:1", "email:a@x.com"), ("crm:1", "crm_id:1"), ("crm:2", "email:a@x.com"), ("crm:2", "crm_id:2"),
+    }  # fmt: skip
+    identifiers = store.run("ids", "MATCH (i:Identifier) RETURN count(*) AS n")[0]["n"]
+    assert identifiers == 3  # the shared email is one node
+
+
+def test_reupserting_the_same_records_changes_nothing(store: GraphStore) -> None:
+    records = [_record("1", "a@x.com"), _record("2", "b@x.com")]
+    store.upsert_records(records)
+    before = _links(store)
+    counts = store.upsert_records(records)
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert _links(store) == before
+    assert store.run("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 2
+
+
+def test_a_changed_record_replaces_its_links_and_keeps_first_seen(store: GraphStore) -> None:
+    store.upsert_records([_record("1", "a@x.com", ts="2025-01-01T00:00:00Z")])
+    counts = store.upsert_records([_record("1", "new@x.com", name="Anna", ts="2025-06-01T00:00:00Z")])
+    assert (counts.created, counts.updated) == (0, 1)
+    assert _links(store) == {("crm:1", "email:new@x.com"), ("crm:1", "crm_id:1")}
+    rows = store.run(
+        "seen",
+        "MATCH (:Record {key: $k})-[e:HAS_IDENTIFIER]->(i:Identifier {key: $i}) RETURN e.first_seen AS f, e.last_seen AS l",
+        {"k": "crm:1", "i": "crm_id:1"},
+    )
+    assert rows == [{"f": "2025-01-01T00:00:00Z", "l": "2025-06-01T00:00:00Z"}]
+    attrs = store.run("a", "MATCH (r:Record {key: $k}) RETURN r.attributes AS a", {"k": "crm:1"})[0]["a"]
+    assert json.loads(attrs) == {"first_name": "Anna"}
+    assert store.run("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 1
+
+
+def test_values_travel_as_parameters_not_as_cypher(store: GraphStore) -> None:
+    nasty = "x'}) DETACH DELETE n //\"@x.com"
+    store.upsert_records([_record("1", nasty)])
+    assert ("crm:1", f"email:{nasty}") in _links(store)
+
+
+def test_a_failing_query_is_reported_with_its_name(store: GraphStore) -> None:
+    with pytest.raises(StoreError, match="'broken_on_purpose'"):
+        store.run("broken_on_purpose", "MATCH (n:Record) RETURN n.key AS k ORDER BY")
+
+
+def test_a_failed_transaction_writes_nothing(store: GraphStore) -> None:
+    with pytest.raises(StoreError), store.transaction():
+        store.write_rows("create_records", cypher.CREATE_RECORDS, [
+            {"key": "crm:9", "source": "crm", "record_id": "9", "attributes": "{}", "hash": "h", "seen_at": "t"}
+        ])  # fmt: skip
+        store.run("broken_on_purpose", "RETURN nonsense(")
+    assert store.record_keys().empty
+
+
+def test_assignments_move_records_and_remove_empty_profiles(store: GraphStore) -> None:
+    store.upsert_records([_record("1", "a@x.com"), _record("2", "b@x.com")])
+    apply_assignment(store, AssignmentChange({"crm:1": "p_a", "crm:2": "p_a"}, {"p_a": 2}, [], "t1"))
+    apply_assignment(store, AssignmentChange({"crm:2": "p_b"}, {"p_a": 1, "p_b": 1}, [], "t2"))
+    frame = store.assignments()
+    assert dict(zip(frame["record"], frame["profile_id"], strict=True)) == {"crm:1": "p_a", "crm:2": "p_b"}
+    apply_assignment(store, AssignmentChange({"crm:1": "p_b"}, {"p_b": 2}, ["p_a"], "t3"))
+    assert store.run("p", cypher.PROFILES_BY_ID, {"ids": ["p_a", "p_b"]}) == [{"id": "p_b", "size": 2}]

@@ -1,0 +1,97 @@
+"""Deterministic resolution against each real store: shared identifiers join, junk never chains."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pandas as pd
+
+from graph.model import IdentifierLink, SourceRecord
+from graph.store import GraphStore
+from resolve.runner import resolve
+from resolve.settings import ResolveSettings
+
+
+def _rec(source: str, rid: str, **ids: str) -> SourceRecord:
+    links = [IdentifierLink(t.rstrip("_0123456789"), v) for t, v in ids.items()]
+    return SourceRecord(source, rid, links, {}, "2025-01-01T00:00:00Z")
+
+
+def _profiles(store: GraphStore) -> dict[str, str]:
+    frame = store.assignments()
+    return dict(zip(frame["record"], frame["profile_id"], strict=True))
+
+
+def _groups(store: GraphStore) -> set[frozenset[str]]:
+    by_profile: dict[str, set[str]] = {}
+    for record, profile in _profiles(store).items():
+        by_profile.setdefault(profile, set()).add(record)
+    return {frozenset(g) for g in by_profile.values()}
+
+
+def test_records_sharing_an_identifier_form_one_profile(store: GraphStore) -> None:
+    store.upsert_records([
+        _rec("crm", "1", email="ann@x.com"),
+        _rec("web", "s1", email="ann@x.com", cookie_id="c1"),
+        _rec("web", "s2", cookie_id="c1"),
+        _rec("pos", "t1", phone="+447911123456"),
+    ])  # fmt: skip
+    summary = resolve(store, ResolveSettings())
+    assert _groups(store) == {frozenset({"crm:1", "web:s1", "web:s2"}), frozenset({"pos:t1"})}
+    assert (summary.profiles, summary.singletons, summary.largest_profile) == (2, 1, 3)
+
+
+def test_placeholders_and_blocklisted_values_never_chain_strangers(store: GraphStore) -> None:
+    store.upsert_records([
+        _rec("crm", "1", email="test@test.com", phone="+447911000001"),
+        _rec("crm", "2", email="test@test.com", phone="+447911000002"),
+        _rec("crm", "3", email="shop@store.com"),
+        _rec("crm", "4", email="shop@store.com"),
+    ])  # fmt: skip
+    summary = resolve(store, ResolveSettings(blocklist={"email": ["  SHOP@store.com "]}))
+    assert len(_groups(store)) == 4
+    assert summary.ignored_identifiers == {"placeholder": 1, "blocklisted": 1}
+    status = store.run("s", "MATCH (i:Identifier {key: 'email:test@test.com'}) RETURN i.status AS s")
+    assert status == [{"s": "placeholder"}]
+
+
+def test_a_value_over_its_type_cap_is_shared_and_ignored(store: GraphStore) -> None:
+    store.upsert_records([_rec("pos", str(n), phone="+442071234567", loyalty_id=f"L{n}") for n in range(5)])
+    summary = resolve(store, ResolveSettings(max_records_per_identifier={"phone": 4}))
+    assert len(_groups(store)) == 5
+    assert summary.top_shared == [{"identifier": "phone:+442071234567", "records": 5}]
+    # lifting the cap lets the phone link them again, and the status is cleared
+    resolve(store, ResolveSettings(max_records_per_identifier={"phone": 10}))
+    assert len(_groups(store)) == 1
+    assert store.run("s", "MATCH (i:Identifier {type: 'phone'}) RETURN i.status AS s") == [{"s": "active"}]
+
+
+def test_profile_ids_survive_a_rerun_and_new_data(store: GraphStore) -> None:
+    store.upsert_records([_rec("crm", "1", email="a@x.com"), _rec("crm", "2", email="b@x.com")])
+    resolve(store, ResolveSettings())
+    first = _profiles(store)
+    again = resolve(store, ResolveSettings())
+    assert _profiles(store) == first and again.moved_records == 0
+    store.upsert_records([_rec("web", "s", email="a@x.com")])
+    later = resolve(store, ResolveSettings())
+    assert _profiles(store)["web:s"] == first["crm:1"]
+    assert later.moved_records == 1 and later.new_profiles == 0
+
+
+def test_resolution_equals_networkx_components_on_random_data(store: GraphStore) -> None:
+    rng = random.Random(11)
+    records = [
+        _rec("src", str(n), **{f"email_{k}": f"e{rng.randrange(150)}@x.com" for k in range(rng.randrange(0, 3))})
+        for n in range(200)
+    ]
+    store.upsert_records(records)
+    resolve(store, ResolveSettings())
+    graph = nx.Graph()
+    graph.add_nodes_from(r.key for r in records)
+    graph.add_edges_from((r.key, i.key) for r in records for i in r.identifiers)
+    expected = {frozenset(n for n in c if n.startswith("src:")) for c in nx.connected_components(graph)}
+    assert _groups(store) == expected - {frozenset()}
+    sizes = pd.Series(_profiles(store)).value_counts()
+    stored = {r["id"]: r["size"] for r in store.run("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")}
+    assert stored == sizes.to_dict()
