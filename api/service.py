@@ -91,7 +91,7 @@ class CustomerService:
                 key, IdentifierView(row["type"], row["value"], row["status"], [], row["first_seen"], row["last_seen"])
             )
             if row["source"] not in view.sources:
-                view.sources.append(row["source"])
+                view.sources = sorted([*view.sources, row["source"]])
             view.first_seen = min(view.first_seen, row["first_seen"])
             view.last_seen = max(view.last_seen, row["last_seen"])
         return {

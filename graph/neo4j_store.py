@@ -97,7 +97,7 @@ class Neo4jStore(GraphStore):
     def clear(self) -> None:
         # batched so a large graph does not need one huge transaction
         with self._driver.session(database=self.database) as session:
-            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
     def close(self) -> None:
         self._driver.close()

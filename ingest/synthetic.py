@@ -323,3 +323,132 @@ def _pick(rng: np.random.Generator, pool: np.ndarray, count: np.ndarray) -> np.n
     """One of the first ``count`` entries of each row of ``pool``."""
     slot = (rng.random(len(count)) * count).astype(np.int64)
     return pool[np.arange(len(count)), slot]
+
+
+# --- how people write their details --------------------------------------------------------------
+
+def case_noise(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
+    """Lower-case, upper-case or pad with spaces a ``rate`` share of the present values."""
+    out = values.copy()
+    hit = np.flatnonzero(_chance(rng, len(values), rate) & (values != None))  # noqa: E711
+    for i, style in zip(hit, rng.integers(0, 4, len(hit))):
+        value = out[i]
+        out[i] = (value.lower(), value.upper(), f" {value}", value.replace(" ", "  ") + "  ")[style]
+    return out
+
+
+def misspell(word: str, op: int, position: float, letter: str) -> str:
+    """Swap (op 0), drop (1) or substitute (2) one letter after the first; the result always differs.
+
+    >>> misspell("Smith", 0, 0.0, "x"), misspell("Smith", 1, 0.0, "x"), misspell("Smith", 2, 0.99, "x")
+    ('Simth', 'Sith', 'Smixh')
+    """
+    if len(word) < 3:
+        return word + letter
+    i = 1 + int(position * (len(word) - 2))  # never the first letter: initials are rarely mistyped
+    if op == 0 and word[i] != word[i + 1]:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if op == 1:
+        return word[:i] + word[i + 1 :]
+    if letter == word[i].lower():
+        letter = chr((ord(letter) - ord("a") + 1) % 26 + ord("a"))
+    return word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
+
+
+def _misspell_names(
+    rng: np.random.Generator, people: People, owners: np.ndarray, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    first, last = people.first_name[owners], people.last_name[owners]
+    hit = np.flatnonzero(_chance(rng, len(owners), p))
+    which = rng.choice([0, 1, 2], len(hit), p=[0.45, 0.45, 0.1])  # first, last or both
+    ops, where = rng.integers(0, 3, (len(hit), 2)), rng.random((len(hit), 2))
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))[rng.integers(0, 26, (len(hit), 2))]
+    for k, i in enumerate(hit):
+        if which[k] != 1:
+            first[i] = misspell(first[i], ops[k, 0], where[k, 0], letters[k, 0])
+        if which[k] != 0:
+            last[i] = misspell(last[i], ops[k, 1], where[k, 1], letters[k, 1])
+    return first, last
+
+
+def _card_names(rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates) -> np.ndarray:
+    """The name embossed on the payment card, present on 60% of transactions."""
+    first, last = _misspell_names(rng, people, owners, np.full(len(owners), rates.typo))
+    styles = np.where(_chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0)
+    names = np.array([
+        (f"{f} {s}", f"{f} {s}".upper(), f"{f[0]} {s}".upper(), f"{s}/{f}".upper())[style]
+        for f, s, style in zip(first, last, styles)
+    ], dtype=object)
+    return _blank(rng, case_noise(rng, names, rates.case), 0.4)
+
+
+def format_phone(national: str, style: int) -> str:
+    """A UK number given as national digits, written in one of six common styles.
+
+    >>> [format_phone("07912345678", s) for s in range(4)]
+    ['07912345678', '07912 345678', '+44 7912 345678', '(07912) 345 678']
+    >>> format_phone("02079460123", 1), format_phone("01614960123", 4)
+    ('020 7946 0123', '00441614960123')
+    """
+    split = 3 if national.startswith("02") else 5 if national.startswith("07") or national[3] != "1" else 4
+    head, rest = national[:split], national[split:]
+    grouped = f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
+    return (national, f"{head} {grouped}", f"+44 {head[1:]} {grouped}", f"({head}) {rest[:3]} {rest[3:]}",
+            "0044" + national[1:], "+44" + national[1:])[style]
+
+
+def _noisy_phones(rng: np.random.Generator, values: np.ndarray, rates: NoiseRates) -> np.ndarray:
+    n = len(values)
+    styles = np.where(_chance(rng, n, rates.phone_format), rng.integers(1, 6, n), 0)
+    out = np.array([None if v is None else format_phone(v, s) for v, s in zip(values, styles)], dtype=object)
+    return _inject_junk(rng, out, rates.junk, JUNK_PHONES,
+                        lambda v, k: "".join(ch for ch in v if ch.isdigit())[: 2 + 2 * k])
+
+
+def _noisy_emails(rng: np.random.Generator, values: np.ndarray, rates: NoiseRates) -> np.ndarray:
+    out = values.copy()
+    hit = np.flatnonzero(_chance(rng, len(values), rates.email_format) & (values != None))  # noqa: E711
+    for i, style in zip(hit, rng.integers(0, 4, len(hit))):
+        value = out[i]
+        out[i] = (value.upper(), value[:1].upper() + value[1:], f" {value}", f"{value} ")[style]
+    return _inject_junk(rng, out, rates.junk, JUNK_EMAILS,
+                        lambda v, k: (v.split("@")[0] + "@", v.replace("@", ""), v.replace("@", "@@"))[k])
+
+
+def _inject_junk(
+    rng: np.random.Generator, values: np.ndarray, rate: float, placeholders: tuple[str, ...],
+    malform: Callable[[str, int], str],
+) -> np.ndarray:
+    """Replace a ``rate`` share of cells by a placeholder or, for MALFORMED_SHARE of present values,
+    by ``malform(value, k)`` with k in 0..2."""
+    out = values.copy()
+    hit = np.flatnonzero(_chance(rng, len(values), rate))
+    damaged = _chance(rng, len(hit), MALFORMED_SHARE)
+    picks, ks = rng.integers(0, len(placeholders), len(hit)), rng.integers(0, 3, len(hit))
+    for i, bad, pick, k in zip(hit, damaged, picks, ks):
+        out[i] = malform(out[i], k) if bad and out[i] is not None else placeholders[pick]
+    return out
+
+
+def format_dates(rng: np.random.Generator, dates: np.ndarray, rate: float) -> np.ndarray:
+    """ISO dates, with a ``rate`` share written '12/03/1985' (day first) or '12 Mar 1985'."""
+    n = len(dates)
+    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = dates.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (dates - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    styles = np.where(_chance(rng, n, rate), rng.integers(1, 3, n), 0)
+    return np.array([
+        (f"{y:04d}-{m:02d}-{d:02d}", f"{d:02d}/{m:02d}/{y:04d}", f"{d} {MONTHS[m - 1]} {y}")[s]
+        for y, m, d, s in zip(year, month, day, styles)
+    ], dtype=object)
+
+
+def postcode_noise(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
+    """Lower-case and/or drop the space of a ``rate`` share of postcodes."""
+    out = values.copy()
+    hit = np.flatnonzero(_chance(rng, len(values), rate) & (values != None))  # noqa: E711
+    for i, style in zip(hit, rng.integers(0, 3, len(hit))):
+        value = out[i]
+        out[i] = (value.lower(), value.replace(" ", ""), value.lower().replace(" ", ""))[style]
+    return out

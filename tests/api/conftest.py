@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from api.app import create_app
 from graph.settings import StoreSettings
@@ -35,17 +36,17 @@ sources:
     event: {type: purchase, timestamp: ts, properties: [sku, amount]}
 """
 CRM = """crm_id,email,phone,first_name,surname,city
-C1,ann@example.com,07911 123456,Ann,Smith,Leeds
-C2,ann@example.com,,Anne,Smith,York
-C3,ann.smith@work.com,07911123456,Ann,Smith,Leeds
-C4,bob@example.com,07911 654321,Bob,Jones,Hull
-C5,family@example.com,,Cat,Lee,Bath
-C6,family@example.com,,Dan,Lee,Bath
+C1,ann@mailbox.co.uk,07911 123456,Ann,Smith,Leeds
+C2,ann@mailbox.co.uk,,Anne,Smith,York
+C3,ann.smith@work.co.uk,07911123456,Ann,Smith,Leeds
+C4,bob@mailbox.co.uk,07812 345678,Bob,Jones,Hull
+C5,family@mailbox.co.uk,,Cat,Lee,Bath
+C6,family@mailbox.co.uk,,Dan,Lee,Bath
 """
 POS = """txn_id,loyalty_card,phone,ts,sku,amount
 T1,L1,+447911123456,2025-01-05T10:00:00Z,SKU-1,10.5
 T2,L1,,2025-02-05T10:00:00Z,SKU-2,3
-T3,L2,07911654321,2025-03-05T10:00:00Z,SKU-1,10.5
+T3,L2,07812345678,2025-03-05T10:00:00Z,SKU-1,10.5
 """
 
 
@@ -71,13 +72,13 @@ def load_example(store: GraphStore, directory: Path) -> None:
     (directory / "crm.csv").write_text(CRM)
     (directory / "pos.csv").write_text(POS)
     ingest(load_config(directory / "sources.yaml"), store, directory / "rejects")
-    resolve(store, ResolveSettings(blocklist={"email": ["family@example.com"]}))  # a household email
+    resolve(store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))  # a household email
 
 
 @pytest.fixture
 def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> Iterator[Server]:
     load_example(store, tmp_path)
-    settings = store_settings.model_copy(update={"neo4j_password": "not-a-default-pw"})
+    settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
     port = _free_port()
     config = uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)

@@ -63,9 +63,9 @@ def test_profile_by_id_and_by_record_agree(server: Server) -> None:
 
 
 def test_a_shared_identifier_is_an_explained_error(server: Server) -> None:
-    body = server.query('{ profileByIdentifier(type: "email", value: "family@example.com") { id } }')
+    body = server.query('{ profileByIdentifier(type: "email", value: "family@mailbox.co.uk") { id } }')
     assert "shared by 2 profiles" in body["errors"][0]["message"]
-    many = server.query('{ profilesByIdentifier(type: "email", value: "FAMILY@example.com") { id } }')
+    many = server.query('{ profilesByIdentifier(type: "email", value: "FAMILY@mailbox.co.uk") { id } }')
     assert len(many["data"]["profilesByIdentifier"]) == 2
 
 
