@@ -174,3 +174,7 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
         out.write_text(sdl)
     else:
         print(sdl, end="")
+
+
+if __name__ == "__main__":
+    app()

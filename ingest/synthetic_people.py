@@ -232,20 +232,20 @@ def generate_people(rng: np.random.Generator, n: int, rates: NoiseRates) -> Peop
     street, city, postcode = street[head], city[head], postcode[head]
     birth = np.datetime64("1945-01-01") + rng.integers(0, 62 * 365, n).astype("timedelta64[D]")
     emails = _email_set(rng, first, last, birth, household, head, rates)
-    cookies, n_cookies = _web_ids(rng, n, "cookie", (0.5, 0.3, 0.2))
-    devices, n_devices = _web_ids(rng, n, "device", (0.6, 0.3, 0.1))
+    cookies, n_cookies = _web_ids(rng, n, "xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx", (0.5, 0.3, 0.2))
+    devices, n_devices = _web_ids(rng, n, "dev_xxxxxxxxxxxxxxxx", (0.6, 0.3, 0.1))
     _share_devices(rng, devices, household, head, rates.shared_device)
     tastes, n_tastes = _tastes(rng, n)
     has_card = rng.random(n) < 0.8
     loyalty = 1_000_000_000 + rng.choice(9_000_000_000, n, replace=False)
     return People(
-        person_id=np.array([f"P{i:07d}" for i in range(1, n + 1)], dtype=object),
+        person_id="P" + np.char.zfill(np.arange(1, n + 1).astype(str), 7).astype(object),
         first_name=np.array(FIRST_NAMES, dtype=object)[first],
         last_name=np.array(LAST_NAMES, dtype=object)[last],
         birth_date=birth, street=street, city=city, postcode=postcode, household=household,
         email=emails[0], old_email=emails[1], work_email=emails[2], family_email=emails[3],
         mobile=_mobiles(rng, n), home_phone=_home_phones(rng, city, household, head),
-        loyalty_id=np.array([f"LC{v}" if c else None for v, c in zip(loyalty, has_card)], dtype=object),
+        loyalty_id=np.where(has_card, "LC" + _text(loyalty), None),
         cookies=cookies, n_cookies=n_cookies, devices=devices, n_devices=n_devices,
         tastes=tastes, n_tastes=n_tastes,
     )
@@ -269,17 +269,23 @@ def _households(rng: np.random.Generator, n: int, rate: float) -> tuple[np.ndarr
 def _addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weights = np.array([c.weight for c in CITIES])
     city = rng.choice(len(CITIES), n, p=weights / weights.sum())
-    number, name = rng.integers(1, 240, n), rng.integers(0, len(STREET_NAMES), n)
-    suffix, area = rng.integers(0, len(STREET_SUFFIXES), n), rng.integers(0, 6, n)
-    district, sector = rng.integers(1, 21, n), rng.integers(1, 10, n)
-    letters = rng.integers(0, len(INWARD_LETTERS), (n, 2))
-    street = [f"{a} {STREET_NAMES[b]} {STREET_SUFFIXES[c]}" for a, b, c in zip(number, name, suffix)]
-    postcode = [
-        f"{CITIES[c].postcode_areas[a % len(CITIES[c].postcode_areas)]}{d} {s}"
-        f"{INWARD_LETTERS[x]}{INWARD_LETTERS[y]}"
-        for c, a, d, s, (x, y) in zip(city, area, district, sector, letters)
-    ]
-    return np.array(street, dtype=object), city, np.array(postcode, dtype=object)
+    areas = np.array([[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object)
+    letters = np.array(list(INWARD_LETTERS), dtype=object)
+    street = (_text(rng.integers(1, 240, n)) + " " + _pick_text(rng, STREET_NAMES, n) + " "
+              + _pick_text(rng, STREET_SUFFIXES, n))
+    postcode = (areas[city, rng.integers(0, 6, n)] + _text(rng.integers(1, 21, n)) + " "
+                + _text(rng.integers(1, 10, n)) + letters[rng.integers(0, len(letters), n)]
+                + letters[rng.integers(0, len(letters), n)])
+    return street, city, postcode
+
+
+def _text(numbers: np.ndarray) -> np.ndarray:
+    """Integers as an object array of decimal strings."""
+    return numbers.astype(str).astype(object)
+
+
+def _pick_text(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarray:
+    return np.array(words, dtype=object)[rng.integers(0, len(words), n)]
 
 
 def _email_set(
@@ -305,14 +311,21 @@ def _personal_emails(
     rng: np.random.Generator, first: np.ndarray, last: np.ndarray, year: np.ndarray
 ) -> np.ndarray:
     n = len(first)
-    pattern, number = rng.integers(0, 6, n), rng.integers(1, 100, n)
+    pattern, number = rng.integers(0, 6, n), _text(rng.integers(1, 100, n))
     weights = np.array(EMAIL_DOMAIN_WEIGHTS) / sum(EMAIL_DOMAIN_WEIGHTS)
     domain = np.array(EMAIL_DOMAINS, dtype=object)[rng.choice(len(EMAIL_DOMAINS), n, p=weights)]
-    local = [
-        (f"{f}.{s}", f"{f}{s}{k}", f"{f[:1]}{s}", f"{f}_{s}", f"{f}{y:02d}", f"{s}.{f}")[p]
-        for f, s, y, k, p in zip(first, last, year, number, pattern)
-    ]
-    return np.array(local, dtype=object) + "@" + domain
+    yy = np.char.zfill(year.astype(str), 2).astype(object)
+    builders = (
+        lambda i: first[i] + "." + last[i], lambda i: first[i] + last[i] + number[i],
+        lambda i: first[i].astype("U1").astype(object) + last[i],
+        lambda i: first[i] + "_" + last[i], lambda i: first[i] + yy[i], lambda i: last[i] + "." + first[i],
+    )
+    local = np.empty(n, dtype=object)
+    for k, build in enumerate(builders):
+        rows = np.flatnonzero(pattern == k)
+        if len(rows):
+            local[rows] = build(rows)
+    return local + "@" + domain
 
 
 def _family_emails(
@@ -354,7 +367,8 @@ def _make_unique(values: np.ndarray, seen: set[str], tag: str) -> np.ndarray:
 
 def _mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
     codes = rng.choice(len(MOBILE_PREFIXES) * 10_000_000, n, replace=False)
-    return np.array([f"{MOBILE_PREFIXES[v // 10_000_000]}{v % 10_000_000:07d}" for v in codes], dtype=object)
+    subscriber = np.char.zfill((codes % 10_000_000).astype(str), 7).astype(object)
+    return np.array(MOBILE_PREFIXES, dtype=object)[codes // 10_000_000] + subscriber
 
 
 def _home_phones(
@@ -374,15 +388,19 @@ def _home_phones(
 
 
 def _web_ids(
-    rng: np.random.Generator, n: int, kind: str, count_p: tuple[float, float, float]
+    rng: np.random.Generator, n: int, template: str, count_p: tuple[float, float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    raw = rng.bytes(n * 3 * 16).hex()
-    ids = np.array([raw[i : i + 32] for i in range(0, len(raw), 32)], dtype=object).reshape(n, 3)
-    if kind == "cookie":
-        ids = np.vectorize(lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", otypes=[object])(ids)
-    else:
-        ids = "dev_" + np.vectorize(lambda h: h[:16], otypes=[object])(ids)
-    return ids, rng.choice([1, 2, 3], n, p=count_p)
+    """Three random ids per person, each ``template`` with its 'x's replaced by hex digits."""
+    return _random_hex(rng, 3 * n, template).reshape(n, 3), rng.choice([1, 2, 3], n, p=count_p)
+
+
+def _random_hex(rng: np.random.Generator, count: int, template: str) -> np.ndarray:
+    slots = np.frombuffer(template.encode("ascii"), dtype=np.uint8)
+    holes = np.flatnonzero(slots == ord("x"))
+    digits = np.frombuffer(rng.bytes((count * len(holes) + 1) // 2).hex().encode("ascii"), dtype=np.uint8)
+    chars = np.tile(slots, (count, 1))
+    chars[:, holes] = digits[: count * len(holes)].reshape(count, len(holes))
+    return chars.view(f"S{len(template)}").ravel().astype(f"U{len(template)}").astype(object)
 
 
 def _share_devices(

@@ -23,7 +23,7 @@ from resolve.settings import ResolveSettings
 
 logger = logging.getLogger(__name__)
 
-#: (stage, done, total)
+#: ("resolve", steps done, steps in all)
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -51,7 +51,11 @@ class ResolveSummary:
 def resolve(store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None) -> ResolveSummary:
     """Resolve every record of the store into profiles; only what changed is written."""
     started = time.perf_counter()
-    step = on_progress or (lambda stage, done, total: None)
+    def step(stage: str, done: int, total: int) -> None:
+        logger.info("resolve: %s", stage)
+        if on_progress:
+            on_progress("resolve", done, total)
+
     step("read graph", 0, 4)
     records = store.record_keys()["record"]
     links = store.record_links()

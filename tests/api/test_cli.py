@@ -1,0 +1,100 @@
+"""The ``cdp`` command line on each store: ingest, resolve, export, stats, and its errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from graph.settings import StoreSettings
+from tests.api.conftest import CRM, POS, SOURCES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, store_settings: StoreSettings, store: object, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Source files in tmp_path; CDP_* env pointing at the (empty) store under test."""
+    (tmp_path / "sources.yaml").write_text(SOURCES)
+    (tmp_path / "crm.csv").write_text(CRM)
+    (tmp_path / "pos.csv").write_text(POS)
+    monkeypatch.setenv("CDP_STORE", store_settings.store)
+    if store_settings.store == "neo4j":
+        store.close()  # type: ignore[attr-defined]  # the CLI opens its own connection
+    else:
+        store.close()  # type: ignore[attr-defined]  # embedded: one writer per directory
+    return tmp_path
+
+
+def _cdp(project: Path, *args: str) -> object:
+    result = runner.invoke(app, [*args, "--data-dir", str(project / "cdp")])
+    return result
+
+
+def test_ingest_resolve_export_stats(project: Path) -> None:
+    first = _cdp(project, "ingest", str(project / "sources.yaml"))
+    assert first.exit_code == 0, first.output
+    assert "9 rows" in first.output
+    resolved = _cdp(project, "resolve")
+    assert resolved.exit_code == 0, resolved.output
+    assert "into 3 profiles" in resolved.output  # the family email joins C5 and C6
+    for name in ("out.csv", "out.parquet"):
+        exported = _cdp(project, "export", "profiles", "--out", str(project / name))
+        assert exported.exit_code == 0, exported.output
+        frame = pd.read_csv(project / name, dtype=str) if name.endswith("csv") else pd.read_parquet(project / name)
+        assert list(frame.columns) == ["source", "record_id", "profile_id"] and len(frame) == 9
+        assert frame.groupby("profile_id").size().max() == 5
+    stats = _cdp(project, "stats", "--json")
+    assert stats.exit_code == 0, stats.output
+    assert '"crm": 6' in stats.output and '"pos": 3' in stats.output
+
+
+def test_reingest_reports_nothing_new(project: Path) -> None:
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    again = _cdp(project, "ingest", str(project / "sources.yaml"), "--source", "crm")
+    assert again.exit_code == 0
+    assert "crm" in again.output and "pos" not in again.output.split("rows in")[0].split("Source")[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "missing.yaml"], "missing.yaml: file not found"),
+        (["ingest", "sources.yaml", "--source", "erp"], "no source named 'erp'"),
+        (["export", "profiles", "--out", "x.xlsx"], "no resolved profiles yet"),
+    ],
+)
+def test_errors_are_one_line_and_exit_non_zero(project: Path, args: list[str], message: str) -> None:
+    args = [str(project / a) if a.endswith(".yaml") else a for a in args]
+    result = _cdp(project, *args)
+    assert result.exit_code == 1
+    assert message in " ".join(result.output.split())
+
+
+def test_export_needs_a_known_extension(project: Path) -> None:
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    _cdp(project, "resolve")
+    result = _cdp(project, "export", "profiles", "--out", str(project / "x.xlsx"))
+    assert result.exit_code == 1 and "choose a .csv or .parquet" in result.output
+
+
+def test_unreachable_or_refused_neo4j_names_the_uri(tmp_path: Path) -> None:
+    env = {**os.environ, "CDP_STORE": "neo4j", "CDP_NEO4J_URI": "bolt://127.0.0.1:1", "CDP_NEO4J_PASSWORD": "x-pw-1"}
+    out = subprocess.run([sys.executable, "-m", "api.cli", "stats"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "cannot reach Neo4j at bolt://127.0.0.1:1" in out.stderr
+    if os.environ.get("CDP_NEO4J_PASSWORD"):
+        env.update(CDP_NEO4J_URI=os.environ["CDP_NEO4J_URI"], CDP_NEO4J_PASSWORD="wrong-password")
+        out = subprocess.run([sys.executable, "-m", "api.cli", "stats"], env=env, capture_output=True, text=True)
+        assert out.returncode == 1 and f"Neo4j at {os.environ['CDP_NEO4J_URI']} refused the credentials" in out.stderr
+
+
+def test_serve_refuses_a_default_neo4j_password(tmp_path: Path) -> None:
+    env = {**os.environ, "CDP_STORE": "neo4j", "CDP_NEO4J_PASSWORD": "neo4j"}
+    out = subprocess.run([sys.executable, "-m", "api.cli", "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "refusing to serve" in out.stderr
