@@ -7,6 +7,7 @@ error. Connected components are computed in Python (the ``algo`` extension canno
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,10 @@ from graph.model import Label, Rel
 from graph.store import GraphStore, Row
 
 logger = logging.getLogger(__name__)
+
+_CHECKPOINT_BYTES = 1 << 30
+_UNWIND_ROWS = "UNWIND $rows AS row "
+_ROW_FIELD = re.compile(r"\brow\.(\w+)")
 
 _NODE_TABLES = {
     Label.RECORD: "key STRING PRIMARY KEY, source STRING, record_id STRING, attributes STRING, hash STRING, "
@@ -37,6 +42,7 @@ _REL_TABLES = {
 
 class EmbeddedStore(GraphStore):
     kind = "embedded"
+    batch_size = 20_000
 
     def __init__(self, data_dir: Path) -> None:
         import ladybug
@@ -44,7 +50,8 @@ class EmbeddedStore(GraphStore):
         self.path = Path(data_dir) / "graph.lbug"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = ladybug.Database(str(self.path))
+            # a large WAL threshold: checkpointing after every ingest batch tripled commit time
+            self._db = ladybug.Database(str(self.path), checkpoint_threshold=_CHECKPOINT_BYTES)
         except RuntimeError as exc:
             raise StoreUnavailable(f"cannot open the embedded graph at {self.path}: {exc}") from exc
         self._conn = ladybug.Connection(self._db)
@@ -58,6 +65,14 @@ class EmbeddedStore(GraphStore):
             result = self._conn.execute(query, params)
             names = result.get_column_names()
             return [dict(zip(names, row, strict=True)) for row in result.get_all()]
+
+    def _write_batch(self, query: str, params: dict[str, Any], batch: list[Any]) -> None:
+        # ``LOAD FROM`` a DataFrame is several times faster here than ``UNWIND`` over a list of maps
+        if query.startswith(_UNWIND_ROWS) and batch and isinstance(batch[0], dict):
+            frame = pd.DataFrame(batch).add_prefix("row_")
+            query = "LOAD FROM $rows " + _ROW_FIELD.sub(r"row_\1", query[len(_UNWIND_ROWS) :])
+            params = {"rows": frame}
+        self._execute(query, params)
 
     def _execute_frame(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
         with self._lock:

@@ -74,7 +74,12 @@ class GraphStore(ABC):
     def write_rows(self, name: str, query: str, rows: Sequence[Row] | Sequence[str], param: str = "rows") -> None:
         """Run an ``UNWIND $rows`` write in batches of :attr:`batch_size`."""
         for start in range(0, len(rows), self.batch_size):
-            self.run(name, query, {param: list(rows[start : start + self.batch_size])})
+            batch = list(rows[start : start + self.batch_size])
+            self._timed(name, lambda q, p: self._write_batch(q, p, batch), query, {param: batch})
+
+    def _write_batch(self, query: str, params: dict[str, Any], batch: list[Any]) -> None:
+        """Hook: write one batch; a backend may use a faster bulk path than ``UNWIND``."""
+        self._execute(query, params)
 
     def _timed(self, name: str, fn: Any, query: str, params: dict[str, Any]) -> Any:
         started = time.perf_counter()

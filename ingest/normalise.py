@@ -74,7 +74,7 @@ def _to_text(raw: object) -> str:
         text = str(int(number)) if number.is_integer() else repr(number)
     else:
         text = str(raw)
-    return text.translate(_INVISIBLE).strip()
+    return (text if text.isascii() else text.translate(_INVISIBLE)).strip()
 
 
 def _collapse(text: str) -> str:
@@ -90,6 +90,8 @@ _EMAIL_PLAIN = re.compile(  # ASCII dot-atom addresses that email_validator retu
     r"(?P<local>[a-z0-9_%+'=-]+(?:\.[a-z0-9_%+'=-]+)*)@"
     r"(?P<domain>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
 )
+_WHITESPACE = re.compile(r"\s")
+_SPECIAL_USE_SUFFIXES = tuple("." + d for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)  # .local, .test
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
 
 
@@ -97,7 +99,7 @@ def _email(text: str, opts: NormaliseOptions) -> str:
     text = text.lower().removeprefix("mailto:")
     if "@" not in text:
         raise InvalidValue("not a valid email: missing @")
-    if any(c.isspace() for c in text):
+    if _WHITESPACE.search(text):
         raise InvalidValue("not a valid email: contains whitespace")
     if _is_plain_email(text):
         return text  # skipping email_validator here saves ~50 us a value
@@ -111,7 +113,7 @@ def _is_plain_email(text: str) -> bool:
     plain = _EMAIL_PLAIN.fullmatch(text)
     if not plain or len(text) > 254 or len(plain["local"]) > 64 or "--" in (domain := plain["domain"]):
         return False
-    return not any(domain == d or domain.endswith("." + d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    return not ("." + domain).endswith(_SPECIAL_USE_SUFFIXES)
 
 
 def _phone(text: str, opts: NormaliseOptions) -> str:

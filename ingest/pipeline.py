@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 #: (source, rows done, rows in the source)
 ProgressFn = Callable[[str, int, int], None]
-BATCH_ROWS = 5_000
+BATCH_ROWS = 10_000
 
 
 @dataclass

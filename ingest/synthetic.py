@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 
@@ -26,7 +27,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.synthetic_people import (
-    CATEGORY_NAMES, CITIES, NoiseRates, People, generate_people, product_catalogue,
+    CATEGORY_NAMES,
+    CITIES,
+    JUNK_LOYALTY,
+    MISSING,
+    NAME_STYLES,
+    POSTCODE_STYLES,
+    NoiseRates,
+    People,
+    format_dates,
+    generate_people,
+    inject_junk,
+    noisy_emails,
+    noisy_phones,
+    restyle,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,15 +52,29 @@ ProgressCallback = Callable[[str, int], None]
 REFERENCE_TIME = np.datetime64("2026-11-01T00:00:00", "s")
 HISTORY_SECONDS = 2 * 365 * 24 * 3600
 TASTE_SHARE = 0.8  # share of views and purchases drawn from the person's own tastes
-
-JUNK_EMAILS = ("test@test.com", "n/a", "unknown", "none@none.com", "noemail@example.com", "a@a.com", "-")
-JUNK_PHONES = ("0000000000", "+441234567890", "n/a", "unknown", "00000000000", "1234567890", "-")
-JUNK_LOYALTY = ("0", "n/a", "unknown", "LC0000000000")
-MALFORMED_SHARE = 0.3  # of junk cells: a damaged real value rather than a placeholder
-
 FILES = {"crm": "crm.csv", "web": "web.jsonl", "pos": "pos.parquet", "marketing": "marketing.csv"}
 SHARES = {"crm": 0.22, "web": 0.36, "pos": 0.30, "marketing": 0.12}  # of all rows
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Category (in CATEGORY_NAMES order) -> (product noun, base price in GBP); each noun has four EDITIONS.
+CATEGORIES: dict[str, tuple[tuple[str, float], ...]] = {
+    "running": (("Trail Shoes", 95.0), ("Running Socks", 12.0), ("Hydration Vest", 55.0), ("GPS Watch", 199.0)),
+    "cycling": (("Bike Helmet", 60.0), ("Cycling Jersey", 45.0), ("Bike Light", 30.0), ("Puncture Kit", 9.0)),
+    "kitchen": (("Chef Knife", 70.0), ("Cast Iron Pan", 40.0), ("Coffee Grinder", 85.0), ("Stand Mixer", 249.0)),
+    "books": (("Crime Novel", 8.99), ("Cookbook", 22.0), ("Travel Guide", 15.0), ("Biography", 18.0)),
+    "gaming": (("Game Controller", 55.0), ("Gaming Headset", 80.0), ("Mechanical Keyboard", 110.0),
+               ("Strategy Game", 35.0)),
+    "gardening": (("Pruning Shears", 25.0), ("Seed Kit", 12.0), ("Garden Hose", 30.0), ("Raised Bed", 90.0)),
+    "beauty": (("Face Serum", 28.0), ("Lipstick", 16.0), ("Hair Dryer", 65.0), ("Perfume", 58.0)),
+    "fashion": (("Denim Jacket", 75.0), ("Wool Scarf", 25.0), ("Leather Boots", 140.0), ("Summer Dress", 45.0)),
+    "electronics": (("Wireless Earbuds", 120.0), ("Smart Speaker", 90.0), ("Phone Charger", 20.0),
+                    ("E-Reader", 110.0)),
+    "toys": (("Building Blocks", 35.0), ("Plush Bear", 15.0), ("Jigsaw Puzzle", 14.0), ("Remote Car", 40.0)),
+    "home": (("Scented Candle", 18.0), ("Throw Blanket", 35.0), ("Table Lamp", 48.0), ("Picture Frame", 12.0)),
+    "pets": (("Dog Bed", 45.0), ("Cat Tree", 70.0), ("Pet Treats", 6.0), ("Dog Lead", 15.0)),
+}
+EDITIONS = (("Classic", 1.0), ("Pro", 1.6), ("Lite", 0.8), ("Eco", 1.1))
+PRODUCTS_PER_CATEGORY = 4 * len(EDITIONS)
+
 
 SOURCES_YAML = """\
 sources:
@@ -138,9 +166,10 @@ def _write_metadata(
     config_path, truth_path = directory / "sources.yaml", directory / "truth.csv"
     config_path.write_text(SOURCES_YAML, encoding="utf-8")
     _write_csv(truth_path, truth)
-    names = np.array(CATEGORY_NAMES, dtype=object)
-    tastes = ["|".join(names[row[:k]]) for row, k in zip(people.tastes, people.n_tastes)]
-    _write_csv(directory / "people.csv", {"person_id": people.person_id, "tastes": np.array(tastes, dtype=object)})
+    names = np.array(CATEGORY_NAMES, dtype=object)[people.tastes]
+    tastes = names[:, 0] + np.where(people.n_tastes > 1, "|" + names[:, 1], "") \
+        + np.where(people.n_tastes > 2, "|" + names[:, 2], "")
+    _write_csv(directory / "people.csv", {"person_id": people.person_id, "tastes": tastes})
     return SyntheticDataset(directory=directory, config_path=config_path, truth_path=truth_path,
                             n_people=people.n, n_records=sum(sizes.values()), records_per_source=sizes)
 
@@ -162,14 +191,19 @@ def _write_csv(path: Path, columns: Columns) -> None:
         writer.writerows(zip(*columns.values()))
 
 
-def _json_lines(columns: Columns) -> np.ndarray:
-    """One JSON object per row, built column by column (much faster than json.dumps per row)."""
-    lines = np.full(len(next(iter(columns.values()))), "{", dtype=object)
-    for k, (name, values) in enumerate(columns.items()):
-        encoded = [json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else encode_basestring(v)
-                   for v in values.tolist()]
-        lines = lines + (", " if k else "") + json.dumps(name) + ": " + np.array(encoded, dtype=object)
-    return lines + "}\n"
+def _json_lines(columns: Columns) -> list[str]:
+    """One JSON object per row, each value encoded once per column (much faster than json.dumps per row)."""
+    keys = (json.dumps(name).replace("{", "{{").replace("}", "}}") for name in columns)
+    template = "{{" + ", ".join(f"{key}: {{}}" for key in keys) + "}}\n"
+    encoded = [
+        [encode_basestring(v) if type(v) is str else _json_value(v) for v in values.tolist()]
+        for values in columns.values()
+    ]
+    return [template.format(*row) for row in zip(*encoded)]
+
+
+def _json_value(value: object) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 # --- who appears where ---------------------------------------------------------------------------
@@ -199,11 +233,11 @@ def _chance(rng: np.random.Generator, n: int, p: float | np.ndarray) -> np.ndarr
 
 def _either(mask: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """``first`` where ``mask`` and it is present, else ``second``."""
-    return np.where(mask & (first != None), first, second)  # noqa: E711 - elementwise None test
+    return np.where(mask & (first != None), first, second)
 
 
 def _blank(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
-    return np.where(_chance(rng, len(values), p), None, values)
+    return np.where(_chance(rng, len(values), p), MISSING, values)
 
 
 # --- the sources ---------------------------------------------------------------------------------
@@ -217,18 +251,18 @@ def _crm_rows(
     email = _either(repeat, people.old_email[owners], people.email[owners])
     email = _either(_chance(rng, n, 0.3) & ~repeat, people.family_email[owners], email)
     phone = _either(_chance(rng, n, 0.35), people.home_phone[owners], people.mobile[owners])
-    first, last = _misspell_names(rng, people, owners, np.where(repeat, rates.duplicate_typo, rates.typo))
+    first, last = misspell_names(rng, people, owners, np.where(repeat, rates.duplicate_typo, rates.typo))
     columns = {
         "crm_id": _record_ids("CRM", n),
-        "first_name": case_noise(rng, first, rates.case),
-        "surname": case_noise(rng, last, rates.case),
-        "email": _noisy_emails(rng, _blank(rng, email, 0.05), rates),
-        "work_email": _noisy_emails(rng, _blank(rng, people.work_email[owners], 0.3), rates),
-        "phone": _noisy_phones(rng, _blank(rng, phone, 0.1), rates),
+        "first_name": restyle(rng, first, rates.case, NAME_STYLES),
+        "surname": restyle(rng, last, rates.case, NAME_STYLES),
+        "email": noisy_emails(rng, _blank(rng, email, 0.05), rates),
+        "work_email": noisy_emails(rng, _blank(rng, people.work_email[owners], 0.3), rates),
+        "phone": noisy_phones(rng, _blank(rng, phone, 0.1), rates),
         "dob": format_dates(rng, people.birth_date[owners], rates.date_format),
         "street": people.street[owners],
         "city": np.array([c.name for c in CITIES], dtype=object)[people.city[owners]],
-        "postcode": postcode_noise(rng, people.postcode[owners], rates.case),
+        "postcode": restyle(rng, people.postcode[owners], rates.case, POSTCODE_STYLES),
         "opt_in": np.where(_chance(rng, n, 0.55), "Y", "N").astype(object),
     }
     return columns, owners
@@ -241,14 +275,14 @@ def _marketing_rows(
     n = len(owners)
     email = _either(_chance(rng, n, 0.5), people.old_email[owners], people.email[owners])
     email = _either(_chance(rng, n, 0.25), people.family_email[owners], email)
-    first, last = _misspell_names(rng, people, owners, np.full(n, rates.typo))
+    first, last = misspell_names(rng, people, owners, np.full(n, rates.typo))
     columns = {
         "contact_id": _record_ids("MKT", n),
-        "email": _noisy_emails(rng, email, rates),
-        "mobile": _noisy_phones(rng, _blank(rng, people.mobile[owners], 0.3), rates),
-        "fname": case_noise(rng, first, rates.case),
-        "lname": case_noise(rng, last, rates.case),
-        "zip": postcode_noise(rng, _blank(rng, people.postcode[owners], 0.2), rates.case),
+        "email": noisy_emails(rng, email, rates),
+        "mobile": noisy_phones(rng, _blank(rng, people.mobile[owners], 0.3), rates),
+        "fname": restyle(rng, first, rates.case, NAME_STYLES),
+        "lname": restyle(rng, last, rates.case, NAME_STYLES),
+        "zip": restyle(rng, _blank(rng, people.postcode[owners], 0.2), rates.case, POSTCODE_STYLES),
         "subscribed": np.where(_chance(rng, n, 0.7), "true", "false").astype(object),
     }
     return columns, owners
@@ -271,7 +305,7 @@ def _web_rows(
         "ts": ts,
         "cookie": _pick(rng, people.cookies[owners], people.n_cookies[owners]),
         "device": _pick(rng, people.devices[owners], people.n_devices[owners]),
-        "login_email": _noisy_emails(rng, np.where(_chance(rng, n, 0.3), login, None), rates),
+        "login_email": noisy_emails(rng, np.where(_chance(rng, n, 0.3), login, MISSING), rates),
         "page": "/" + category + "/" + catalogue.slug[product],
         "category": category,
         "product": catalogue.name[product],
@@ -295,9 +329,9 @@ def _pos_rows(
     columns = {
         "txn_id": _record_ids("TXN", n),
         "ts": ts,
-        "loyalty_card": _inject_junk(rng, _blank(rng, people.loyalty_id[owners], 0.08), rates.junk,
+        "loyalty_card": inject_junk(rng, _blank(rng, people.loyalty_id[owners], 0.08), rates.junk,
                                      JUNK_LOYALTY, lambda v, k: v[: 3 + k]),
-        "phone": _noisy_phones(rng, np.where(_chance(rng, n, 0.2), phone, None), rates),
+        "phone": noisy_phones(rng, np.where(_chance(rng, n, 0.2), phone, MISSING), rates),
         "card_name": _card_names(rng, people, owners, rates),
         "sku": catalogue.sku[product],
         "category": np.array(CATEGORY_NAMES, dtype=object)[_category_of(product)],
@@ -305,53 +339,6 @@ def _pos_rows(
         "store": np.array([c.store for c in CITIES], dtype=object)[store],
     }
     return columns, owners
-
-
-# --- events --------------------------------------------------------------------------------------
-
-def _timestamps(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted ISO 8601 UTC times within HISTORY_SECONDS before REFERENCE_TIME, and the sorting order."""
-    offsets = rng.integers(0, HISTORY_SECONDS, n)
-    order = np.argsort(-offsets, kind="stable")
-    times = REFERENCE_TIME - offsets[order].astype("timedelta64[s]")
-    return np.char.add(np.datetime_as_string(times, unit="s"), "Z").astype(object), order
-
-
-def _taste_products(rng: np.random.Generator, people: People, owners: np.ndarray) -> np.ndarray:
-    """Product index per row: TASTE_SHARE from one of the owner's tastes, the rest from any category;
-    within a category popular products (Zipf-like) are chosen more often."""
-    n, per_category = len(owners), _products_per_category()
-    slot = (rng.random(n) * people.n_tastes[owners]).astype(np.int64)
-    own = people.tastes[owners, slot]
-    category = np.where(_chance(rng, n, TASTE_SHARE), own, rng.integers(0, len(CATEGORY_NAMES), n))
-    popularity = 1.0 / np.arange(1, per_category + 1)
-    return category * per_category + rng.choice(per_category, n, p=popularity / popularity.sum())
-
-
-def _products_per_category() -> int:
-    return len(product_catalogue().sku) // len(CATEGORY_NAMES)
-
-
-def _category_of(product: np.ndarray) -> np.ndarray:
-    return product // _products_per_category()
-
-
-def _pick(rng: np.random.Generator, pool: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """One of the first ``count`` entries of each row of ``pool``."""
-    slot = (rng.random(len(count)) * count).astype(np.int64)
-    return pool[np.arange(len(count)), slot]
-
-
-# --- how people write their details --------------------------------------------------------------
-
-def case_noise(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
-    """Lower-case, upper-case or pad with spaces a ``rate`` share of the present values."""
-    out = values.copy()
-    hit = np.flatnonzero(_chance(rng, len(values), rate) & (values != None))  # noqa: E711
-    for i, style in zip(hit, rng.integers(0, 4, len(hit))):
-        value = out[i]
-        out[i] = (value.lower(), value.upper(), f" {value}", value.replace(" ", "  ") + "  ")[style]
-    return out
 
 
 def misspell(word: str, op: int, position: float, letter: str) -> str:
@@ -372,11 +359,12 @@ def misspell(word: str, op: int, position: float, letter: str) -> str:
     return word[:i] + (letter.upper() if word[i].isupper() else letter) + word[i + 1 :]
 
 
-def _misspell_names(
-    rng: np.random.Generator, people: People, owners: np.ndarray, p: np.ndarray
+def misspell_names(
+    rng: np.random.Generator, people: People, owners: np.ndarray, p: float | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    """First and last names of ``owners``, a ``p`` share of rows with a typo in one or both."""
     first, last = people.first_name[owners], people.last_name[owners]
-    hit = np.flatnonzero(_chance(rng, len(owners), p))
+    hit = np.flatnonzero(rng.random(len(owners)) < p)
     which = rng.choice([0, 1, 2], len(hit), p=[0.45, 0.45, 0.1])  # first, last or both
     ops, where = rng.integers(0, 3, (len(hit), 2)), rng.random((len(hit), 2))
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))[rng.integers(0, 26, (len(hit), 2))]
@@ -390,82 +378,66 @@ def _misspell_names(
 
 def _card_names(rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates) -> np.ndarray:
     """The name embossed on the payment card, present on 60% of transactions."""
-    first, last = _misspell_names(rng, people, owners, np.full(len(owners), rates.typo))
+    first, last = misspell_names(rng, people, owners, np.full(len(owners), rates.typo))
     styles = np.where(_chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0)
     names = np.array([
         (f"{f} {s}", f"{f} {s}".upper(), f"{f[0]} {s}".upper(), f"{s}/{f}".upper())[style]
         for f, s, style in zip(first, last, styles)
     ], dtype=object)
-    return _blank(rng, case_noise(rng, names, rates.case), 0.4)
+    return _blank(rng, restyle(rng, names, rates.case, NAME_STYLES), 0.4)
 
 
-def format_phone(national: str, style: int) -> str:
-    """A UK number given as national digits, written in one of six common styles.
+# --- events --------------------------------------------------------------------------------------
 
-    >>> [format_phone("07912345678", s) for s in range(4)]
-    ['07912345678', '07912 345678', '+44 7912 345678', '(07912) 345 678']
-    >>> format_phone("02079460123", 1), format_phone("01614960123", 4)
-    ('020 7946 0123', '00441614960123')
-    """
-    split = 3 if national.startswith("02") else 5 if national.startswith("07") or national[3] != "1" else 4
-    head, rest = national[:split], national[split:]
-    grouped = f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
-    return (national, f"{head} {grouped}", f"+44 {head[1:]} {grouped}", f"({head}) {rest[:3]} {rest[3:]}",
-            "0044" + national[1:], "+44" + national[1:])[style]
+@dataclass(frozen=True)
+class Catalogue:
+    """Products indexed as ``category * PRODUCTS_PER_CATEGORY + k``."""
+
+    sku: np.ndarray
+    name: np.ndarray
+    slug: np.ndarray
+    price: np.ndarray
 
 
-def _noisy_phones(rng: np.random.Generator, values: np.ndarray, rates: NoiseRates) -> np.ndarray:
-    n = len(values)
-    styles = np.where(_chance(rng, n, rates.phone_format), rng.integers(1, 6, n), 0)
-    out = np.array([None if v is None else format_phone(v, s) for v, s in zip(values, styles)], dtype=object)
-    return _inject_junk(rng, out, rates.junk, JUNK_PHONES,
-                        lambda v, k: "".join(ch for ch in v if ch.isdigit())[: 2 + 2 * k])
+@lru_cache(maxsize=1)
+def product_catalogue() -> Catalogue:
+    """The fixed product catalogue; the same for every seed so SKUs are stable across data sets."""
+    sku, name, slug, price = [], [], [], []
+    for category in CATEGORY_NAMES:
+        editions = [(noun, base, edition, factor) for noun, base in CATEGORIES[category] for edition, factor in EDITIONS]
+        for k, (noun, base, edition, factor) in enumerate(editions):
+            sku.append(f"{category[:3].upper()}-{k + 1:03d}")
+            name.append(f"{edition} {noun}")
+            slug.append(f"{edition}-{noun}".lower().replace(" ", "-"))
+            price.append(round(base * factor, 2))
+    return Catalogue(np.array(sku, dtype=object), np.array(name, dtype=object),
+                     np.array(slug, dtype=object), np.array(price))
 
 
-def _noisy_emails(rng: np.random.Generator, values: np.ndarray, rates: NoiseRates) -> np.ndarray:
-    out = values.copy()
-    hit = np.flatnonzero(_chance(rng, len(values), rates.email_format) & (values != None))  # noqa: E711
-    for i, style in zip(hit, rng.integers(0, 4, len(hit))):
-        value = out[i]
-        out[i] = (value.upper(), value[:1].upper() + value[1:], f" {value}", f"{value} ")[style]
-    return _inject_junk(rng, out, rates.junk, JUNK_EMAILS,
-                        lambda v, k: (v.split("@")[0] + "@", v.replace("@", ""), v.replace("@", "@@"))[k])
+def _timestamps(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ISO 8601 UTC times within HISTORY_SECONDS before REFERENCE_TIME, and the sorting order."""
+    offsets = rng.integers(0, HISTORY_SECONDS, n)
+    order = np.argsort(-offsets, kind="stable")
+    times = REFERENCE_TIME - offsets[order].astype("timedelta64[s]")
+    return np.char.add(np.datetime_as_string(times, unit="s"), "Z").astype(object), order
 
 
-def _inject_junk(
-    rng: np.random.Generator, values: np.ndarray, rate: float, placeholders: tuple[str, ...],
-    malform: Callable[[str, int], str],
-) -> np.ndarray:
-    """Replace a ``rate`` share of cells by a placeholder or, for MALFORMED_SHARE of present values,
-    by ``malform(value, k)`` with k in 0..2."""
-    out = values.copy()
-    hit = np.flatnonzero(_chance(rng, len(values), rate))
-    damaged = _chance(rng, len(hit), MALFORMED_SHARE)
-    picks, ks = rng.integers(0, len(placeholders), len(hit)), rng.integers(0, 3, len(hit))
-    for i, bad, pick, k in zip(hit, damaged, picks, ks):
-        out[i] = malform(out[i], k) if bad and out[i] is not None else placeholders[pick]
-    return out
+def _taste_products(rng: np.random.Generator, people: People, owners: np.ndarray) -> np.ndarray:
+    """Product index per row: TASTE_SHARE from one of the owner's tastes, the rest from any category;
+    within a category popular products (Zipf-like) are chosen more often."""
+    n, per_category = len(owners), PRODUCTS_PER_CATEGORY
+    slot = (rng.random(n) * people.n_tastes[owners]).astype(np.int64)
+    own = people.tastes[owners, slot]
+    category = np.where(_chance(rng, n, TASTE_SHARE), own, rng.integers(0, len(CATEGORY_NAMES), n))
+    popularity = 1.0 / np.arange(1, per_category + 1)
+    return category * per_category + rng.choice(per_category, n, p=popularity / popularity.sum())
 
 
-def format_dates(rng: np.random.Generator, dates: np.ndarray, rate: float) -> np.ndarray:
-    """ISO dates, with a ``rate`` share written '12/03/1985' (day first) or '12 Mar 1985'."""
-    n = len(dates)
-    year = dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    month_start = dates.astype("datetime64[M]")
-    month = month_start.astype(np.int64) % 12 + 1
-    day = (dates - month_start.astype("datetime64[D]")).astype(np.int64) + 1
-    styles = np.where(_chance(rng, n, rate), rng.integers(1, 3, n), 0)
-    return np.array([
-        (f"{y:04d}-{m:02d}-{d:02d}", f"{d:02d}/{m:02d}/{y:04d}", f"{d} {MONTHS[m - 1]} {y}")[s]
-        for y, m, d, s in zip(year, month, day, styles)
-    ], dtype=object)
+def _category_of(product: np.ndarray) -> np.ndarray:
+    return product // PRODUCTS_PER_CATEGORY
 
 
-def postcode_noise(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
-    """Lower-case and/or drop the space of a ``rate`` share of postcodes."""
-    out = values.copy()
-    hit = np.flatnonzero(_chance(rng, len(values), rate) & (values != None))  # noqa: E711
-    for i, style in zip(hit, rng.integers(0, 3, len(hit))):
-        value = out[i]
-        out[i] = (value.lower(), value.replace(" ", ""), value.lower().replace(" ", ""))[style]
-    return out
+def _pick(rng: np.random.Generator, pool: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """One of the first ``count`` entries of each row of ``pool``."""
+    slot = (rng.random(len(count)) * count).astype(np.int64)
+    return pool[np.arange(len(count)), slot]

@@ -1,19 +1,29 @@
-"""The ground-truth population behind the synthetic demo data set.
+"""The ground-truth population behind the synthetic demo data set, and how people write their details.
 
 A person is an index into the arrays of :class:`People`; every array has one entry per person (or one row
 for the 2-D ones). Generation is vectorised with numpy; the few per-person Python loops only format
-strings. Cost is O(n) in the number of people.
+strings. Cost is O(n) in the number of people. The second half renders a clean value the way a source
+might hold it: re-cased, re-formatted, misspelt or replaced by junk.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from functools import partial
 
 import numpy as np
 
-FIRST_NAMES: tuple[str, ...] = tuple("""
+
+MISSING = np.array(None, dtype=object)  # a 0-d "no value" that np.where broadcasts
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words("""
 Oliver George Harry Jack Jacob Noah Charlie Muhammad Thomas Oscar William James Henry Leo Alfie Joshua Freddie
 Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel Arthur Lucas Mohammed Logan Theo Harrison Benjamin
 Mason Sebastian Finley Adam Dylan Zachary Riley Teddy David Toby Jake Louie Elijah Reuben Arlo Hugo Luca Matthew
@@ -29,9 +39,9 @@ Claire Helen Karen Susan Julie Nicola Lisa Amanda Joanne Michelle Kelly Louise G
 Megan Bethany Abigail Niamh Aoife Siobhan Caoimhe Sinéad Róisín Siân Cerys Ffion Catrin Eilidh Morag Priya
 Ananya Aisha Fatima Zainab Maryam Layla Noor Mei Yuki Sakura Lucía María Inés Beatriz Ángela Zoë Chloé Renée
 Noémie Hélène Anaïs Léa Magdalena Agnieszka Zofia Małgorzata Ingrid Astrid Anne-Marie Mary-Jane Marie-Claire
-""".split())
+""")
 
-LAST_NAMES: tuple[str, ...] = tuple("""
+LAST_NAMES = _words("""
 Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson Thompson Wright Walker White
 Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson Wood Turner Martin Cooper Hill Ward Morris Moore Clark
 Lee King Baker Harrison Morgan Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths
@@ -55,14 +65,14 @@ Wiśniewski García Rodríguez Fernández López Núñez Muñoz Pérez Sánchez 
 Russo Esposito Bianchi Dubois Lefèvre Girard Mercier Nguyen Tran Wang Zhang Chen Liu Tanaka Suzuki Kim Park Choi
 Okafor Adeyemi Mensah Osei Smith-Jones Hughes-Williams Lloyd-Webber Fox-Taylor Owen-Jones Davies-Evans MacLeod
 McKenzie MacDonald Fitzgerald D'Souza D'Arcy
-""".split())
+""")
 
-STREET_NAMES: tuple[str, ...] = tuple("""
+STREET_NAMES = _words("""
 High Oak Church Station Mill Park Victoria Albert Queen Manor Grange Elm Willow Chestnut Beech Meadow Orchard
 Springfield Highfield Windsor York Richmond Alexandra Clarence Marlborough Stanley Cavendish Ashfield Brookside
 Riverside Woodland Hillside Greenway Fairview Rose Holly Cedar Maple Laurel Hawthorn Lime Poplar Sycamore
-""".split())
-STREET_SUFFIXES = ("Road", "Street", "Lane", "Avenue", "Close", "Drive", "Gardens", "Crescent", "Way", "Grove")
+""")
+STREET_SUFFIXES = _words("Road Street Lane Avenue Close Drive Gardens Crescent Way Grove")
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a UK inward code may use
 
 
@@ -92,97 +102,54 @@ CITIES: tuple[City, ...] = (
     City("Newcastle upon Tyne", ("NE",), "0191", ("2", "3", "4"), "Newcastle Eldon Square", 0.04),
     City("Oxford", ("OX",), "01865", ("2", "3", "4"), "Oxford Westgate", 0.035),
     City("Cambridge", ("CB",), "01223", ("2", "3", "4"), "Cambridge Grand Arcade", 0.035),
-)
+)  # fmt: skip
 
 # UK mobile blocks that phonenumbers validates in full; 0745x, 0770x and 0791x are left out because
 # parts of them are reserved or unallocated.
-MOBILE_PREFIXES: tuple[str, ...] = tuple(
-    [f"074{d}" for d in "01234678"] + [f"075{d}" for d in "0123456789"] + [f"077{d}" for d in "123456789"]
-    + [f"078{d}" for d in "0123456789"] + [f"079{d}" for d in "02345678"]
-)
+MOBILE_PREFIXES = _words("""
+0740 0741 0742 0743 0744 0746 0747 0748 0750 0751 0752 0753 0754 0755 0756 0757 0758 0759 0771 0772 0773 0774
+0775 0776 0777 0778 0779 0780 0781 0782 0783 0784 0785 0786 0787 0788 0789 0790 0792 0793 0794 0795 0796 0797 0798
+""")
 
-EMAIL_DOMAINS = ("gmail.com", "hotmail.co.uk", "yahoo.co.uk", "outlook.com", "icloud.com", "btinternet.com",
-                 "live.co.uk", "aol.com", "sky.com", "protonmail.com")
-EMAIL_DOMAIN_WEIGHTS = (0.36, 0.16, 0.1, 0.1, 0.08, 0.06, 0.05, 0.03, 0.03, 0.03)
-WORK_DOMAINS = ("acme-logistics.co.uk", "northwind.com", "bluefin-capital.com", "nhs.net", "brightlabs.io",
-                "harbourlaw.co.uk", "greenleaf-energy.com", "citycouncil.gov.uk", "oakwood-school.org.uk",
-                "stellar-media.co.uk", "pinnacle-retail.com", "quantum-analytics.io")
+EMAIL_DOMAINS = _words("gmail.com hotmail.co.uk yahoo.co.uk outlook.com icloud.com btinternet.com live.co.uk aol.com")
+EMAIL_DOMAIN_WEIGHTS = (0.38, 0.17, 0.11, 0.11, 0.08, 0.06, 0.05, 0.04)
+WORK_DOMAINS = _words("""
+acme-logistics.co.uk northwind.com bluefin-capital.com nhs.net brightlabs.io harbourlaw.co.uk greenleaf-energy.com
+citycouncil.gov.uk oakwood-school.org.uk stellar-media.co.uk pinnacle-retail.com quantum-analytics.io
+""")
 
-# Category -> (product noun, base price in GBP). Every noun comes in four editions (see EDITIONS).
-CATEGORIES: dict[str, tuple[tuple[str, float], ...]] = {
-    "running": (("Trail Shoes", 95.0), ("Running Socks", 12.0), ("Hydration Vest", 55.0), ("GPS Watch", 199.0)),
-    "cycling": (("Bike Helmet", 60.0), ("Cycling Jersey", 45.0), ("Bike Light", 30.0), ("Puncture Kit", 9.0)),
-    "kitchen": (("Chef Knife", 70.0), ("Cast Iron Pan", 40.0), ("Coffee Grinder", 85.0), ("Stand Mixer", 249.0)),
-    "books": (("Crime Novel", 8.99), ("Cookbook", 22.0), ("Travel Guide", 15.0), ("Biography", 18.0)),
-    "gaming": (("Game Controller", 55.0), ("Gaming Headset", 80.0), ("Mechanical Keyboard", 110.0),
-               ("Strategy Game", 35.0)),
-    "gardening": (("Pruning Shears", 25.0), ("Seed Kit", 12.0), ("Garden Hose", 30.0), ("Raised Bed", 90.0)),
-    "beauty": (("Face Serum", 28.0), ("Lipstick", 16.0), ("Hair Dryer", 65.0), ("Perfume", 58.0)),
-    "fashion": (("Denim Jacket", 75.0), ("Wool Scarf", 25.0), ("Leather Boots", 140.0), ("Summer Dress", 45.0)),
-    "electronics": (("Wireless Earbuds", 120.0), ("Smart Speaker", 90.0), ("Phone Charger", 20.0),
-                    ("E-Reader", 110.0)),
-    "toys": (("Building Blocks", 35.0), ("Plush Bear", 15.0), ("Jigsaw Puzzle", 14.0), ("Remote Car", 40.0)),
-    "home": (("Scented Candle", 18.0), ("Throw Blanket", 35.0), ("Table Lamp", 48.0), ("Picture Frame", 12.0)),
-    "pets": (("Dog Bed", 45.0), ("Cat Tree", 70.0), ("Pet Treats", 6.0), ("Dog Lead", 15.0)),
-}
-CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)
+# Product categories, in the order of the catalogue; a person's tastes are 1-3 of them.
+CATEGORY_NAMES = _words("running cycling kitchen books gaming gardening beauty fashion electronics toys home pets")
 CATEGORY_WEIGHTS = np.array([1.2, 0.8, 1.3, 1.5, 1.0, 0.9, 1.1, 1.4, 1.3, 0.7, 1.2, 0.8])
-EDITIONS = (("Classic", 1.0), ("Pro", 1.6), ("Lite", 0.8), ("Eco", 1.1))
-PRODUCTS_PER_CATEGORY = 4 * len(EDITIONS)
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """Products indexed as ``category * PRODUCTS_PER_CATEGORY + k``."""
-
-    sku: np.ndarray
-    name: np.ndarray
-    slug: np.ndarray
-    price: np.ndarray
-
-
-@lru_cache(maxsize=1)
-def product_catalogue() -> Catalogue:
-    """The fixed product catalogue; the same for every seed so SKUs are stable across data sets."""
-    sku, name, slug, price = [], [], [], []
-    for category, nouns in CATEGORIES.items():
-        for k, ((noun, base), (edition, factor)) in enumerate(
-            (n, e) for n in nouns for e in EDITIONS
-        ):
-            sku.append(f"{category[:3].upper()}-{k + 1:03d}")
-            name.append(f"{edition} {noun}")
-            slug.append(f"{edition}-{noun}".lower().replace(" ", "-"))
-            price.append(round(base * factor, 2))
-    return Catalogue(np.array(sku, dtype=object), np.array(name, dtype=object),
-                     np.array(slug, dtype=object), np.array(price))
+JUNK_EMAILS = _words("test@test.com n/a unknown none@none.com noemail@example.com a@a.com -")
+JUNK_PHONES = _words("0000000000 +441234567890 n/a unknown 00000000000 1234567890 -")
+JUNK_LOYALTY = _words("0 n/a unknown LC0000000000")
+MALFORMED_SHARE = 0.3  # of junk cells: a damaged real value rather than a placeholder
+MONTHS = _words("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec")
 
 
 @dataclass(frozen=True)
 class NoiseRates:
-    """Probabilities of each kind of mess, all proportional to ``difficulty`` (capped below 1)."""
+    """Probabilities of each kind of mess; the defaults are difficulty 1."""
 
-    typo: float  # any name on any row
-    duplicate_typo: float  # a name on a CRM duplicate row
-    case: float  # names lower/upper-cased or padded with spaces
-    phone_format: float  # a phone written other than as compact national digits
-    email_format: float  # an email upper-cased, capitalised or padded
-    date_format: float  # a birth date written other than ISO
-    junk: float  # an identifier cell replaced by a placeholder or a malformed value
-    crm_duplicate: float  # extra CRM rows per CRM person
-    email_change: float  # people with an older, different personal email
-    household: float  # people living in a multi-person household
-    family_email: float  # households with a shared family email
-    shared_device: float  # households whose members share a device
+    typo: float = 0.02  # any name on any row
+    duplicate_typo: float = 0.6  # a name on a CRM duplicate row
+    case: float = 0.12  # names or postcodes lower/upper-cased or padded with spaces
+    phone_format: float = 0.6  # a phone written other than as compact national digits
+    email_format: float = 0.08  # an email upper-cased, capitalised or padded
+    date_format: float = 0.5  # a birth date written other than ISO
+    junk: float = 0.02  # an identifier cell replaced by a placeholder or a malformed value
+    crm_duplicate: float = 0.12  # extra CRM rows per CRM person
+    email_change: float = 0.15  # people with an older, different personal email
+    household: float = 0.2  # people living in a multi-person household
+    family_email: float = 0.35  # households with a shared family email
+    shared_device: float = 0.25  # households whose members share a device
 
     @classmethod
     def from_difficulty(cls, difficulty: float) -> NoiseRates:
-        def rate(base: float) -> float:
-            return float(min(0.95, base * max(0.0, difficulty)))
-
-        return cls(typo=rate(0.02), duplicate_typo=rate(0.6), case=rate(0.12), phone_format=rate(0.6),
-                   email_format=rate(0.08), date_format=rate(0.5), junk=rate(0.02), crm_duplicate=rate(0.12),
-                   email_change=rate(0.15), household=rate(0.2), family_email=rate(0.35),
-                   shared_device=rate(0.25))
+        """Every rate scaled linearly by ``difficulty`` and capped at 0.95."""
+        base = cls()
+        return cls(**{f.name: min(0.95, getattr(base, f.name) * max(0.0, difficulty)) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -245,7 +212,7 @@ def generate_people(rng: np.random.Generator, n: int, rates: NoiseRates) -> Peop
         birth_date=birth, street=street, city=city, postcode=postcode, household=household,
         email=emails[0], old_email=emails[1], work_email=emails[2], family_email=emails[3],
         mobile=_mobiles(rng, n), home_phone=_home_phones(rng, city, household, head),
-        loyalty_id=np.where(has_card, "LC" + _text(loyalty), None),
+        loyalty_id=np.where(has_card, "LC" + _text(loyalty), MISSING),
         cookies=cookies, n_cookies=n_cookies, devices=devices, n_devices=n_devices,
         tastes=tastes, n_tastes=n_tastes,
     )
@@ -271,11 +238,10 @@ def _addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     city = rng.choice(len(CITIES), n, p=weights / weights.sum())
     areas = np.array([[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object)
     letters = np.array(list(INWARD_LETTERS), dtype=object)
-    street = (_text(rng.integers(1, 240, n)) + " " + _pick_text(rng, STREET_NAMES, n) + " "
-              + _pick_text(rng, STREET_SUFFIXES, n))
-    postcode = (areas[city, rng.integers(0, 6, n)] + _text(rng.integers(1, 21, n)) + " "
-                + _text(rng.integers(1, 10, n)) + letters[rng.integers(0, len(letters), n)]
-                + letters[rng.integers(0, len(letters), n)])
+    number, district, sector = _text(rng.integers(1, 240, n)), _text(rng.integers(1, 21, n)), _text(rng.integers(1, 10, n))
+    street = number + " " + _pick_text(rng, STREET_NAMES, n) + " " + _pick_text(rng, STREET_SUFFIXES, n)
+    inward = sector + letters[rng.integers(0, len(letters), n)] + letters[rng.integers(0, len(letters), n)]
+    postcode = areas[city, rng.integers(0, 6, n)] + district + " " + inward
     return street, city, postcode
 
 
@@ -301,7 +267,7 @@ def _email_set(
     old = _personal_emails(rng, first_ascii, last_ascii, year)
     old[rng.random(n) >= rates.email_change] = None
     work_domain = rng.choice(np.array(WORK_DOMAINS, dtype=object), n)
-    work = np.where(rng.random(n) < 0.25, first_ascii + "." + last_ascii + "@" + work_domain, None)
+    work = np.where(rng.random(n) < 0.25, first_ascii + "." + last_ascii + "@" + work_domain, MISSING)
     seen: set[str] = set()
     personal = [_make_unique(column, seen, f"{k}") for k, column in enumerate((email, old, work))]
     return [*personal, _family_emails(rng, last_ascii, household, head, rates.family_email, seen)]
@@ -420,3 +386,75 @@ def _tastes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     keys = np.log(CATEGORY_WEIGHTS) + rng.gumbel(size=(n, len(CATEGORY_NAMES)))
     tastes = np.argsort(-keys, axis=1)[:, :3]
     return tastes, rng.choice([1, 2, 3], n, p=[0.4, 0.4, 0.2])
+
+
+# --- how people write their details down ---------------------------------------------------------
+
+Style = Callable[[str], str]
+NAME_STYLES: tuple[Style, ...] = (str.lower, str.upper, lambda v: f" {v}", lambda v: v.replace(" ", "  ") + "  ")
+EMAIL_STYLES: tuple[Style, ...] = (str.upper, lambda v: v[:1].upper() + v[1:], lambda v: f" {v}", lambda v: f"{v} ")
+POSTCODE_STYLES: tuple[Style, ...] = (str.lower, lambda v: v.replace(" ", ""), lambda v: v.lower().replace(" ", ""))
+DATE_STYLES: tuple[Style, ...] = (  # from ISO: '12/03/1985' (day first) and '12 Mar 1985'
+    lambda d: f"{d[8:]}/{d[5:7]}/{d[:4]}", lambda d: f"{int(d[8:])} {MONTHS[int(d[5:7]) - 1]} {d[:4]}",
+)
+
+
+def format_phone(national: str, style: int) -> str:
+    """A UK number given as national digits, written in one of six common styles.
+
+    >>> [format_phone("07912345678", s) for s in range(4)]
+    ['07912345678', '07912 345678', '+44 7912 345678', '(07912) 345 678']
+    >>> format_phone("02079460123", 1), format_phone("01614960123", 4), format_phone("01865234567", 5)
+    ('020 7946 0123', '00441614960123', '+441865234567')
+    """
+    split = 3 if national.startswith("02") else 5 if national.startswith("07") or national[3] != "1" else 4
+    head, rest = national[:split], national[split:]
+    grouped = f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
+    return (national, f"{head} {grouped}", f"+44 {head[1:]} {grouped}", f"({head}) {rest[:3]} {rest[3:]}",
+            "0044" + national[1:], "+44" + national[1:])[style]
+
+
+PHONE_STYLES: tuple[Style, ...] = tuple(partial(format_phone, style=k) for k in range(1, 6))
+
+
+def restyle(rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]) -> np.ndarray:
+    """Rewrite a ``rate`` share of the present values with one of ``styles``, chosen uniformly."""
+    out = values.copy()
+    hit = np.flatnonzero((rng.random(len(values)) < rate) & (values != None))
+    for i, style in zip(hit, rng.integers(0, len(styles), len(hit))):
+        out[i] = styles[style](out[i])
+    return out
+
+
+def inject_junk(
+    rng: np.random.Generator, values: np.ndarray, rate: float, placeholders: tuple[str, ...],
+    malform: Callable[[str, int], str],
+) -> np.ndarray:
+    """Replace a ``rate`` share of cells by a placeholder or, for MALFORMED_SHARE of present values,
+    by ``malform(value, k)`` with k in 0..2."""
+    out = values.copy()
+    hit = np.flatnonzero(rng.random(len(values)) < rate)
+    damaged = rng.random(len(hit)) < MALFORMED_SHARE
+    picks, ks = rng.integers(0, len(placeholders), len(hit)), rng.integers(0, 3, len(hit))
+    for i, bad, pick, k in zip(hit, damaged, picks, ks):
+        out[i] = malform(out[i], k) if bad and out[i] is not None else placeholders[pick]
+    return out
+
+
+def noisy_phones(rng: np.random.Generator, national: np.ndarray, rates: NoiseRates) -> np.ndarray:
+    """Re-formatted phones, some junk; a malformed phone keeps fewer than ten of its digits."""
+    styled = restyle(rng, national, rates.phone_format, PHONE_STYLES)
+    return inject_junk(rng, styled, rates.junk, JUNK_PHONES,
+                       lambda v, k: "".join(ch for ch in v if ch.isdigit())[: 2 + 2 * k])
+
+
+def noisy_emails(rng: np.random.Generator, emails: np.ndarray, rates: NoiseRates) -> np.ndarray:
+    """Re-cased or padded emails, some junk ('john@', 'johngmail.com', 'john@@gmail.com')."""
+    styled = restyle(rng, emails, rates.email_format, EMAIL_STYLES)
+    return inject_junk(rng, styled, rates.junk, JUNK_EMAILS,
+                       lambda v, k: (v.split("@")[0] + "@", v.replace("@", ""), v.replace("@", "@@"))[k])
+
+
+def format_dates(rng: np.random.Generator, dates: np.ndarray, rate: float) -> np.ndarray:
+    """ISO dates, with a ``rate`` share written day-first or with the month's name."""
+    return restyle(rng, np.datetime_as_string(dates, unit="D").astype(object), rate, DATE_STYLES)
