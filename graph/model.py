@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,12 +96,11 @@ class SourceRecord:
 
     def content_hash(self) -> str:
         """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped."""
-        payload = json.dumps(
-            [
+        payload = repr(  # repr of str/number tuples is deterministic and much cheaper than JSON
+            (
                 sorted((i.id_type, i.value) for i in self.identifiers),
                 sorted(self.attributes.items()),
                 [(e.type, e.timestamp, sorted(e.properties.items())) for e in self.events],
-            ],
-            default=str,
+            )
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from graph.errors import ConfigError
-from graph.model import SourceRecord
 from graph.store import GraphStore
 from graph.writes import UpsertCounts
 from ingest.config import SourcesConfig
 from ingest.normalise import NormaliseOptions
-from ingest.readers import count_rows, file_columns, read_rows
-from ingest.records import RecordBuilder, RejectedRow
+from ingest.readers import RawRow, count_rows, file_columns, read_rows
+from ingest.workers import ChunkBuilder, ChunkJob, default_workers
 
 logger = logging.getLogger(__name__)
 
 #: (source, rows done, rows in the source)
 ProgressFn = Callable[[str, int, int], None]
 BATCH_ROWS = 10_000
+PARALLEL_FROM_ROWS = 20_000
 
 
 @dataclass
@@ -67,67 +68,63 @@ def ingest(
     rejects_dir: Path,
     only: str | None = None,
     on_progress: ProgressFn | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
+    """Ingest the configured sources (or only one). ``workers``: normalisation processes; by default
+    one per spare core for files of more than :data:`PARALLEL_FROM_ROWS` rows, none for small ones."""
     started = datetime.now(UTC)
     names = check_sources(config, only)
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
     summaries = []
-    for name in names:
-        builder = RecordBuilder(name, config.sources[name], options, started.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        summaries.append(_ingest_source(config, name, builder, store, rejects_dir, on_progress))
+    with ChunkBuilder(default_workers() if workers is None else workers) as builder:
+        for name in names:
+            job = ChunkJob(name, config.sources[name], options, started.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            summaries.append(_ingest_source(config, job, store, rejects_dir, on_progress, builder))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return IngestSummary(summaries, seconds)
 
 
 def _ingest_source(
     config: SourcesConfig,
-    name: str,
-    builder: RecordBuilder,
+    job: ChunkJob,
     store: GraphStore,
     rejects_dir: Path,
     on_progress: ProgressFn | None,
+    builder: ChunkBuilder,
 ) -> SourceSummary:
+    name = job.source
     path, fmt = config.path_of(name), config.sources[name].file_format()
     total = count_rows(path, fmt)
     summary = SourceSummary(name)
     rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
+    invalid: Counter[str] = Counter()
     seen: set[str] = set()
-    for batch in _batches(_records(path, fmt, builder, summary, rejects)):
-        for record in batch:
+    for chunk in builder.built(job, _chunks(read_rows(path, fmt)), parallel=total >= PARALLEL_FROM_ROWS):
+        summary.rows_read += chunk.rows
+        for line, reason, raw in chunk.rejects:
+            rejects.add(line, reason, raw)
+        invalid.update(chunk.invalid)
+        for record in chunk.records:
             summary.duplicate_ids += record.record_id in seen
             seen.add(record.record_id)
-        summary.writes.add(store.upsert_records(batch))
+        summary.writes.add(store.upsert_records(chunk.records))
         if on_progress:
             on_progress(name, summary.rows_read, total)
     summary.rejects, summary.rejects_file = rejects.close()
-    summary.invalid_values = dict(builder.invalid.counts)
+    summary.invalid_values = dict(invalid)
     logger.info("source %s: %s", name, summary)
     return summary
 
 
-def _records(
-    path: Path, fmt: str, builder: RecordBuilder, summary: SourceSummary, rejects: RejectsFile
-) -> Iterator[SourceRecord]:
-    for row in read_rows(path, fmt):
-        summary.rows_read += 1
-        if row.values is None:
-            rejects.add(row.line, row.error, row.raw)
-            continue
-        try:
-            yield builder.build(row.line, row.values)
-        except RejectedRow as exc:
-            rejects.add(row.line, str(exc), str(row.values))
-
-
-def _batches(records: Iterator[SourceRecord]) -> Iterator[list[SourceRecord]]:
-    batch: list[SourceRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _chunks(rows: Iterator[RawRow]) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= BATCH_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class RejectsFile:

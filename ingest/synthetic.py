@@ -71,7 +71,7 @@ CATEGORIES: dict[str, tuple[tuple[str, float], ...]] = {
     "toys": (("Building Blocks", 35.0), ("Plush Bear", 15.0), ("Jigsaw Puzzle", 14.0), ("Remote Car", 40.0)),
     "home": (("Scented Candle", 18.0), ("Throw Blanket", 35.0), ("Table Lamp", 48.0), ("Picture Frame", 12.0)),
     "pets": (("Dog Bed", 45.0), ("Cat Tree", 70.0), ("Pet Treats", 6.0), ("Dog Lead", 15.0)),
-}
+}  # fmt: skip
 EDITIONS = (("Classic", 1.0), ("Pro", 1.6), ("Lite", 0.8), ("Eco", 1.1))
 PRODUCTS_PER_CATEGORY = 4 * len(EDITIONS)
 
@@ -105,6 +105,8 @@ postcode: postcode, opt_in: email_opt_in}
 
 @dataclass(frozen=True)
 class SyntheticDataset:
+    """Where a generated data set was written, and how big it is."""
+
     directory: Path
     config_path: Path  # sources.yaml written into directory
     truth_path: Path  # truth.csv: source,record_id,person_id, one row per record of every source
@@ -133,21 +135,30 @@ def generate_dataset(
     rates = NoiseRates.from_difficulty(difficulty)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(1 + len(FILES))]
     people = generate_people(streams[0], max(1, round(n_records / 3)), rates)
-    builders = {"crm": _crm_rows, "web": _web_rows, "pos": _pos_rows, "marketing": _marketing_rows}
     truth: list[Columns] = []
     sizes: dict[str, int] = {}
     for (source, n_rows), rng in zip(_source_sizes(n_records).items(), streams[1:]):
-        columns, owners = builders[source](rng, people, n_rows, rates)
-        _write_source(directory / FILES[source], columns)
-        record_ids = next(iter(columns.values()))  # the record id is always the first column
-        truth.append({"source": np.full(len(owners), source, dtype=object), "record_id": record_ids,
-                      "person_id": people.person_id[owners]})
-        sizes[source] = len(owners)
-        logger.info("wrote %d %s records to %s", len(owners), source, directory / FILES[source])
+        truth.append(_write_one_source(directory, source, rng, people, n_rows, rates))
+        sizes[source] = len(truth[-1]["record_id"])
         if on_progress is not None:
-            on_progress(source, len(owners))
-    merged = {name: np.concatenate([part[name] for part in truth]) for name in ("source", "record_id", "person_id")}
+            on_progress(source, sizes[source])
+    merged = {name: np.concatenate([part[name] for part in truth]) for name in truth[0]}
     return _write_metadata(directory, people, merged, sizes)
+
+
+def _write_one_source(
+    directory: Path, source: str, rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates
+) -> Columns:
+    """Build and write one source; returns its truth rows."""
+    builders = {"crm": _crm_rows, "web": _web_rows, "pos": _pos_rows, "marketing": _marketing_rows}
+    columns, owners = builders[source](rng, people, n_rows, rates)
+    _write_source(directory / FILES[source], columns)
+    logger.info("wrote %d %s records to %s", len(owners), source, directory / FILES[source])
+    return {
+        "source": np.full(len(owners), source, dtype=object),
+        "record_id": next(iter(columns.values())),  # the record id is always the first column
+        "person_id": people.person_id[owners],
+    }
 
 
 def _source_sizes(n_records: int) -> dict[str, int]:
@@ -167,11 +178,20 @@ def _write_metadata(
     config_path.write_text(SOURCES_YAML, encoding="utf-8")
     _write_csv(truth_path, truth)
     names = np.array(CATEGORY_NAMES, dtype=object)[people.tastes]
-    tastes = names[:, 0] + np.where(people.n_tastes > 1, "|" + names[:, 1], "") \
+    tastes = (
+        names[:, 0]
+        + np.where(people.n_tastes > 1, "|" + names[:, 1], "")
         + np.where(people.n_tastes > 2, "|" + names[:, 2], "")
+    )
     _write_csv(directory / "people.csv", {"person_id": people.person_id, "tastes": tastes})
-    return SyntheticDataset(directory=directory, config_path=config_path, truth_path=truth_path,
-                            n_people=people.n, n_records=sum(sizes.values()), records_per_source=sizes)
+    return SyntheticDataset(
+        directory=directory,
+        config_path=config_path,
+        truth_path=truth_path,
+        n_people=people.n,
+        n_records=sum(sizes.values()),
+        records_per_source=sizes,
+    )
 
 
 def _write_source(path: Path, columns: Columns) -> None:
@@ -208,6 +228,7 @@ def _json_value(value: object) -> str:
 
 # --- who appears where ---------------------------------------------------------------------------
 
+
 def _allocate(
     rng: np.random.Generator, n_people: int, n_rows: int, reach: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +237,11 @@ def _allocate(
     n_members = int(min(n_people, n_rows, max(1, round(reach * n_people)))) if n_rows else 0
     members = rng.choice(n_people, n_members, replace=False)
     weights = rng.gamma(0.7, size=n_members)
-    extra = members[rng.choice(n_members, n_rows - n_members, p=weights / weights.sum())] \
-        if n_rows > n_members else np.empty(0, dtype=np.int64)
+    extra = (
+        members[rng.choice(n_members, n_rows - n_members, p=weights / weights.sum())]
+        if n_rows > n_members
+        else np.empty(0, dtype=np.int64)
+    )
     owners = np.concatenate([members, extra]).astype(np.int64)
     order = rng.permutation(n_rows)
     return owners[order], (np.arange(n_rows) >= n_members)[order]
@@ -241,6 +265,7 @@ def _blank(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray
 
 
 # --- the sources ---------------------------------------------------------------------------------
+
 
 def _crm_rows(
     rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates
@@ -275,7 +300,7 @@ def _marketing_rows(
     n = len(owners)
     email = _either(_chance(rng, n, 0.5), people.old_email[owners], people.email[owners])
     email = _either(_chance(rng, n, 0.25), people.family_email[owners], email)
-    first, last = misspell_names(rng, people, owners, np.full(n, rates.typo))
+    first, last = misspell_names(rng, people, owners, rates.typo)
     columns = {
         "contact_id": _record_ids("MKT", n),
         "email": noisy_emails(rng, email, rates),
@@ -329,8 +354,13 @@ def _pos_rows(
     columns = {
         "txn_id": _record_ids("TXN", n),
         "ts": ts,
-        "loyalty_card": inject_junk(rng, _blank(rng, people.loyalty_id[owners], 0.08), rates.junk,
-                                     JUNK_LOYALTY, lambda v, k: v[: 3 + k]),
+        "loyalty_card": inject_junk(
+            rng,
+            _blank(rng, people.loyalty_id[owners], 0.08),
+            rates.junk,
+            JUNK_LOYALTY,
+            lambda v, k: v[: 3 + k],
+        ),
         "phone": noisy_phones(rng, np.where(_chance(rng, n, 0.2), phone, MISSING), rates),
         "card_name": _card_names(rng, people, owners, rates),
         "sku": catalogue.sku[product],
@@ -367,7 +397,7 @@ def misspell_names(
     hit = np.flatnonzero(rng.random(len(owners)) < p)
     which = rng.choice([0, 1, 2], len(hit), p=[0.45, 0.45, 0.1])  # first, last or both
     ops, where = rng.integers(0, 3, (len(hit), 2)), rng.random((len(hit), 2))
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))[rng.integers(0, 26, (len(hit), 2))]
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"), dtype=object)[rng.integers(0, 26, (len(hit), 2))]
     for k, i in enumerate(hit):
         if which[k] != 1:
             first[i] = misspell(first[i], ops[k, 0], where[k, 0], letters[k, 0])
@@ -376,18 +406,26 @@ def misspell_names(
     return first, last
 
 
-def _card_names(rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates) -> np.ndarray:
+def _card_names(
+    rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates
+) -> np.ndarray:
     """The name embossed on the payment card, present on 60% of transactions."""
-    first, last = misspell_names(rng, people, owners, np.full(len(owners), rates.typo))
-    styles = np.where(_chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0)
-    names = np.array([
-        (f"{f} {s}", f"{f} {s}".upper(), f"{f[0]} {s}".upper(), f"{s}/{f}".upper())[style]
-        for f, s, style in zip(first, last, styles)
-    ], dtype=object)
+    first, last = misspell_names(rng, people, owners, rates.typo)
+    styles = np.where(
+        _chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0
+    )
+    names = np.array(
+        [
+            (f"{f} {s}", f"{f} {s}".upper(), f"{f[0]} {s}".upper(), f"{s}/{f}".upper())[style]
+            for f, s, style in zip(first, last, styles)
+        ],
+        dtype=object,
+    )
     return _blank(rng, restyle(rng, names, rates.case, NAME_STYLES), 0.4)
 
 
 # --- events --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -404,14 +442,22 @@ def product_catalogue() -> Catalogue:
     """The fixed product catalogue; the same for every seed so SKUs are stable across data sets."""
     sku, name, slug, price = [], [], [], []
     for category in CATEGORY_NAMES:
-        editions = [(noun, base, edition, factor) for noun, base in CATEGORIES[category] for edition, factor in EDITIONS]
+        editions = [
+            (noun, base, edition, factor)
+            for noun, base in CATEGORIES[category]
+            for edition, factor in EDITIONS
+        ]
         for k, (noun, base, edition, factor) in enumerate(editions):
             sku.append(f"{category[:3].upper()}-{k + 1:03d}")
             name.append(f"{edition} {noun}")
             slug.append(f"{edition}-{noun}".lower().replace(" ", "-"))
             price.append(round(base * factor, 2))
-    return Catalogue(np.array(sku, dtype=object), np.array(name, dtype=object),
-                     np.array(slug, dtype=object), np.array(price))
+    return Catalogue(
+        np.array(sku, dtype=object),
+        np.array(name, dtype=object),
+        np.array(slug, dtype=object),
+        np.array(price),
+    )
 
 
 def _timestamps(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,6 @@ from functools import partial
 
 import numpy as np
 
-
 MISSING = np.array(None, dtype=object)  # a 0-d "no value" that np.where broadcasts
 
 
@@ -104,14 +103,16 @@ CITIES: tuple[City, ...] = (
     City("Cambridge", ("CB",), "01223", ("2", "3", "4"), "Cambridge Grand Arcade", 0.035),
 )  # fmt: skip
 
-# UK mobile blocks that phonenumbers validates in full; 0745x, 0770x and 0791x are left out because
-# parts of them are reserved or unallocated.
+# UK mobile blocks that phonenumbers validates in full; 0745, 0749, 0770 and 0791 are left out because
+# parts of them are reserved (07700 900xxx is for drama) or unallocated.
 MOBILE_PREFIXES = _words("""
 0740 0741 0742 0743 0744 0746 0747 0748 0750 0751 0752 0753 0754 0755 0756 0757 0758 0759 0771 0772 0773 0774
 0775 0776 0777 0778 0779 0780 0781 0782 0783 0784 0785 0786 0787 0788 0789 0790 0792 0793 0794 0795 0796 0797 0798
 """)
 
-EMAIL_DOMAINS = _words("gmail.com hotmail.co.uk yahoo.co.uk outlook.com icloud.com btinternet.com live.co.uk aol.com")
+EMAIL_DOMAINS = _words(
+    "gmail.com hotmail.co.uk yahoo.co.uk outlook.com icloud.com btinternet.com live.co.uk aol.com"
+)
 EMAIL_DOMAIN_WEIGHTS = (0.38, 0.17, 0.11, 0.11, 0.08, 0.06, 0.05, 0.04)
 WORK_DOMAINS = _words("""
 acme-logistics.co.uk northwind.com bluefin-capital.com nhs.net brightlabs.io harbourlaw.co.uk greenleaf-energy.com
@@ -119,7 +120,9 @@ citycouncil.gov.uk oakwood-school.org.uk stellar-media.co.uk pinnacle-retail.com
 """)
 
 # Product categories, in the order of the catalogue; a person's tastes are 1-3 of them.
-CATEGORY_NAMES = _words("running cycling kitchen books gaming gardening beauty fashion electronics toys home pets")
+CATEGORY_NAMES = _words(
+    "running cycling kitchen books gaming gardening beauty fashion electronics toys home pets"
+)
 CATEGORY_WEIGHTS = np.array([1.2, 0.8, 1.3, 1.5, 1.0, 0.9, 1.1, 1.4, 1.3, 0.7, 1.2, 0.8])
 JUNK_EMAILS = _words("test@test.com n/a unknown none@none.com noemail@example.com a@a.com -")
 JUNK_PHONES = _words("0000000000 +441234567890 n/a unknown 00000000000 1234567890 -")
@@ -209,12 +212,24 @@ def generate_people(rng: np.random.Generator, n: int, rates: NoiseRates) -> Peop
         person_id="P" + np.char.zfill(np.arange(1, n + 1).astype(str), 7).astype(object),
         first_name=np.array(FIRST_NAMES, dtype=object)[first],
         last_name=np.array(LAST_NAMES, dtype=object)[last],
-        birth_date=birth, street=street, city=city, postcode=postcode, household=household,
-        email=emails[0], old_email=emails[1], work_email=emails[2], family_email=emails[3],
-        mobile=_mobiles(rng, n), home_phone=_home_phones(rng, city, household, head),
+        birth_date=birth,
+        street=street,
+        city=city,
+        postcode=postcode,
+        household=household,
+        email=emails[0],
+        old_email=emails[1],
+        work_email=emails[2],
+        family_email=emails[3],
+        mobile=_mobiles(rng, n),
+        home_phone=_home_phones(rng, city, household, head),
         loyalty_id=np.where(has_card, "LC" + _text(loyalty), MISSING),
-        cookies=cookies, n_cookies=n_cookies, devices=devices, n_devices=n_devices,
-        tastes=tastes, n_tastes=n_tastes,
+        cookies=cookies,
+        n_cookies=n_cookies,
+        devices=devices,
+        n_devices=n_devices,
+        tastes=tastes,
+        n_tastes=n_tastes,
     )
 
 
@@ -236,9 +251,12 @@ def _households(rng: np.random.Generator, n: int, rate: float) -> tuple[np.ndarr
 def _addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weights = np.array([c.weight for c in CITIES])
     city = rng.choice(len(CITIES), n, p=weights / weights.sum())
-    areas = np.array([[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object)
+    areas = np.array(
+        [[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object
+    )
     letters = np.array(list(INWARD_LETTERS), dtype=object)
-    number, district, sector = _text(rng.integers(1, 240, n)), _text(rng.integers(1, 21, n)), _text(rng.integers(1, 10, n))
+    number, district = _text(rng.integers(1, 240, n)), _text(rng.integers(1, 21, n))
+    sector = _text(rng.integers(1, 10, n))
     street = number + " " + _pick_text(rng, STREET_NAMES, n) + " " + _pick_text(rng, STREET_SUFFIXES, n)
     inward = sector + letters[rng.integers(0, len(letters), n)] + letters[rng.integers(0, len(letters), n)]
     postcode = areas[city, rng.integers(0, 6, n)] + district + " " + inward
@@ -255,8 +273,13 @@ def _pick_text(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.n
 
 
 def _email_set(
-    rng: np.random.Generator, first: np.ndarray, last: np.ndarray, birth: np.ndarray,
-    household: np.ndarray, head: np.ndarray, rates: NoiseRates,
+    rng: np.random.Generator,
+    first: np.ndarray,
+    last: np.ndarray,
+    birth: np.ndarray,
+    household: np.ndarray,
+    head: np.ndarray,
+    rates: NoiseRates,
 ) -> list[np.ndarray]:
     """Personal, old personal, work and family emails; no two people (or households) share one."""
     n = len(first)
@@ -282,9 +305,12 @@ def _personal_emails(
     domain = np.array(EMAIL_DOMAINS, dtype=object)[rng.choice(len(EMAIL_DOMAINS), n, p=weights)]
     yy = np.char.zfill(year.astype(str), 2).astype(object)
     builders = (
-        lambda i: first[i] + "." + last[i], lambda i: first[i] + last[i] + number[i],
+        lambda i: first[i] + "." + last[i],
+        lambda i: first[i] + last[i] + number[i],
         lambda i: first[i].astype("U1").astype(object) + last[i],
-        lambda i: first[i] + "_" + last[i], lambda i: first[i] + yy[i], lambda i: last[i] + "." + first[i],
+        lambda i: first[i] + "_" + last[i],
+        lambda i: first[i] + yy[i],
+        lambda i: last[i] + "." + first[i],
     )
     local = np.empty(n, dtype=object)
     for k, build in enumerate(builders):
@@ -295,7 +321,11 @@ def _personal_emails(
 
 
 def _family_emails(
-    rng: np.random.Generator, last: np.ndarray, household: np.ndarray, head: np.ndarray, rate: float,
+    rng: np.random.Generator,
+    last: np.ndarray,
+    household: np.ndarray,
+    head: np.ndarray,
+    rate: float,
     seen: set[str],
 ) -> np.ndarray:
     """A shared address such as smithfamily@gmail.com for a ``rate`` share of households."""
@@ -310,8 +340,10 @@ def _family_emails(
     head_of = np.zeros(n_households, dtype=np.int64)
     head_of[household[members]] = head[members]
     address = np.array(
-        [(f"{s}family@{d}", f"the{s}s@{d}")[k] if h else None
-         for s, d, k, h in zip(last[head_of], domain, style, has_email)],
+        [
+            (f"{s}family@{d}", f"the{s}s@{d}")[k] if h else None
+            for s, d, k, h in zip(last[head_of], domain, style, has_email)
+        ],
         dtype=object,
     )
     family[members] = _make_unique(address, seen, "h")[household[members]]
@@ -391,11 +423,26 @@ def _tastes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 # --- how people write their details down ---------------------------------------------------------
 
 Style = Callable[[str], str]
-NAME_STYLES: tuple[Style, ...] = (str.lower, str.upper, lambda v: f" {v}", lambda v: v.replace(" ", "  ") + "  ")
-EMAIL_STYLES: tuple[Style, ...] = (str.upper, lambda v: v[:1].upper() + v[1:], lambda v: f" {v}", lambda v: f"{v} ")
-POSTCODE_STYLES: tuple[Style, ...] = (str.lower, lambda v: v.replace(" ", ""), lambda v: v.lower().replace(" ", ""))
+NAME_STYLES: tuple[Style, ...] = (
+    str.lower,
+    str.upper,
+    lambda v: f" {v}",
+    lambda v: v.replace(" ", "  ") + "  ",
+)
+EMAIL_STYLES: tuple[Style, ...] = (
+    str.upper,
+    lambda v: v[:1].upper() + v[1:],
+    lambda v: f" {v}",
+    lambda v: f"{v} ",
+)
+POSTCODE_STYLES: tuple[Style, ...] = (
+    str.lower,
+    lambda v: v.replace(" ", ""),
+    lambda v: v.lower().replace(" ", ""),
+)
 DATE_STYLES: tuple[Style, ...] = (  # from ISO: '12/03/1985' (day first) and '12 Mar 1985'
-    lambda d: f"{d[8:]}/{d[5:7]}/{d[:4]}", lambda d: f"{int(d[8:])} {MONTHS[int(d[5:7]) - 1]} {d[:4]}",
+    lambda d: f"{d[8:]}/{d[5:7]}/{d[:4]}",
+    lambda d: f"{int(d[8:])} {MONTHS[int(d[5:7]) - 1]} {d[:4]}",
 )
 
 
@@ -409,15 +456,25 @@ def format_phone(national: str, style: int) -> str:
     """
     split = 3 if national.startswith("02") else 5 if national.startswith("07") or national[3] != "1" else 4
     head, rest = national[:split], national[split:]
-    grouped = f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
-    return (national, f"{head} {grouped}", f"+44 {head[1:]} {grouped}", f"({head}) {rest[:3]} {rest[3:]}",
-            "0044" + national[1:], "+44" + national[1:])[style]
+    grouped = (
+        f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
+    )
+    return (
+        national,
+        f"{head} {grouped}",
+        f"+44 {head[1:]} {grouped}",
+        f"({head}) {rest[:3]} {rest[3:]}",
+        "0044" + national[1:],
+        "+44" + national[1:],
+    )[style]
 
 
 PHONE_STYLES: tuple[Style, ...] = tuple(partial(format_phone, style=k) for k in range(1, 6))
 
 
-def restyle(rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]) -> np.ndarray:
+def restyle(
+    rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]
+) -> np.ndarray:
     """Rewrite a ``rate`` share of the present values with one of ``styles``, chosen uniformly."""
     out = values.copy()
     hit = np.flatnonzero((rng.random(len(values)) < rate) & (values != None))
@@ -427,7 +484,10 @@ def restyle(rng: np.random.Generator, values: np.ndarray, rate: float, styles: t
 
 
 def inject_junk(
-    rng: np.random.Generator, values: np.ndarray, rate: float, placeholders: tuple[str, ...],
+    rng: np.random.Generator,
+    values: np.ndarray,
+    rate: float,
+    placeholders: tuple[str, ...],
     malform: Callable[[str, int], str],
 ) -> np.ndarray:
     """Replace a ``rate`` share of cells by a placeholder or, for MALFORMED_SHARE of present values,
@@ -444,15 +504,25 @@ def inject_junk(
 def noisy_phones(rng: np.random.Generator, national: np.ndarray, rates: NoiseRates) -> np.ndarray:
     """Re-formatted phones, some junk; a malformed phone keeps fewer than ten of its digits."""
     styled = restyle(rng, national, rates.phone_format, PHONE_STYLES)
-    return inject_junk(rng, styled, rates.junk, JUNK_PHONES,
-                       lambda v, k: "".join(ch for ch in v if ch.isdigit())[: 2 + 2 * k])
+    return inject_junk(
+        rng,
+        styled,
+        rates.junk,
+        JUNK_PHONES,
+        lambda v, k: "".join(ch for ch in v if ch.isdigit())[: 2 + 2 * k],
+    )
 
 
 def noisy_emails(rng: np.random.Generator, emails: np.ndarray, rates: NoiseRates) -> np.ndarray:
     """Re-cased or padded emails, some junk ('john@', 'johngmail.com', 'john@@gmail.com')."""
     styled = restyle(rng, emails, rates.email_format, EMAIL_STYLES)
-    return inject_junk(rng, styled, rates.junk, JUNK_EMAILS,
-                       lambda v, k: (v.split("@")[0] + "@", v.replace("@", ""), v.replace("@", "@@"))[k])
+    return inject_junk(
+        rng,
+        styled,
+        rates.junk,
+        JUNK_EMAILS,
+        lambda v, k: (v.split("@")[0] + "@", v.replace("@", ""), v.replace("@", "@@"))[k],
+    )
 
 
 def format_dates(rng: np.random.Generator, dates: np.ndarray, rate: float) -> np.ndarray:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -73,13 +76,32 @@ def file_bytes(directory: Path) -> dict[str, bytes]:
 
 # --- determinism and size -------------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     generate_dataset(tmp_path / "a", n_records=1500, seed=3)
     generate_dataset(tmp_path / "b", n_records=1500, seed=3)
     first, second = file_bytes(tmp_path / "a"), file_bytes(tmp_path / "b")
-    assert set(first) == {"crm.csv", "web.jsonl", "pos.parquet", "marketing.csv", "sources.yaml",
-                          "truth.csv", "people.csv"}
+    assert set(first) == {
+        "crm.csv",
+        "web.jsonl",
+        "pos.parquet",
+        "marketing.csv",
+        "sources.yaml",
+        "truth.csv",
+        "people.csv",
+    }
     assert first == second
+
+
+def test_same_seed_gives_identical_bytes_across_processes(tmp_path: Path) -> None:
+    """String hashing is randomised per process; nothing may depend on it."""
+    script = "import sys; from pathlib import Path; from ingest.synthetic import generate_dataset; "
+    script += "generate_dataset(Path(sys.argv[1]), n_records=800, seed=11)"
+    root = str(Path(ingest.synthetic.__file__).parent.parent)
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": root}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / hash_seed)], check=True, env=env)
+    assert file_bytes(tmp_path / "1") == file_bytes(tmp_path / "2")
 
 
 def test_different_seed_gives_different_data(tmp_path: Path) -> None:
@@ -122,7 +144,10 @@ def test_rejects_nonsense_arguments(tmp_path: Path) -> None:
 
 # --- structure ------------------------------------------------------------------------------------
 
-def test_truth_covers_every_row_exactly_once(dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]) -> None:
+
+def test_truth_covers_every_row_exactly_once(
+    dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]
+) -> None:
     truth = pd.read_csv(dataset.truth_path, dtype=str, keep_default_na=False)
     assert list(truth.columns) == ["source", "record_id", "person_id"]
     assert not truth.duplicated(["source", "record_id"]).any()
@@ -139,9 +164,17 @@ def test_sources_yaml_describes_the_files(dataset: SyntheticDataset) -> None:
     config = yaml.safe_load(dataset.config_path.read_text())
     assert set(config) == {"sources"} and set(config["sources"]) == set(SOURCES)
     crm = config["sources"]["crm"]
-    assert crm["identifiers"] == {"crm_id": "crm_id", "email": "email", "work_email": "email", "phone": "phone"}
+    assert crm["identifiers"] == {
+        "crm_id": "crm_id",
+        "email": "email",
+        "work_email": "email",
+        "phone": "phone",
+    }
     assert config["sources"]["web"]["event"] == {
-        "type": "page_view", "timestamp": "ts", "properties": ["page", "category", "product"]}
+        "type": "page_view",
+        "timestamp": "ts",
+        "properties": ["page", "category", "product"],
+    }
     assert config["sources"]["pos"]["attributes"] == {"card_name": "full_name"}
     for name, source in config["sources"].items():
         assert set(source) <= {"path", "record_id", "identifiers", "attributes", "event"}, name
@@ -153,6 +186,7 @@ def test_sources_yaml_describes_the_files(dataset: SyntheticDataset) -> None:
 
 
 # --- realism --------------------------------------------------------------------------------------
+
 
 def test_households_share_a_phone_or_email(frames: dict[str, pd.DataFrame]) -> None:
     owners: dict[str, set[str]] = defaultdict(set)
@@ -170,6 +204,19 @@ def test_households_share_a_phone_or_email(frames: dict[str, pd.DataFrame]) -> N
     assert len(shared) >= 3  # home landlines
 
 
+def test_only_households_share_an_email(frames: dict[str, pd.DataFrame]) -> None:
+    """Personal and work emails belong to one person; only family emails and junk are shared."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for source, columns in EMAIL_COLUMNS.items():
+        for column in columns:
+            for value, person in zip(frames[source][column], frames[source]["person_id"]):
+                well_formed = value.count("@") == 1 and not value.strip().endswith("@")
+                if well_formed and value not in JUNK_EMAILS:
+                    owners[value.strip().lower()].add(person)
+    shared = [value for value, people in owners.items() if len(people) > 1]
+    assert shared and all(re.match(r"^(.+family|the.+s)(\.h\d+)?@", value) for value in shared), shared
+
+
 def test_junk_and_malformed_identifiers_are_present(frames: dict[str, pd.DataFrame]) -> None:
     emails = present(frames["crm"]["email"]) + present(frames["marketing"]["email"])
     phones = present(frames["crm"]["phone"]) + present(frames["marketing"]["mobile"])
@@ -185,8 +232,14 @@ def test_clean_phones_are_valid_uk_numbers_in_several_formats(frames: dict[str, 
     assert len(phones) > 500
     invalid = [p for p in phones if not phonenumbers.is_valid_number(phonenumbers.parse(p, "GB"))]
     assert invalid == []
-    styles = [r"^07\d{9}$", r"^07\d{3} \d{6}$", r"^\+44 7\d{3} \d{6}$", r"^\(07\d{3}\) \d{3} \d{3}$",
-              r"^00447\d{9}$", r"^\+447\d{9}$"]
+    styles = [
+        r"^07\d{9}$",
+        r"^07\d{3} \d{6}$",
+        r"^\+44 7\d{3} \d{6}$",
+        r"^\(07\d{3}\) \d{3} \d{3}$",
+        r"^00447\d{9}$",
+        r"^\+447\d{9}$",
+    ]
     for style in styles:
         assert any(re.match(style, p) for p in phones), style
 
@@ -221,8 +274,11 @@ def test_format_variants_are_present(frames: dict[str, pd.DataFrame]) -> None:
     crm = frames["crm"]
     for style in (r"^\d{4}-\d{2}-\d{2}$", r"^\d{2}/\d{2}/\d{4}$", r"^\d{1,2} [A-Z][a-z]{2} \d{4}$"):
         assert crm["dob"].str.match(style).any(), style
-    assert (crm["dob"].str.match(r"^\d{4}-\d{2}-\d{2}$") | crm["dob"].str.match(r"^\d{2}/\d{2}/\d{4}$")
-            | crm["dob"].str.match(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$")).all()
+    assert (
+        crm["dob"].str.match(r"^\d{4}-\d{2}-\d{2}$")
+        | crm["dob"].str.match(r"^\d{2}/\d{2}/\d{4}$")
+        | crm["dob"].str.match(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$")
+    ).all()
     emails = present(crm["email"])
     assert any(e != e.strip() for e in emails) and any(e.isupper() for e in emails)
     names = present(crm["first_name"])
@@ -232,7 +288,9 @@ def test_format_variants_are_present(frames: dict[str, pd.DataFrame]) -> None:
     assert re.search(r"[éëüöó]", everyone) and "-" in everyone and "'" in everyone
 
 
-def test_events_follow_each_persons_tastes(dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]) -> None:
+def test_events_follow_each_persons_tastes(
+    dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]
+) -> None:
     people = pd.read_csv(dataset.directory / "people.csv", dtype=str, keep_default_na=False)
     tastes = {p: set(t.split("|")) for p, t in zip(people["person_id"], people["tastes"])}
     assert all(1 <= len(t) <= 3 and t <= set(CATEGORY_NAMES) for t in tastes.values())
