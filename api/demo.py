@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from graph import cypher
 from graph.errors import ConfigError
 from graph.settings import StoreSettings, open_store
+from graph.store import GraphStore
 
 from analytics.quality import load_truth, pairwise_scores
 from api import reports
 from api.progress import console, progress_bars
+from api.service import CustomerService
 from ingest.config import load_config
 from ingest.pipeline import ingest
 from ingest.synthetic import generate_dataset
@@ -33,6 +37,7 @@ def run_demo(settings: StoreSettings, n_records: int, seed: int) -> None:
         reports.print_resolve(resolved)
         assigned = store.assignments().set_index("record")["profile_id"]
         stats = reports.collect_stats(store)
+        example = _example_email(store, assigned)
     finally:
         store.close()
     scores = pairwise_scores(assigned, load_truth(str(dataset.truth_path)))
@@ -45,8 +50,20 @@ def run_demo(settings: StoreSettings, n_records: int, seed: int) -> None:
     flag = f" --data-dir {settings.data_dir}" if str(settings.data_dir) != ".cdp" else ""
     console.print(
         f"\nNext: [bold]cdp serve{flag}[/bold] and open http://127.0.0.1:8000/graphql (GraphiQL), e.g.\n"
-        '  { profileByIdentifier(type: "email", value: "...") { id attributes { name value source } } }'
+        f'  {{ profileByIdentifier(type: "email", value: "{example}") {{ id attributes {{ name value source }} }} }}'
     )
+
+
+def _example_email(store: GraphStore, assigned: pd.Series) -> str:
+    """An email of a profile with several records, so the suggested query shows a real 360 view."""
+    sizes = assigned.value_counts()
+    service = CustomerService(store)
+    for profile_id in sizes.index[:20]:
+        emails = [i.value for i in service.identifiers_of([profile_id]).get(profile_id, []) if i.type == "email"]
+        active = [e for e in emails if e]
+        if active:
+            return active[0]
+    return "someone@mail.co.uk"
 
 
 def _refuse_foreign_data(store: object) -> None:

@@ -228,6 +228,19 @@ def _person_name(text: str, opts: NormaliseOptions) -> str:
     return _title(text)
 
 
+def _card_order(text: str) -> str:
+    """Payment cards print ``SURNAME/GIVEN``; a full name reads ``Given Surname``.
+
+    >>> _card_order("SMITH/ANN")
+    'ANN SMITH'
+    """
+    if text.count("/") == 1:
+        surname, given = (part.strip() for part in text.split("/"))
+        if surname and given:
+            return f"{given} {surname}"
+    return text
+
+
 def _checked_date(year: str | int, month: str | int, day: str | int) -> str:
     try:
         return date(int(year), int(month), int(day)).isoformat()
@@ -278,7 +291,8 @@ def _country(text: str, opts: NormaliseOptions) -> str:
 
 
 _ATTRIBUTE_RULES: dict[str, _Rule] = {
-    **dict.fromkeys(("first_name", "middle_name", "last_name", "full_name"), _person_name),
+    **dict.fromkeys(("first_name", "middle_name", "last_name"), _person_name),
+    "full_name": lambda text, opts: _person_name(_card_order(text), opts),
     **dict.fromkeys(("city", "region", "street", "address_line2"), _title),
     "birth_date": _parse_date,
     "gender": _choice(_GENDERS, "gender"),

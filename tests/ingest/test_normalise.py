@@ -463,3 +463,10 @@ def test_placeholder_lists_are_in_normalised_form() -> None:
             rejected.add(value)
     # listed for honesty: phonenumbers already rejects these, so they can never reach the blocklist
     assert rejected == {"+447700900000", "+15555555555", "+10000000000", "+11234567890"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("SMITH/ANN", "Ann Smith"), ("pérez / leanne", "Leanne Pérez"), ("Ann Smith", "Ann Smith")]
+)
+def test_full_names_in_card_order_are_reordered(raw: str, expected: str) -> None:
+    assert normalise_attribute("full_name", raw) == expected
