@@ -113,6 +113,7 @@ def export_profiles(
 def stats(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the profile size distribution (.png/.svg).")] = None,
 ) -> None:
     """Counts, profile sizes, and the identifiers resolution ignored."""
     try:
@@ -127,6 +128,14 @@ def stats(
         print(json.dumps(figures, indent=2))
     else:
         reports.print_stats(figures)
+    if plot:
+        from analytics.plots import plot_profile_sizes
+
+        try:
+            plot_profile_sizes(figures["profile_sizes"], plot)
+        except ValueError as exc:
+            raise _fail(exc) from None
+        console.print(f"profile size distribution drawn in {plot}")
 
 
 @app.command()

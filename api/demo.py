@@ -9,6 +9,7 @@ from graph.errors import ConfigError
 from graph.settings import StoreSettings, open_store
 from graph.store import GraphStore
 
+from analytics.plots import plot_profile_sizes
 from analytics.quality import load_truth, pairwise_scores
 from api import reports
 from api.progress import console, progress_bars
@@ -47,6 +48,8 @@ def run_demo(settings: StoreSettings, n_records: int, seed: int) -> None:
         f"largest profile {scores.largest_profile} vs largest true person {scores.largest_entity}"
     )
     reports.print_stats(stats)
+    chart = plot_profile_sizes(stats["profile_sizes"], directory / "profile_sizes.png", "Demo profile sizes")
+    console.print(f"profile size distribution: {chart}")
     flag = f" --data-dir {settings.data_dir}" if str(settings.data_dir) != ".cdp" else ""
     console.print(
         f"\nNext: [bold]cdp serve{flag}[/bold] and open http://127.0.0.1:8000/graphql (GraphiQL), e.g.\n"
