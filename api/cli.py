@@ -19,9 +19,7 @@ app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.",
 export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")
-]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
 
 
 def store_settings(data_dir: Path | None) -> StoreSettings:
@@ -40,7 +38,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log queries and timings.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -51,7 +51,8 @@ def ingest(
 ) -> None:
     """Read the sources of CONFIG into the identity graph (re-running changes nothing)."""
     from ingest.config import load_config
-    from ingest.pipeline import check_sources, ingest as run_ingest
+    from ingest.pipeline import check_sources
+    from ingest.pipeline import ingest as run_ingest
 
     try:
         sources = load_config(config)
@@ -113,7 +114,9 @@ def export_profiles(
 def stats(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the profile size distribution (.png/.svg).")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also draw the profile size distribution (.png/.svg).")
+    ] = None,
 ) -> None:
     """Counts, profile sizes, and the identifiers resolution ignored."""
     try:
@@ -170,7 +173,6 @@ def demo(
         run_demo(store_settings(data_dir), records, seed)
     except CdpError as exc:
         raise _fail(exc) from None
-
 
 
 @app.command("schema")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graph import cypher
-from graph.errors import ConfigError
-from graph.settings import StoreSettings, open_store
-from graph.store import GraphStore
-
 from analytics.plots import plot_profile_sizes
 from analytics.quality import load_truth, pairwise_scores
 from api import reports
 from api.progress import console, progress_bars
 from api.service import CustomerService
+from graph import cypher
+from graph.errors import ConfigError
+from graph.settings import StoreSettings, open_store
+from graph.store import GraphStore
 from ingest.config import load_config
 from ingest.pipeline import ingest
 from ingest.synthetic import generate_dataset

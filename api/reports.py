@@ -25,7 +25,9 @@ def print_ingest(summary: IngestSummary) -> None:
     table = _table("Ingest", "Source", "rows read", "created", "updated", "unchanged", "identifiers", "rejects")
     for s in summary.sources:
         w = s.writes
-        table.add_row(s.source, *(f"{n:,}" for n in (s.rows_read, w.created, w.updated, w.unchanged, w.identifiers, s.rejects)))
+        table.add_row(
+            s.source, *(f"{n:,}" for n in (s.rows_read, w.created, w.updated, w.unchanged, w.identifiers, s.rejects))
+        )
     console.print(table)
     rate = summary.rows_read / summary.seconds if summary.seconds else 0
     console.print(f"{summary.rows_read:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
@@ -70,7 +72,9 @@ def collect_stats(store: GraphStore) -> dict[str, Any]:
         "profiles": sum(sizes.values()),
         "profile_sizes": dict(sorted(sizes.items())),
         "shared_identifiers": last["top_shared"] if last else [],
-        "last_resolve": {k: last[k] for k in ("run_id", "seconds", "profiles", "ignored_identifiers")} if last else None,
+        "last_resolve": {k: last[k] for k in ("run_id", "seconds", "profiles", "ignored_identifiers")}
+        if last
+        else None,
     }
 
 

@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from graph import cypher
 from graph.errors import NotFound
 from graph.model import identifier_key, record_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
 from resolve.survivorship import AttributeValue, GoldenAttribute, golden_attributes
-
-from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 
 
 @dataclass(frozen=True)
@@ -94,9 +93,7 @@ class CustomerService:
                 view.sources = sorted([*view.sources, row["source"]])
             view.first_seen = min(view.first_seen, row["first_seen"])
             view.last_seen = max(view.last_seen, row["last_seen"])
-        return {
-            pid: sorted(views.values(), key=lambda v: (v.type, v.value)) for pid, views in merged.items()
-        }
+        return {pid: sorted(views.values(), key=lambda v: (v.type, v.value)) for pid, views in merged.items()}
 
     def events_of(self, ids: Sequence[str]) -> dict[str, list[EventView]]:
         self._allow("profiles:read")

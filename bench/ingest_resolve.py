@@ -70,7 +70,8 @@ def _one(size: int, store_kind: str) -> dict[str, object]:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    with open("/proc/cpuinfo") as handle:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), "?")
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
@@ -103,7 +104,10 @@ def main() -> None:
             print(f"running {size:,} rows on {kind} ...", file=sys.stderr, flush=True)
             out = subprocess.run(
                 [sys.executable, "-m", "bench.ingest_resolve", "--one", str(size), kind],
-                cwd=ROOT, capture_output=True, text=True, check=True,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(results[-1], file=sys.stderr, flush=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from graph.model import Label, Rel
 
-R, I, E, P = Label.RECORD, Label.IDENTIFIER, Label.EVENT, Label.PROFILE
+R, ID, E, P = Label.RECORD, Label.IDENTIFIER, Label.EVENT, Label.PROFILE
 HAS_ID, HAS_EV, IN_PROF = Rel.HAS_IDENTIFIER, Rel.HAS_EVENT, Rel.IN_PROFILE
 
 # -- ingest -------------------------------------------------------------------------------------------
@@ -26,21 +26,21 @@ UPDATE_RECORDS = (
 )
 
 LINK_FIRST_SEEN = (
-    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{I}) "
+    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{ID}) "
     "RETURN r.key AS record, i.key AS identifier, e.first_seen AS first_seen"
 )
 
-DELETE_RECORD_LINKS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{I}) DELETE e"
+DELETE_RECORD_LINKS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{ID}) DELETE e"
 
 DELETE_RECORD_EVENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev"
 
 MERGE_IDENTIFIERS = (
-    f"UNWIND $rows AS row MERGE (i:{I} {{key: row.key}}) "
+    f"UNWIND $rows AS row MERGE (i:{ID} {{key: row.key}}) "
     "ON CREATE SET i.type = row.type, i.value = row.value, i.status = 'active'"
 )
 
 CREATE_LINKS = (
-    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (i:{I} {{key: row.identifier}}) "
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (i:{ID} {{key: row.identifier}}) "
     f"CREATE (r)-[:{HAS_ID} {{source: row.source, first_seen: row.first_seen, last_seen: row.last_seen}}]->(i)"
 )
 
@@ -54,14 +54,14 @@ CREATE_EVENTS = (
 
 ALL_RECORD_KEYS = f"MATCH (r:{R}) RETURN r.key AS record"
 
-ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{I}) RETURN r.key AS record, i.key AS identifier"
+ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier"
 
 ALL_ASSIGNMENTS = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
 
-SET_IDENTIFIER_STATUS = f"UNWIND $rows AS row MATCH (i:{I} {{key: row.key}}) SET i.status = row.status"
+SET_IDENTIFIER_STATUS = f"UNWIND $rows AS row MATCH (i:{ID} {{key: row.key}}) SET i.status = row.status"
 
 FLAGGED_IDENTIFIERS = (
-    f"MATCH (i:{I}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
+    f"MATCH (i:{ID}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
     "i.status AS status"
 )
 
@@ -78,9 +78,7 @@ CREATE_ASSIGNMENTS = (
 
 DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
 
-SAVE_RUN = (
-    f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
-)
+SAVE_RUN = f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
 
 LATEST_RUN = (
     f"MATCH (x:{Label.RESOLVE_RUN}) RETURN x.id AS id, x.finished_at AS finished_at, x.summary AS summary "
@@ -89,9 +87,7 @@ LATEST_RUN = (
 
 # -- reads for the 360 view ---------------------------------------------------------------------------
 
-PROFILE_PAGE = (
-    f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first"
-)
+PROFILE_PAGE = f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first"
 
 PROFILES_BY_ID = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size"
 
@@ -102,7 +98,7 @@ PROFILE_RECORDS = (
 )
 
 PROFILE_IDENTIFIERS = (
-    f"UNWIND $ids AS pid MATCH (i:{I})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    f"UNWIND $ids AS pid MATCH (i:{ID})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, i.type AS type, i.value AS value, i.status AS status, e.source AS source, "
     "e.first_seen AS first_seen, e.last_seen AS last_seen"
 )
@@ -113,7 +109,7 @@ PROFILE_EVENTS = (
 )
 
 PROFILES_BY_IDENTIFIER = (
-    f"MATCH (i:{I} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+    f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
     "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
 )
 
@@ -122,6 +118,6 @@ PROFILE_OF_RECORD = f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p
 # -- stats ----------------------------------------------------------------------------------------------
 
 COUNT_RECORDS = f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n"
-COUNT_IDENTIFIERS = f"MATCH (i:{I}) RETURN i.type AS type, i.status AS status, count(*) AS n"
+COUNT_IDENTIFIERS = f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n"
 COUNT_EVENTS = f"MATCH (ev:{E}) RETURN count(*) AS n"
 PROFILE_SIZES = f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n"

@@ -62,7 +62,7 @@ class EmbeddedStore(GraphStore):
 
     def _execute(self, query: str, params: dict[str, Any]) -> list[Row]:
         with self._lock:
-            result = self._conn.execute(query, params)
+            result = self._result(query, params)
             names = result.get_column_names()
             return [dict(zip(names, row, strict=True)) for row in result.get_all()]
 
@@ -76,7 +76,11 @@ class EmbeddedStore(GraphStore):
 
     def _execute_frame(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
         with self._lock:
-            return self._conn.execute(query, params).get_as_df()
+            return self._result(query, params).get_as_df()
+
+    def _result(self, query: str, params: dict[str, Any]) -> Any:
+        result = self._conn.execute(query, params)
+        return result[-1] if isinstance(result, list) else result  # a list only for multi-statement text
 
     def _schema_statements(self) -> list[str]:
         nodes = [f"CREATE NODE TABLE IF NOT EXISTS {name}({cols})" for name, cols in _NODE_TABLES.items()]

@@ -75,7 +75,7 @@ class GraphStore(ABC):
         """Run an ``UNWIND $rows`` write in batches of :attr:`batch_size`."""
         for start in range(0, len(rows), self.batch_size):
             batch = list(rows[start : start + self.batch_size])
-            self._timed(name, lambda q, p: self._write_batch(q, p, batch), query, {param: batch})
+            self._timed(name, lambda q, p, b=batch: self._write_batch(q, p, b), query, {param: batch})
 
     def _write_batch(self, query: str, params: dict[str, Any], batch: list[Any]) -> None:
         """Hook: write one batch; a backend may use a faster bulk path than ``UNWIND``."""

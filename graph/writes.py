@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graph import cypher
 from graph.model import SourceRecord
@@ -125,12 +125,28 @@ class AssignmentChange:
 
 
 def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
-    """Write a resolve run's result in one transaction."""
-    with store.transaction():
-        rows = [{"id": p, "size": n, "updated_at": change.updated_at} for p, n in change.sizes.items()]
-        store.write_rows("merge_profiles", cypher.MERGE_PROFILES, rows)
-        keys = list(change.moves)
-        store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys, param="keys")
-        moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
-        store.write_rows("create_assignments", cypher.CREATE_ASSIGNMENTS, moves)
-        store.write_rows("delete_profiles", cypher.DELETE_PROFILES, change.removed, param="ids")
+    """Write a resolve run's result, one transaction per batch of records.
+
+    A record is moved (old edge deleted, new one created) inside one transaction, so it is never in
+    two profiles or none; a run stopped half-way leaves some records moved, and the next run, which
+    recomputes from the graph, finishes the job. One transaction for a million moves would not fit a
+    server's transaction memory.
+    """
+    rows = [{"id": p, "size": n, "updated_at": change.updated_at} for p, n in change.sizes.items()]
+    for batch in _batches(rows, store.batch_size):
+        with store.transaction():
+            store.write_rows("merge_profiles", cypher.MERGE_PROFILES, batch)
+    moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
+    for batch in _batches(moves, store.batch_size):
+        with store.transaction():
+            keys = [m["record"] for m in batch]
+            store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys, param="keys")
+            store.write_rows("create_assignments", cypher.CREATE_ASSIGNMENTS, batch)
+    for batch in _batches(change.removed, store.batch_size):
+        with store.transaction():
+            store.write_rows("delete_profiles", cypher.DELETE_PROFILES, batch, param="ids")
+
+
+def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

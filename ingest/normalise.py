@@ -158,9 +158,7 @@ def _identifier_cached(id_type: str, text: str, opts: NormaliseOptions) -> _Resu
         return None, error.reason
 
 
-def normalise_identifier(
-    id_type: str, raw: object, opts: NormaliseOptions = NormaliseOptions()
-) -> str | None:
+def normalise_identifier(id_type: str, raw: object, opts: NormaliseOptions = NormaliseOptions()) -> str | None:
     """The stored form of an identifier; types without a rule are opaque, trimmed strings.
 
     >>> normalise_identifier("phone", "0044 (0)20 7946 0958")

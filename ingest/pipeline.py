@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 from graph.errors import ConfigError
 from graph.store import GraphStore
@@ -132,8 +133,8 @@ class RejectsFile:
 
     def __init__(self, path: Path, source: str) -> None:
         self.path, self.source = path, source
-        self._handle = None
-        self._writer: csv.writer | None = None  # type: ignore[valid-type]
+        self._handle: TextIO | None = None
+        self._writer: Any = None
         self.count = 0
         path.unlink(missing_ok=True)
 

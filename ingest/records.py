@@ -17,7 +17,6 @@ from graph.model import Event, IdentifierLink, SourceRecord
 from ingest.config import SourceSpec
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier
 
-
 _NUMBER = re.compile(r"^-?(0|[1-9]\d{0,17})(\.\d+)?$")
 
 

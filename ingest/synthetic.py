@@ -137,7 +137,7 @@ def generate_dataset(
     people = generate_people(streams[0], max(1, round(n_records / 3)), rates)
     truth: list[Columns] = []
     sizes: dict[str, int] = {}
-    for (source, n_rows), rng in zip(_source_sizes(n_records).items(), streams[1:]):
+    for (source, n_rows), rng in zip(_source_sizes(n_records).items(), streams[1:], strict=False):
         truth.append(_write_one_source(directory, source, rng, people, n_rows, rates))
         sizes[source] = len(truth[-1]["record_id"])
         if on_progress is not None:
@@ -171,9 +171,7 @@ def _source_sizes(n_records: int) -> dict[str, int]:
     return sizes
 
 
-def _write_metadata(
-    directory: Path, people: People, truth: Columns, sizes: dict[str, int]
-) -> SyntheticDataset:
+def _write_metadata(directory: Path, people: People, truth: Columns, sizes: dict[str, int]) -> SyntheticDataset:
     config_path, truth_path = directory / "sources.yaml", directory / "truth.csv"
     config_path.write_text(SOURCES_YAML, encoding="utf-8")
     _write_csv(truth_path, truth)
@@ -208,7 +206,7 @@ def _write_csv(path: Path, columns: Columns) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(zip(*columns.values()))
+        writer.writerows(zip(*columns.values(), strict=False))
 
 
 def _json_lines(columns: Columns) -> list[str]:
@@ -219,7 +217,7 @@ def _json_lines(columns: Columns) -> list[str]:
         [encode_basestring(v) if type(v) is str else _json_value(v) for v in values.tolist()]
         for values in columns.values()
     ]
-    return [template.format(*row) for row in zip(*encoded)]
+    return [template.format(*row) for row in zip(*encoded, strict=False)]
 
 
 def _json_value(value: object) -> str:
@@ -229,9 +227,7 @@ def _json_value(value: object) -> str:
 # --- who appears where ---------------------------------------------------------------------------
 
 
-def _allocate(
-    rng: np.random.Generator, n_people: int, n_rows: int, reach: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _allocate(rng: np.random.Generator, n_people: int, n_rows: int, reach: float) -> tuple[np.ndarray, np.ndarray]:
     """Owners of ``n_rows`` rows: a ``reach`` share of people get one row each, the remaining rows go
     to those members with heavy-tailed weights. Returns (owner, is_repeat), shuffled."""
     n_members = int(min(n_people, n_rows, max(1, round(reach * n_people)))) if n_rows else 0
@@ -257,7 +253,7 @@ def _chance(rng: np.random.Generator, n: int, p: float | np.ndarray) -> np.ndarr
 
 def _either(mask: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """``first`` where ``mask`` and it is present, else ``second``."""
-    return np.where(mask & (first != None), first, second)
+    return np.where(mask & (first is not None), first, second)
 
 
 def _blank(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:
@@ -267,9 +263,7 @@ def _blank(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray
 # --- the sources ---------------------------------------------------------------------------------
 
 
-def _crm_rows(
-    rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates
-) -> tuple[Columns, np.ndarray]:
+def _crm_rows(rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates) -> tuple[Columns, np.ndarray]:
     """CRM contacts; repeat rows are duplicates that carry the older email and often a typo'd name."""
     owners, repeat = _allocate(rng, people.n, n_rows, SHARES["crm"] * 3 / (1 + rates.crm_duplicate))
     n = len(owners)
@@ -313,9 +307,7 @@ def _marketing_rows(
     return columns, owners
 
 
-def _web_rows(
-    rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates
-) -> tuple[Columns, np.ndarray]:
+def _web_rows(rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates) -> tuple[Columns, np.ndarray]:
     """Sessions with one page view each; 30% logged in. Rows are in time order."""
     owners, _ = _allocate(rng, people.n, n_rows, 0.55)
     ts, order = _timestamps(rng, len(owners))
@@ -338,9 +330,7 @@ def _web_rows(
     return columns, owners
 
 
-def _pos_rows(
-    rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates
-) -> tuple[Columns, np.ndarray]:
+def _pos_rows(rng: np.random.Generator, people: People, n_rows: int, rates: NoiseRates) -> tuple[Columns, np.ndarray]:
     """Till transactions: mostly identified by loyalty card, some by phone, some by neither."""
     owners, _ = _allocate(rng, people.n, n_rows, 0.45)
     ts, order = _timestamps(rng, len(owners))
@@ -406,18 +396,14 @@ def misspell_names(
     return first, last
 
 
-def _card_names(
-    rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates
-) -> np.ndarray:
+def _card_names(rng: np.random.Generator, people: People, owners: np.ndarray, rates: NoiseRates) -> np.ndarray:
     """The name embossed on the payment card, present on 60% of transactions."""
     first, last = misspell_names(rng, people, owners, rates.typo)
-    styles = np.where(
-        _chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0
-    )
+    styles = np.where(_chance(rng, len(owners), min(0.95, 5 * rates.case)), rng.integers(1, 4, len(owners)), 0)
     names = np.array(
         [
             (f"{f} {s}", f"{f} {s}".upper(), f"{f[0]} {s}".upper(), f"{s}/{f}".upper())[style]
-            for f, s, style in zip(first, last, styles)
+            for f, s, style in zip(first, last, styles, strict=False)
         ],
         dtype=object,
     )
@@ -443,9 +429,7 @@ def product_catalogue() -> Catalogue:
     sku, name, slug, price = [], [], [], []
     for category in CATEGORY_NAMES:
         editions = [
-            (noun, base, edition, factor)
-            for noun, base in CATEGORIES[category]
-            for edition, factor in EDITIONS
+            (noun, base, edition, factor) for noun, base in CATEGORIES[category] for edition, factor in EDITIONS
         ]
         for k, (noun, base, edition, factor) in enumerate(editions):
             sku.append(f"{category[:3].upper()}-{k + 1:03d}")

@@ -110,9 +110,7 @@ MOBILE_PREFIXES = _words("""
 0775 0776 0777 0778 0779 0780 0781 0782 0783 0784 0785 0786 0787 0788 0789 0790 0792 0793 0794 0795 0796 0797 0798
 """)
 
-EMAIL_DOMAINS = _words(
-    "gmail.com hotmail.co.uk yahoo.co.uk outlook.com icloud.com btinternet.com live.co.uk aol.com"
-)
+EMAIL_DOMAINS = _words("gmail.com hotmail.co.uk yahoo.co.uk outlook.com icloud.com btinternet.com live.co.uk aol.com")
 EMAIL_DOMAIN_WEIGHTS = (0.38, 0.17, 0.11, 0.11, 0.08, 0.06, 0.05, 0.04)
 WORK_DOMAINS = _words("""
 acme-logistics.co.uk northwind.com bluefin-capital.com nhs.net brightlabs.io harbourlaw.co.uk greenleaf-energy.com
@@ -120,9 +118,7 @@ citycouncil.gov.uk oakwood-school.org.uk stellar-media.co.uk pinnacle-retail.com
 """)
 
 # Product categories, in the order of the catalogue; a person's tastes are 1-3 of them.
-CATEGORY_NAMES = _words(
-    "running cycling kitchen books gaming gardening beauty fashion electronics toys home pets"
-)
+CATEGORY_NAMES = _words("running cycling kitchen books gaming gardening beauty fashion electronics toys home pets")
 CATEGORY_WEIGHTS = np.array([1.2, 0.8, 1.3, 1.5, 1.0, 0.9, 1.1, 1.4, 1.3, 0.7, 1.2, 0.8])
 JUNK_EMAILS = _words("test@test.com n/a unknown none@none.com noemail@example.com a@a.com -")
 JUNK_PHONES = _words("0000000000 +441234567890 n/a unknown 00000000000 1234567890 -")
@@ -251,9 +247,7 @@ def _households(rng: np.random.Generator, n: int, rate: float) -> tuple[np.ndarr
 def _addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weights = np.array([c.weight for c in CITIES])
     city = rng.choice(len(CITIES), n, p=weights / weights.sum())
-    areas = np.array(
-        [[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object
-    )
+    areas = np.array([[c.postcode_areas[k % len(c.postcode_areas)] for k in range(6)] for c in CITIES], dtype=object)
     letters = np.array(list(INWARD_LETTERS), dtype=object)
     number, district = _text(rng.integers(1, 240, n)), _text(rng.integers(1, 21, n))
     sector = _text(rng.integers(1, 10, n))
@@ -296,9 +290,7 @@ def _email_set(
     return [*personal, _family_emails(rng, last_ascii, household, head, rates.family_email, seen)]
 
 
-def _personal_emails(
-    rng: np.random.Generator, first: np.ndarray, last: np.ndarray, year: np.ndarray
-) -> np.ndarray:
+def _personal_emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, year: np.ndarray) -> np.ndarray:
     n = len(first)
     pattern, number = rng.integers(0, 6, n), _text(rng.integers(1, 100, n))
     weights = np.array(EMAIL_DOMAIN_WEIGHTS) / sum(EMAIL_DOMAIN_WEIGHTS)
@@ -342,7 +334,7 @@ def _family_emails(
     address = np.array(
         [
             (f"{s}family@{d}", f"the{s}s@{d}")[k] if h else None
-            for s, d, k, h in zip(last[head_of], domain, style, has_email)
+            for s, d, k, h in zip(last[head_of], domain, style, has_email, strict=False)
         ],
         dtype=object,
     )
@@ -369,9 +361,7 @@ def _mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(MOBILE_PREFIXES, dtype=object)[codes // 10_000_000] + subscriber
 
 
-def _home_phones(
-    rng: np.random.Generator, city: np.ndarray, household: np.ndarray, head: np.ndarray
-) -> np.ndarray:
+def _home_phones(rng: np.random.Generator, city: np.ndarray, household: np.ndarray, head: np.ndarray) -> np.ndarray:
     """A landline for 70% of households (shared by all members) and 10% of people living alone."""
     n = len(city)
     draw = rng.random(n)[head]
@@ -456,9 +446,7 @@ def format_phone(national: str, style: int) -> str:
     """
     split = 3 if national.startswith("02") else 5 if national.startswith("07") or national[3] != "1" else 4
     head, rest = national[:split], national[split:]
-    grouped = (
-        f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
-    )
+    grouped = f"{rest[:4]} {rest[4:]}" if len(rest) == 8 else f"{rest[:3]} {rest[3:]}" if len(rest) == 7 else rest
     return (
         national,
         f"{head} {grouped}",
@@ -472,13 +460,11 @@ def format_phone(national: str, style: int) -> str:
 PHONE_STYLES: tuple[Style, ...] = tuple(partial(format_phone, style=k) for k in range(1, 6))
 
 
-def restyle(
-    rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]
-) -> np.ndarray:
+def restyle(rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]) -> np.ndarray:
     """Rewrite a ``rate`` share of the present values with one of ``styles``, chosen uniformly."""
     out = values.copy()
-    hit = np.flatnonzero((rng.random(len(values)) < rate) & (values != None))
-    for i, style in zip(hit, rng.integers(0, len(styles), len(hit))):
+    hit = np.flatnonzero((rng.random(len(values)) < rate) & (values is not None))
+    for i, style in zip(hit, rng.integers(0, len(styles), len(hit)), strict=False):
         out[i] = styles[style](out[i])
     return out
 
@@ -496,7 +482,7 @@ def inject_junk(
     hit = np.flatnonzero(rng.random(len(values)) < rate)
     damaged = rng.random(len(hit)) < MALFORMED_SHARE
     picks, ks = rng.integers(0, len(placeholders), len(hit)), rng.integers(0, 3, len(hit))
-    for i, bad, pick, k in zip(hit, damaged, picks, ks):
+    for i, bad, pick, k in zip(hit, damaged, picks, ks, strict=False):
         out[i] = malform(out[i], k) if bad and out[i] is not None else placeholders[pick]
     return out
 

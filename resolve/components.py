@@ -28,9 +28,7 @@ def record_components(records: pd.Series, links: pd.DataFrame) -> pd.Series:
     id_codes, _ = pd.factorize(links["identifier"][known])
     n_nodes = n_records + (int(id_codes.max()) + 1 if len(id_codes) else 0)
     cols = id_codes + n_records
-    adjacency = coo_matrix(
-        (np.ones(len(cols), dtype=np.int8), (rows[known], cols)), shape=(n_nodes, n_nodes)
-    )
+    adjacency = coo_matrix((np.ones(len(cols), dtype=np.int8), (rows[known], cols)), shape=(n_nodes, n_nodes))
     _, labels = connected_components(adjacency, directed=False)
     record_labels = labels[:n_records]
     dense, _ = pd.factorize(record_labels)

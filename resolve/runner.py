@@ -51,6 +51,7 @@ class ResolveSummary:
 def resolve(store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None) -> ResolveSummary:
     """Resolve every record of the store into profiles; only what changed is written."""
     started = time.perf_counter()
+
     def step(stage: str, done: int, total: int) -> None:
         logger.info("resolve: %s", stage)
         if on_progress:

@@ -28,7 +28,7 @@ class ResolveSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_records_per_identifier: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_CAPS))
-    default_max_records: int = Field(60, ge=2)
+    default_max_records: int = Field(default=60, ge=2)
     blocklist: dict[str, list[str]] = Field(default_factory=dict)  # identifier type -> raw values
     use_placeholder_blocklist: bool = True
 

@@ -32,7 +32,7 @@ def neo4j_settings() -> StoreSettings:
 def _open_neo4j() -> GraphStore:
     global _neo4j_error
     if _neo4j_error is None and not os.environ.get("CDP_NEO4J_PASSWORD"):
-        _neo4j_error = "CDP_NEO4J_PASSWORD is not set (start one with: eval \"$(scripts/neo4j-local start)\")"
+        _neo4j_error = 'CDP_NEO4J_PASSWORD is not set (start one with: eval "$(scripts/neo4j-local start)")'
     if _neo4j_error is None:
         try:
             return open_store(neo4j_settings())

@@ -96,5 +96,7 @@ def test_unreachable_or_refused_neo4j_names_the_uri(tmp_path: Path) -> None:
 
 def test_serve_refuses_a_default_neo4j_password(tmp_path: Path) -> None:
     env = {**os.environ, "CDP_STORE": "neo4j", "CDP_NEO4J_PASSWORD": "neo4j"}
-    out = subprocess.run([sys.executable, "-m", "api.cli", "serve"], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 1 and "refusing to serve" in out.stderr

@@ -45,6 +45,10 @@ def test_demo_refuses_a_store_holding_other_data(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text("sources:\n  erp: {path: e.csv, record_id: id, identifiers: {email: email}}\n")
     (tmp_path / "e.csv").write_text("id,email\n1,a@mail.co.uk\n")
     env = {"PYTHONPATH": str(Path(__file__).parents[2])}
-    subprocess.run([sys.executable, "-m", "api.cli", "ingest", "s.yaml"], cwd=tmp_path, check=True, capture_output=True, env=env)
-    out = subprocess.run([sys.executable, "-m", "api.cli", "demo"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "ingest", "s.yaml"], cwd=tmp_path, check=True, capture_output=True, env=env
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "demo"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert out.returncode == 1 and "already holds other data (sources erp)" in out.stderr

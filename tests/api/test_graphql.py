@@ -34,7 +34,7 @@ def test_graphiql_is_served(server: Server) -> None:
 
 def test_profile_by_identifier_normalises_the_value_and_returns_the_360_view(server: Server) -> None:
     data = server.query(
-        f"query($v: String!) {{ profileByIdentifier(type: \"phone\", value: $v) {{ {PROFILE_FIELDS} }} }}",
+        f'query($v: String!) {{ profileByIdentifier(type: "phone", value: $v) {{ {PROFILE_FIELDS} }} }}',
         v="+44 (0) 7911-123456",
     )
     profile = data["data"]["profileByIdentifier"]

@@ -55,9 +55,7 @@ def test_invalid_value_is_a_value_error_of_the_project_carrying_a_reason() -> No
     assert caught.value.reason == "not a valid email: missing @" == str(caught.value)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"date_order": "YMD"}, {"default_region": "XX"}, {"default_region": "gb"}]
-)
+@pytest.mark.parametrize("kwargs", [{"date_order": "YMD"}, {"default_region": "XX"}, {"default_region": "gb"}])
 def test_options_refuse_values_they_cannot_honour(kwargs: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         NormaliseOptions(**kwargs)

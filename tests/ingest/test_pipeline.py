@@ -32,7 +32,11 @@ def test_ingest_reads_every_format_and_normalises(sources_dir: Path, store: Grap
     assert by_source["web"].writes.created == 2
     assert by_source["pos"].writes.created == 2
     assert _identifiers(store, "crm:C1") == {"crm_id:C1", "email:ann.smith@example.com", "phone:+447911123456"}
-    assert _record(store, "crm:C1")["attributes"] == {"first_name": "Ann", "last_name": "Smith", "birth_date": "1985-03-12"}
+    assert _record(store, "crm:C1")["attributes"] == {
+        "first_name": "Ann",
+        "last_name": "Smith",
+        "birth_date": "1985-03-12",
+    }
     # the web login and the POS phone point at the same identifiers as the CRM row
     assert "email:ann.smith@example.com" in _identifiers(store, "web:S1")
     assert "phone:+447911123456" in _identifiers(store, "pos:T1")
@@ -65,7 +69,9 @@ def test_invalid_values_are_dropped_but_the_row_kept(sources_dir: Path, store: G
 
 def test_events_keep_typed_properties(sources_dir: Path, store: GraphStore) -> None:
     _run(sources_dir, store)
-    rows = store.run("e", "MATCH (:Record {key: 'pos:T1'})-[:HAS_EVENT]->(e:Event) RETURN e.type AS t, e.ts AS ts, e.properties AS p")
+    rows = store.run(
+        "e", "MATCH (:Record {key: 'pos:T1'})-[:HAS_EVENT]->(e:Event) RETURN e.type AS t, e.ts AS ts, e.properties AS p"
+    )
     assert rows[0]["t"] == "purchase" and rows[0]["ts"] == "2025-03-01T09:00:00Z"
     assert json.loads(rows[0]["p"]) == {"sku": "00123", "amount": 19.99}
 

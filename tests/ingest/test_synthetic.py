@@ -145,9 +145,7 @@ def test_rejects_nonsense_arguments(tmp_path: Path) -> None:
 # --- structure ------------------------------------------------------------------------------------
 
 
-def test_truth_covers_every_row_exactly_once(
-    dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]
-) -> None:
+def test_truth_covers_every_row_exactly_once(dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]) -> None:
     truth = pd.read_csv(dataset.truth_path, dtype=str, keep_default_na=False)
     assert list(truth.columns) == ["source", "record_id", "person_id"]
     assert not truth.duplicated(["source", "record_id"]).any()
@@ -191,12 +189,12 @@ def test_sources_yaml_describes_the_files(dataset: SyntheticDataset) -> None:
 def test_households_share_a_phone_or_email(frames: dict[str, pd.DataFrame]) -> None:
     owners: dict[str, set[str]] = defaultdict(set)
     for source, column in PHONE_COLUMNS.items():
-        for value, person in zip(frames[source][column], frames[source]["person_id"]):
+        for value, person in zip(frames[source][column], frames[source]["person_id"], strict=False):
             if value and not is_junk_phone(value):
                 owners[phonenumbers.format_number(phonenumbers.parse(value, "GB"), 0)].add(person)
     for source, columns in EMAIL_COLUMNS.items():
         for column in columns:
-            for value, person in zip(frames[source][column], frames[source]["person_id"]):
+            for value, person in zip(frames[source][column], frames[source]["person_id"], strict=False):
                 if "@" in value and value not in JUNK_EMAILS:
                     owners[value.strip().lower()].add(person)
     shared = {value for value, people in owners.items() if len(people) > 1 and "@" not in value}
@@ -209,7 +207,7 @@ def test_only_households_share_an_email(frames: dict[str, pd.DataFrame]) -> None
     owners: dict[str, set[str]] = defaultdict(set)
     for source, columns in EMAIL_COLUMNS.items():
         for column in columns:
-            for value, person in zip(frames[source][column], frames[source]["person_id"]):
+            for value, person in zip(frames[source][column], frames[source]["person_id"], strict=False):
                 well_formed = value.count("@") == 1 and not value.strip().endswith("@")
                 if well_formed and value not in JUNK_EMAILS:
                     owners[value.strip().lower()].add(person)
@@ -288,15 +286,13 @@ def test_format_variants_are_present(frames: dict[str, pd.DataFrame]) -> None:
     assert re.search(r"[éëüöó]", everyone) and "-" in everyone and "'" in everyone
 
 
-def test_events_follow_each_persons_tastes(
-    dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]
-) -> None:
+def test_events_follow_each_persons_tastes(dataset: SyntheticDataset, frames: dict[str, pd.DataFrame]) -> None:
     people = pd.read_csv(dataset.directory / "people.csv", dtype=str, keep_default_na=False)
-    tastes = {p: set(t.split("|")) for p, t in zip(people["person_id"], people["tastes"])}
+    tastes = {p: set(t.split("|")) for p, t in zip(people["person_id"], people["tastes"], strict=False)}
     assert all(1 <= len(t) <= 3 and t <= set(CATEGORY_NAMES) for t in tastes.values())
     for source in ("web", "pos"):
         frame = frames[source]
-        hits = [c in tastes[p] for c, p in zip(frame["category"], frame["person_id"])]
+        hits = [c in tastes[p] for c, p in zip(frame["category"], frame["person_id"], strict=False)]
         assert 0.75 < np.mean(hits) < 0.92, source
         assert set(frame["category"]) == set(CATEGORY_NAMES)
 
