@@ -16,8 +16,8 @@ from resolve.runner import ResolveSummary
 
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, justify="right" if column[0].isupper() is False else "left")
+    for n, column in enumerate(columns):
+        table.add_column(column, justify="left" if n == 0 else "right")
     return table
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -94,8 +95,12 @@ class SourceRecord:
     def key(self) -> str:
         return record_key(self.source, self.record_id)
 
+    @cached_property
     def content_hash(self) -> str:
-        """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped."""
+        """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped.
+
+        Cached on the instance, so a worker process that builds the record computes it and the value
+        travels with the pickled record."""
         payload = repr(  # repr of str/number tuples is deterministic and much cheaper than JSON
             (
                 sorted((i.id_type, i.value) for i in self.identifiers),

@@ -35,7 +35,7 @@ class RecordWriter:
 
     def upsert(self, records: Sequence[SourceRecord]) -> UpsertCounts:
         batch = {r.key: r for r in records}  # a record id repeated in one batch: the last row wins
-        hashes = {r.key: r.content_hash() for r in batch.values()}
+        hashes = {r.key: r.content_hash for r in batch.values()}
         existing = {
             row["key"]: row["hash"]
             for row in self.store.run("record_hashes", cypher.RECORD_HASHES, {"keys": list(batch)})

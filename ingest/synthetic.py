@@ -253,7 +253,7 @@ def _chance(rng: np.random.Generator, n: int, p: float | np.ndarray) -> np.ndarr
 
 def _either(mask: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """``first`` where ``mask`` and it is present, else ``second``."""
-    return np.where(mask & (first is not None), first, second)
+    return np.where(mask & (first != None), first, second)  # noqa: E711 (elementwise on an array)
 
 
 def _blank(rng: np.random.Generator, values: np.ndarray, p: float) -> np.ndarray:

@@ -463,7 +463,7 @@ PHONE_STYLES: tuple[Style, ...] = tuple(partial(format_phone, style=k) for k in 
 def restyle(rng: np.random.Generator, values: np.ndarray, rate: float, styles: tuple[Style, ...]) -> np.ndarray:
     """Rewrite a ``rate`` share of the present values with one of ``styles``, chosen uniformly."""
     out = values.copy()
-    hit = np.flatnonzero((rng.random(len(values)) < rate) & (values is not None))
+    hit = np.flatnonzero((rng.random(len(values)) < rate) & (values != None))  # noqa: E711 (elementwise on an array)
     for i, style in zip(hit, rng.integers(0, len(styles), len(hit)), strict=False):
         out[i] = styles[style](out[i])
     return out

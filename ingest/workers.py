@@ -43,7 +43,9 @@ def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
             chunk.rejects.append((row.line, row.error, row.raw))
             continue
         try:
-            chunk.records.append(builder.build(row.line, row.values))
+            record = builder.build(row.line, row.values)
+            _ = record.content_hash  # computed here, off the writing process
+            chunk.records.append(record)
         except RejectedRow as exc:
             chunk.rejects.append((row.line, str(exc), str(row.values)))
     chunk.invalid = dict(builder.invalid.counts)
