@@ -44,6 +44,16 @@ CREATE_LINKS = (
     f"CREATE (r)-[:{HAS_ID} {{source: row.source, first_seen: row.first_seen, last_seen: row.last_seen}}]->(i)"
 )
 
+UPSERT_RECORDS_NESTED = (
+    f"UNWIND $rows AS row MERGE (r:{R} {{key: row.key}}) "
+    "SET r.source = row.source, r.record_id = row.record_id, r.attributes = row.attributes, r.hash = row.hash, "
+    "r.seen_at = row.seen_at "
+    "WITH r, row UNWIND row.links AS link "
+    f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
+    "i.status = 'active' "
+    f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
+)
+
 CREATE_EVENTS = (
     f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) "
     f"CREATE (r)-[:{HAS_EV}]->(:{E} {{key: row.key, type: row.type, ts: row.ts, source: row.source, "

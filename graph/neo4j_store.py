@@ -26,6 +26,7 @@ _INDEXES = {Label.RECORD: "source", Label.IDENTIFIER: "status"}
 class Neo4jStore(GraphStore):
     kind = "neo4j"
     batch_size = 10_000
+    nested_writes = True
 
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
         import neo4j

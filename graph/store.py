@@ -33,6 +33,8 @@ class GraphStore(ABC):
     kind: str = "abstract"
     #: rows per ``UNWIND`` batch
     batch_size: int = 5_000
+    #: write each record with its identifiers nested in one query (a server store saves lookups)
+    nested_writes: bool = False
 
     # ---- hooks each backend fills in ------------------------------------------------------------------
 

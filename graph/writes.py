@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graph import cypher
-from graph.model import SourceRecord
+from graph.model import IdentifierLink, SourceRecord
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
@@ -43,20 +43,14 @@ class RecordWriter:
         new = [r for k, r in batch.items() if k not in existing]
         changed = [r for k, r in batch.items() if k in existing and existing[k] != hashes[k]]
         first_seen = self._forget_old_content([r.key for r in changed])
-        write = self.store.write_rows
-        write("create_records", cypher.CREATE_RECORDS, [_record_row(r, hashes[r.key]) for r in new])
-        write("update_records", cypher.UPDATE_RECORDS, [_record_row(r, hashes[r.key]) for r in changed])
         touched = new + changed
-        identifiers = {i.key: i for r in touched for i in r.identifiers}
-        write(
-            "merge_identifiers",
-            cypher.MERGE_IDENTIFIERS,
-            [{"key": k, "type": i.id_type, "value": i.value} for k, i in identifiers.items()],
-        )
-        links = [_link_row(r, i.key, first_seen) for r in touched for i in _unique(r)]
-        write("create_links", cypher.CREATE_LINKS, links)
+        links = [_link_row(r, i, first_seen) for r in touched for i in _unique(r)]
+        if self.store.nested_writes:
+            self._write_nested(touched, hashes, links)
+        else:
+            self._write_flat(new, changed, hashes, links)
         events = [_event_row(r, n, e) for r in touched for n, e in enumerate(r.events)]
-        write("create_events", cypher.CREATE_EVENTS, events)
+        self.store.write_rows("create_events", cypher.CREATE_EVENTS, events)
         return UpsertCounts(
             created=len(new),
             updated=len(changed),
@@ -64,6 +58,26 @@ class RecordWriter:
             identifiers=len(links),
             events=len(events),
         )
+
+    def _write_flat(
+        self, new: list[SourceRecord], changed: list[SourceRecord], hashes: dict[str, str], links: list[dict[str, str]]
+    ) -> None:
+        """Records, then identifiers, then links: each a plain bulk load (fast on the embedded store)."""
+        write = self.store.write_rows
+        write("create_records", cypher.CREATE_RECORDS, [_record_row(r, hashes[r.key]) for r in new])
+        write("update_records", cypher.UPDATE_RECORDS, [_record_row(r, hashes[r.key]) for r in changed])
+        identifiers = {link["identifier"]: link for link in links}
+        rows = [{"key": k, "type": link["type"], "value": link["value"]} for k, link in identifiers.items()]
+        write("merge_identifiers", cypher.MERGE_IDENTIFIERS, rows)
+        write("create_links", cypher.CREATE_LINKS, links)
+
+    def _write_nested(self, touched: list[SourceRecord], hashes: dict[str, str], links: list[dict[str, str]]) -> None:
+        """One query per batch: each record with its links nested, so every record is looked up once."""
+        by_record: dict[str, list[dict[str, str]]] = {}
+        for link in links:
+            by_record.setdefault(link["record"], []).append(link)
+        rows = [{**_record_row(r, hashes[r.key]), "links": by_record.get(r.key, [])} for r in touched]
+        self.store.write_rows("upsert_records_nested", cypher.UPSERT_RECORDS_NESTED, rows)
 
     def _forget_old_content(self, keys: list[str]) -> dict[tuple[str, str], str]:
         """Drop a changed record's links and events, remembering when each link was first seen."""
@@ -75,8 +89,8 @@ class RecordWriter:
         return {(row["record"], row["identifier"]): row["first_seen"] for row in rows}
 
 
-def _unique(record: SourceRecord) -> list:
-    seen: dict[str, object] = {}
+def _unique(record: SourceRecord) -> list[IdentifierLink]:
+    seen: dict[str, IdentifierLink] = {}
     for link in record.identifiers:
         seen.setdefault(link.key, link)
     return list(seen.values())
@@ -93,10 +107,15 @@ def _record_row(record: SourceRecord, content_hash: str) -> dict[str, str]:
     }
 
 
-def _link_row(record: SourceRecord, key: str, first_seen: Mapping[tuple[str, str], str]) -> dict[str, str]:
+def _link_row(
+    record: SourceRecord, link: IdentifierLink, first_seen: Mapping[tuple[str, str], str]
+) -> dict[str, str]:
+    key = link.key
     return {
         "record": record.key,
         "identifier": key,
+        "type": link.id_type,
+        "value": link.value,
         "source": record.source,
         "first_seen": first_seen.get((record.key, key), record.seen_at),
         "last_seen": record.seen_at,
