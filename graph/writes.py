@@ -107,9 +107,7 @@ def _record_row(record: SourceRecord, content_hash: str) -> dict[str, str]:
     }
 
 
-def _link_row(
-    record: SourceRecord, link: IdentifierLink, first_seen: Mapping[tuple[str, str], str]
-) -> dict[str, str]:
+def _link_row(record: SourceRecord, link: IdentifierLink, first_seen: Mapping[tuple[str, str], str]) -> dict[str, str]:
     key = link.key
     return {
         "record": record.key,
