@@ -34,9 +34,12 @@ DELETE_RECORD_LINKS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]-
 
 DELETE_RECORD_EVENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev"
 
-MERGE_IDENTIFIERS = (
-    f"UNWIND $rows AS row MERGE (i:{ID} {{key: row.key}}) "
-    "ON CREATE SET i.type = row.type, i.value = row.value, i.status = 'active'"
+# No MERGE on bulk paths: in ladybug every MERGE pins buffer-pool pages until the database closes
+# (a 1M-row ingest filled an 8 GB pool), so writers look keys up and CREATE what is missing.
+EXISTING_IDENTIFIERS = f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) RETURN i.key AS key"
+
+CREATE_IDENTIFIERS = (
+    f"UNWIND $rows AS row CREATE (i:{ID} {{key: row.key, type: row.type, value: row.value, status: 'active'}})"
 )
 
 CREATE_LINKS = (
@@ -75,8 +78,10 @@ FLAGGED_IDENTIFIERS = (
     "i.status AS status"
 )
 
-MERGE_PROFILES = (
-    f"UNWIND $rows AS row MERGE (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
+CREATE_PROFILES = f"UNWIND $rows AS row CREATE (p:{P} {{id: row.id, size: row.size, updated_at: row.updated_at}})"
+
+UPDATE_PROFILES = (
+    f"UNWIND $rows AS row MATCH (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
 )
 
 DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"

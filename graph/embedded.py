@@ -20,7 +20,7 @@ from graph.store import GraphStore, Row
 
 logger = logging.getLogger(__name__)
 
-_CHECKPOINT_BYTES = 1 << 30
+_CHECKPOINT_BYTES = 128 << 20
 _UNWIND_ROWS = "UNWIND $rows AS row "
 _ROW_FIELD = re.compile(r"\brow\.(\w+)")
 
@@ -44,14 +44,18 @@ class EmbeddedStore(GraphStore):
     kind = "embedded"
     batch_size = 20_000
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, buffer_pool_mb: int = 8192) -> None:
         import ladybug
 
         self.path = Path(data_dir) / "graph.lbug"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            # a large WAL threshold: checkpointing after every ingest batch tripled commit time
-            self._db = ladybug.Database(str(self.path), checkpoint_threshold=_CHECKPOINT_BYTES)
+            # checkpointing after every ingest batch (the 16 MB default) tripled commit time; pages written
+            # since the last checkpoint stay in the buffer pool, so the threshold stays well below it
+            # the buffer pool defaults to 80% of RAM, which got a 1M-row ingest killed by the OOM killer
+            self._db = ladybug.Database(
+                str(self.path), buffer_pool_size=buffer_pool_mb << 20, checkpoint_threshold=_CHECKPOINT_BYTES
+            )
         except RuntimeError as exc:
             raise StoreUnavailable(f"cannot open the embedded graph at {self.path}: {exc}") from exc
         self._conn = ladybug.Connection(self._db)
@@ -89,7 +93,11 @@ class EmbeddedStore(GraphStore):
 
     def _begin(self) -> None:
         self._lock.acquire()
-        self._conn.execute("BEGIN TRANSACTION")
+        try:
+            self._conn.execute("BEGIN TRANSACTION")
+        except BaseException:
+            self._lock.release()
+            raise
 
     def _commit(self) -> None:
         try:
@@ -100,6 +108,8 @@ class EmbeddedStore(GraphStore):
     def _rollback(self) -> None:
         try:
             self._conn.execute("ROLLBACK")
+        except RuntimeError as exc:  # a failed statement may already have ended the transaction
+            logger.debug("rollback: %s", exc)
         finally:
             self._lock.release()
 

@@ -70,6 +70,9 @@ class IdentifierLink:
     def key(self) -> str:
         return identifier_key(self.id_type, self.value)
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (IdentifierLink, (self.id_type, self.value))  # pickles several times faster than the default
+
 
 @dataclass(frozen=True)
 class Event:
@@ -95,6 +98,13 @@ class SourceRecord:
     def key(self) -> str:
         return record_key(self.source, self.record_id)
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Records cross process boundaries by the million at ingest: pickle them as plain tuples."""
+        identifiers = tuple((i.id_type, i.value) for i in self.identifiers)
+        events = tuple((e.type, e.timestamp, e.properties) for e in self.events)
+        state = (self.source, self.record_id, identifiers, self.attributes, self.seen_at, events, self.content_hash)
+        return (_rebuild_record, state)
+
     @cached_property
     def content_hash(self) -> str:
         """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped.
@@ -109,3 +119,24 @@ class SourceRecord:
             )
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def _rebuild_record(
+    source: str,
+    record_id: str,
+    identifiers: tuple[tuple[str, str], ...],
+    attributes: dict[str, str],
+    seen_at: str,
+    events: tuple[tuple[str, str, dict[str, Any]], ...],
+    content_hash: str,
+) -> SourceRecord:
+    record = SourceRecord(
+        source,
+        record_id,
+        [IdentifierLink(t, v) for t, v in identifiers],
+        attributes,
+        seen_at,
+        [Event(t, ts, props) for t, ts, props in events],
+    )
+    record.__dict__["content_hash"] = content_hash  # the cached_property's slot
+    return record

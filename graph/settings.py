@@ -21,6 +21,7 @@ class StoreSettings(BaseSettings):
 
     store: Literal["embedded", "neo4j"] = "embedded"
     data_dir: Path = Path(".cdp")
+    embedded_buffer_pool_mb: int = 8192
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
@@ -51,6 +52,6 @@ def open_store(settings: StoreSettings) -> GraphStore:
     else:
         from graph.embedded import EmbeddedStore
 
-        store = EmbeddedStore(settings.data_dir)
+        store = EmbeddedStore(settings.data_dir, settings.embedded_buffer_pool_mb)
     store.ensure_schema()
     return store

@@ -104,7 +104,7 @@ class GraphStore(ABC):
         except BaseException:
             self._rollback()
             raise
-        self._commit()
+        self._timed("commit", lambda q, p: self._commit(), "COMMIT", {})
 
     def ensure_schema(self) -> None:
         """Create node/relationship tables, constraints and indexes if missing (idempotent)."""

@@ -67,8 +67,13 @@ class RecordWriter:
         write("create_records", cypher.CREATE_RECORDS, [_record_row(r, hashes[r.key]) for r in new])
         write("update_records", cypher.UPDATE_RECORDS, [_record_row(r, hashes[r.key]) for r in changed])
         identifiers = {link["identifier"]: link for link in links}
-        rows = [{"key": k, "type": link["type"], "value": link["value"]} for k, link in identifiers.items()]
-        write("merge_identifiers", cypher.MERGE_IDENTIFIERS, rows)
+        known = _existing(self.store, "existing_identifiers", cypher.EXISTING_IDENTIFIERS, list(identifiers))
+        rows = [
+            {"key": k, "type": link["type"], "value": link["value"]}
+            for k, link in identifiers.items()
+            if k not in known
+        ]
+        write("create_identifiers", cypher.CREATE_IDENTIFIERS, rows)
         write("create_links", cypher.CREATE_LINKS, links)
 
     def _write_nested(self, touched: list[SourceRecord], hashes: dict[str, str], links: list[dict[str, str]]) -> None:
@@ -151,8 +156,10 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     """
     rows = [{"id": p, "size": n, "updated_at": change.updated_at} for p, n in change.sizes.items()]
     for batch in _batches(rows, store.batch_size):
+        known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, [r["id"] for r in batch], "ids", "id")
         with store.transaction():
-            store.write_rows("merge_profiles", cypher.MERGE_PROFILES, batch)
+            store.write_rows("update_profiles", cypher.UPDATE_PROFILES, [r for r in batch if r["id"] in known])
+            store.write_rows("create_profiles", cypher.CREATE_PROFILES, [r for r in batch if r["id"] not in known])
     moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
     for batch in _batches(moves, store.batch_size):
         with store.transaction():
@@ -162,6 +169,15 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     for batch in _batches(change.removed, store.batch_size):
         with store.transaction():
             store.write_rows("delete_profiles", cypher.DELETE_PROFILES, batch, param="ids")
+
+
+def _existing(
+    store: GraphStore, name: str, query: str, keys: list[str], param: str = "keys", column: str = "key"
+) -> set[str]:
+    found: set[str] = set()
+    for batch in _batches(keys, store.batch_size):
+        found.update(row[column] for row in store.run(name, query, {param: batch}))
+    return found
 
 
 def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:

@@ -89,3 +89,12 @@ def test_reingesting_changes_nothing_and_a_changed_row_updates(sources_dir: Path
     assert "email:robert@example.com" in _identifiers(store, "crm:C2")
     assert "email:bob@example.com" not in _identifiers(store, "crm:C2")
     assert len(store.record_keys()) == 8
+
+
+def test_a_repeated_record_id_keeps_its_last_row(sources_dir: Path, store: GraphStore) -> None:
+    text = (sources_dir / "crm.csv").read_text() + "C1,ann.new@mail.co.uk,,Ann,Smith,12/03/1985\n"
+    (sources_dir / "crm.csv").write_text(text)
+    summary = _run(sources_dir, store, only="crm")
+    assert summary.sources[0].duplicate_ids == 1
+    assert "email:ann.new@mail.co.uk" in _identifiers(store, "crm:C1")
+    assert "phone:+447911123456" not in _identifiers(store, "crm:C1")
