@@ -144,6 +144,8 @@ class AssignmentChange:
     sizes: dict[str, int]  # profile id -> size, for every profile touched
     removed: list[str]  # profile ids no longer holding any record
     updated_at: str
+    #: moved records that had a profile before (only they need an old edge deleted); None: all of them
+    reassigned: set[str] | None = None
 
 
 def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
@@ -163,7 +165,7 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
     for batch in _batches(moves, store.batch_size):
         with store.transaction():
-            keys = [m["record"] for m in batch]
+            keys = [m["record"] for m in batch if change.reassigned is None or m["record"] in change.reassigned]
             store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys, param="keys")
             store.write_rows("create_assignments", cypher.CREATE_ASSIGNMENTS, batch)
     for batch in _batches(change.removed, store.batch_size):

@@ -17,18 +17,20 @@ from resolve.settings import ResolveSettings
 def identifier_status(links: pd.DataFrame, settings: ResolveSettings) -> pd.Series:
     """Status of every identifier in ``links`` (columns ``record, identifier``), indexed by identifier key.
 
-    O(m) over the links, plus one placeholder check per distinct identifier.
+    O(m) over the links, plus one placeholder check per identifier that links two records or more (a
+    value on a single record links nothing, so it is left unchecked).
     """
     degree = links.groupby("identifier", sort=False)["record"].nunique()
     keys = degree.index.to_series()
-    types = keys.str.split(":", n=1).str[0]
-    caps = types.map(lambda t: settings.cap(t))
+    types = keys.str.replace(r":.*$", "", regex=True)
+    caps = types.map(settings.max_records_per_identifier).fillna(settings.default_max_records)
     status = pd.Series(IdentifierStatus.ACTIVE.value, index=degree.index, dtype=object)
-    status[degree > caps] = IdentifierStatus.SHARED.value
+    status[degree.to_numpy() > caps.to_numpy()] = IdentifierStatus.SHARED.value
     blocked = _blocklist_keys(settings)
-    status[keys.isin(blocked)] = IdentifierStatus.BLOCKLISTED.value
+    status[keys.isin(blocked).to_numpy()] = IdentifierStatus.BLOCKLISTED.value
     if settings.use_placeholder_blocklist:
-        junk = [k for k in keys if is_placeholder(*split_key(k))]
+        linking = keys[(degree >= 2).to_numpy()].tolist()
+        junk = [k for k in linking if is_placeholder(*split_key(k))]
         status[junk] = IdentifierStatus.PLACEHOLDER.value
     return status
 

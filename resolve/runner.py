@@ -92,10 +92,12 @@ def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:
     before = previous.reindex(profile_of.index)
     moved = profile_of[before != profile_of]
     sizes = profile_of.value_counts()
-    touched = set(moved) | set(before[before != profile_of].dropna())
+    touched = set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())
     kept = set(sizes.index)
+    had_profile = before[before != profile_of].dropna()
     return AssignmentChange(
-        moves=moved.to_dict(),
+        moves=dict(zip(moved.index.tolist(), moved.tolist(), strict=True)),
+        reassigned=set(had_profile.index.tolist()),
         sizes={p: int(sizes[p]) for p in touched if p in kept},
         removed=sorted(set(previous) - kept),
         updated_at=_now(),

@@ -20,6 +20,7 @@ def _rec(source: str, rid: str, **ids: str) -> SourceRecord:
 
 def _profiles(store: GraphStore) -> dict[str, str]:
     frame = store.assignments()
+    assert frame["record"].is_unique, "a record is in two profiles"
     return dict(zip(frame["record"], frame["profile_id"], strict=True))
 
 
