@@ -29,7 +29,7 @@ def check_can_serve(settings: StoreSettings) -> None:
         )
 
 
-def create_app(settings: StoreSettings, store: GraphStore | None = None, region: str = "GB") -> FastAPI:
+def create_app(settings: StoreSettings, store: GraphStore | None = None) -> FastAPI:
     """Build the app. With ``store`` given (tests), the app uses it and leaves closing it to the caller."""
     check_can_serve(settings)
 
@@ -45,7 +45,7 @@ def create_app(settings: StoreSettings, store: GraphStore | None = None, region:
                 app.state.store.close()
 
     def context(request: Request) -> dict[str, Any]:
-        service = CustomerService(request.app.state.store, NormaliseOptions(default_region=region))
+        service = CustomerService(request.app.state.store, NormaliseOptions(default_region=settings.default_region))
         return {"service": service, "loaders": make_loaders(service)}
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +21,8 @@ class StoreSettings(BaseSettings):
     store: Literal["embedded", "neo4j"] = "embedded"
     data_dir: Path = Path(".cdp")
     embedded_buffer_pool_mb: int = 8192
+    #: region for phone numbers without +country in API lookups; match sources.yaml's options.default_region
+    default_region: str = "GB"
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
@@ -29,11 +30,6 @@ class StoreSettings(BaseSettings):
 
     def has_default_password(self) -> bool:
         return self.neo4j_password.get_secret_value() in DEFAULT_PASSWORDS
-
-
-@lru_cache(maxsize=1)
-def get_store_settings() -> StoreSettings:
-    return StoreSettings()
 
 
 def open_store(settings: StoreSettings) -> GraphStore:
