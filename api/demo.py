@@ -68,8 +68,8 @@ def _example_email(store: GraphStore, assigned: pd.Series) -> str:
     return "someone@mail.co.uk"
 
 
-def _refuse_foreign_data(store: object) -> None:
-    sources = {row["source"] for row in store.run("count_records", cypher.COUNT_RECORDS)}  # type: ignore[attr-defined]
+def _refuse_foreign_data(store: GraphStore) -> None:
+    sources = {row["source"] for row in store.run("count_records", cypher.COUNT_RECORDS)}
     foreign = sources - DEMO_SOURCES
     if foreign:
         raise ConfigError(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graph import cypher
-from graph.model import IdentifierLink, SourceRecord
+from graph.model import Event, IdentifierLink, SourceRecord
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
@@ -125,14 +125,14 @@ def _link_row(record: SourceRecord, link: IdentifierLink, first_seen: Mapping[tu
     }
 
 
-def _event_row(record: SourceRecord, n: int, event: object) -> dict[str, str]:
+def _event_row(record: SourceRecord, n: int, event: Event) -> dict[str, str]:
     return {
         "record": record.key,
         "key": f"{record.key}#{n}",
-        "type": event.type,  # type: ignore[attr-defined]
-        "ts": event.timestamp,  # type: ignore[attr-defined]
+        "type": event.type,
+        "ts": event.timestamp,
         "source": record.source,
-        "properties": json.dumps(event.properties, sort_keys=True, default=str),  # type: ignore[attr-defined]
+        "properties": json.dumps(event.properties, sort_keys=True, default=str),
     }
 
 
