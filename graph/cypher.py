@@ -6,19 +6,42 @@ Values only ever travel as parameters; labels and relationship types are interpo
 
 from __future__ import annotations
 
-from graph.model import Label, Rel
+import re
+from collections.abc import Sequence
+
+from graph.model import ENDPOINTS, Label, Rel, key_property
 
 R, ID, E, P = Label.RECORD, Label.IDENTIFIER, Label.EVENT, Label.PROFILE
 HAS_ID, HAS_EV, IN_PROF = Rel.HAS_IDENTIFIER, Rel.HAS_EVENT, Rel.IN_PROFILE
 
+_PROPERTY = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _properties(columns: Sequence[str]) -> str:
+    for column in columns:  # columns come from code; this keeps a mistake from ever becoming injectable text
+        if not _PROPERTY.fullmatch(column):
+            raise ValueError(f"not a property name: {column!r}")
+    return ", ".join(f"{c}: row.{c}" for c in columns)
+
+
+def create_nodes(label: Label, columns: Sequence[str]) -> str:
+    """``CREATE`` one ``label`` node per row, each column a property."""
+    return f"UNWIND $rows AS row CREATE (n:{label} {{{_properties(columns)}}})"
+
+
+def create_edges(rel: Rel, columns: Sequence[str]) -> str:
+    """``CREATE`` one ``rel`` edge per row: the first two columns are the end nodes' keys, the rest properties."""
+    (start, end), (start_col, end_col, *props) = ENDPOINTS[rel], columns
+    _properties([start_col, end_col])
+    return (
+        f"UNWIND $rows AS row MATCH (a:{start} {{{key_property(start)}: row.{start_col}}}) "
+        f"MATCH (b:{end} {{{key_property(end)}: row.{end_col}}}) CREATE (a)-[:{rel} {{{_properties(props)}}}]->(b)"
+    )
+
+
 # -- ingest -------------------------------------------------------------------------------------------
 
 RECORD_HASHES = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash"
-
-CREATE_RECORDS = (
-    f"UNWIND $rows AS row CREATE (r:{R} {{key: row.key, source: row.source, record_id: row.record_id, "
-    "attributes: row.attributes, hash: row.hash, seen_at: row.seen_at})"
-)
 
 UPDATE_RECORDS = (
     f"UNWIND $rows AS row MATCH (r:{R} {{key: row.key}}) "
@@ -38,15 +61,6 @@ DELETE_RECORD_EVENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]-
 # (a 1M-row ingest filled an 8 GB pool), so writers look keys up and CREATE what is missing.
 EXISTING_IDENTIFIERS = f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) RETURN i.key AS key"
 
-CREATE_IDENTIFIERS = (
-    f"UNWIND $rows AS row CREATE (i:{ID} {{key: row.key, type: row.type, value: row.value, status: 'active'}})"
-)
-
-CREATE_LINKS = (
-    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (i:{ID} {{key: row.identifier}}) "
-    f"CREATE (r)-[:{HAS_ID} {{source: row.source, first_seen: row.first_seen, last_seen: row.last_seen}}]->(i)"
-)
-
 UPSERT_RECORDS_NESTED = (
     f"UNWIND $rows AS row MERGE (r:{R} {{key: row.key}}) "
     "SET r.source = row.source, r.record_id = row.record_id, r.attributes = row.attributes, r.hash = row.hash, "
@@ -55,12 +69,6 @@ UPSERT_RECORDS_NESTED = (
     f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
     "i.status = 'active' "
     f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
-)
-
-CREATE_EVENTS = (
-    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) "
-    f"CREATE (r)-[:{HAS_EV}]->(:{E} {{key: row.key, type: row.type, ts: row.ts, source: row.source, "
-    "properties: row.properties})"
 )
 
 # -- resolve ------------------------------------------------------------------------------------------
@@ -78,18 +86,12 @@ FLAGGED_IDENTIFIERS = (
     "i.status AS status"
 )
 
-CREATE_PROFILES = f"UNWIND $rows AS row CREATE (p:{P} {{id: row.id, size: row.size, updated_at: row.updated_at}})"
-
 UPDATE_PROFILES = (
     f"UNWIND $rows AS row MATCH (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
 )
 
 DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
 
-CREATE_ASSIGNMENTS = (
-    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MATCH (p:{P} {{id: row.profile_id}}) "
-    f"CREATE (r)-[:{IN_PROF}]->(p)"
-)
 
 DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from graph.errors import StoreUnavailable
-from graph.model import Label, Rel
+from graph.model import ENDPOINTS, Label, Rel
 from graph.store import GraphStore, Row
 
 logger = logging.getLogger(__name__)
@@ -24,25 +24,32 @@ _CHECKPOINT_BYTES = 128 << 20
 _UNWIND_ROWS = "UNWIND $rows AS row "
 _ROW_FIELD = re.compile(r"\brow\.(\w+)")
 
-_NODE_TABLES = {
-    Label.RECORD: "key STRING PRIMARY KEY, source STRING, record_id STRING, attributes STRING, hash STRING, "
-    "seen_at STRING",
-    Label.IDENTIFIER: "key STRING PRIMARY KEY, type STRING, value STRING, status STRING",
-    Label.EVENT: "key STRING PRIMARY KEY, type STRING, ts STRING, source STRING, properties STRING",
-    Label.PROFILE: "id STRING PRIMARY KEY, size INT64, updated_at STRING",
-    Label.RESOLVE_RUN: "id STRING PRIMARY KEY, finished_at STRING, summary STRING",
+_NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
+    Label.RECORD: ["key STRING", "source STRING", "record_id STRING", "attributes STRING", "hash STRING",
+                   "seen_at STRING"],
+    Label.IDENTIFIER: ["key STRING", "type STRING", "value STRING", "status STRING"],
+    Label.EVENT: ["key STRING", "type STRING", "ts STRING", "source STRING", "properties STRING"],
+    Label.PROFILE: ["id STRING", "size INT64", "updated_at STRING"],
+    Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
+}  # fmt: skip
+_REL_PROPERTIES: dict[Rel, list[str]] = {
+    Rel.HAS_IDENTIFIER: ["source STRING", "first_seen STRING", "last_seen STRING"],
+    Rel.HAS_EVENT: [],
+    Rel.IN_PROFILE: [],
 }
-_REL_TABLES = {
-    Rel.HAS_IDENTIFIER: f"FROM {Label.RECORD} TO {Label.IDENTIFIER}, source STRING, first_seen STRING, "
-    "last_seen STRING",
-    Rel.HAS_EVENT: f"FROM {Label.RECORD} TO {Label.EVENT}",
-    Rel.IN_PROFILE: f"FROM {Label.RECORD} TO {Label.PROFILE}",
-}
+
+
+def _names(columns: list[str]) -> list[str]:
+    return [column.split()[0] for column in columns]
 
 
 class EmbeddedStore(GraphStore):
     kind = "embedded"
     batch_size = 20_000
+    # a commit costs a large fixed amount here (0.3-0.5 s for 10k records with their links, measured), so
+    # ingest and resolve commit every 250k records (at 1M rows: 55 s of writes, against 89 s in 100k-record
+    # transactions and about 3x that in 10k-record ones)
+    transaction_rows = 250_000
 
     def __init__(self, data_dir: Path, buffer_pool_mb: int = 8192) -> None:
         import ladybug
@@ -86,9 +93,25 @@ class EmbeddedStore(GraphStore):
         result = self._conn.execute(query, params)
         return result[-1] if isinstance(result, list) else result  # a list only for multi-statement text
 
+    def _bulk_nodes(self, label: Label, frame: pd.DataFrame) -> None:
+        # COPY is ladybug's bulk path: several times faster than LOAD FROM ... CREATE; columns go by position
+        rows = frame[_names(_NODE_TABLES[label])].reset_index(drop=True)
+        self._timed(f"copy_{label.lower()}_nodes", self._execute, f"COPY {label} FROM $rows", {"rows": rows})
+
+    def _bulk_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
+        ends = list(frame.columns[:2])
+        rows = frame[ends + _names(_REL_PROPERTIES[rel])].reset_index(drop=True)
+        self._timed(f"copy_{rel.lower()}_edges", self._execute, f"COPY {rel} FROM $rows", {"rows": rows})
+
     def _schema_statements(self) -> list[str]:
-        nodes = [f"CREATE NODE TABLE IF NOT EXISTS {name}({cols})" for name, cols in _NODE_TABLES.items()]
-        rels = [f"CREATE REL TABLE IF NOT EXISTS {name}({cols})" for name, cols in _REL_TABLES.items()]
+        nodes = [
+            f"CREATE NODE TABLE IF NOT EXISTS {label}({', '.join(cols)}, PRIMARY KEY ({_names(cols)[0]}))"
+            for label, cols in _NODE_TABLES.items()
+        ]
+        rels = [
+            f"CREATE REL TABLE IF NOT EXISTS {rel}(FROM {start} TO {end}{''.join(', ' + c for c in _REL_PROPERTIES[rel])})"
+            for rel, (start, end) in ENDPOINTS.items()
+        ]
         return nodes + rels
 
     def _begin(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 
@@ -29,6 +28,21 @@ class Rel(enum.StrEnum):
     HAS_IDENTIFIER = "HAS_IDENTIFIER"
     HAS_EVENT = "HAS_EVENT"
     IN_PROFILE = "IN_PROFILE"
+
+
+#: the property that identifies a node of each label
+KEY_PROPERTY: dict[Label, str] = {Label.PROFILE: "id", Label.RESOLVE_RUN: "id"}
+
+#: (from label, to label) of every relationship type
+ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
+    Rel.HAS_IDENTIFIER: (Label.RECORD, Label.IDENTIFIER),
+    Rel.HAS_EVENT: (Label.RECORD, Label.EVENT),
+    Rel.IN_PROFILE: (Label.RECORD, Label.PROFILE),
+}
+
+
+def key_property(label: Label) -> str:
+    return KEY_PROPERTY.get(label, "key")
 
 
 class IdentifierStatus(enum.StrEnum):
@@ -70,9 +84,6 @@ class IdentifierLink:
     def key(self) -> str:
         return identifier_key(self.id_type, self.value)
 
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return (IdentifierLink, (self.id_type, self.value))  # pickles several times faster than the default
-
 
 @dataclass(frozen=True)
 class Event:
@@ -98,45 +109,22 @@ class SourceRecord:
     def key(self) -> str:
         return record_key(self.source, self.record_id)
 
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Records cross process boundaries by the million at ingest: pickle them as plain tuples."""
-        identifiers = tuple((i.id_type, i.value) for i in self.identifiers)
-        events = tuple((e.type, e.timestamp, e.properties) for e in self.events)
-        state = (self.source, self.record_id, identifiers, self.attributes, self.seen_at, events, self.content_hash)
-        return (_rebuild_record, state)
-
-    @cached_property
+    @property
     def content_hash(self) -> str:
-        """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped.
-
-        Cached on the instance, so a worker process that builds the record computes it and the value
-        travels with the pickled record."""
-        payload = repr(  # repr of str/number tuples is deterministic and much cheaper than JSON
-            (
-                sorted((i.id_type, i.value) for i in self.identifiers),
-                sorted(self.attributes.items()),
-                [(e.type, e.timestamp, sorted(e.properties.items())) for e in self.events],
-            )
+        """Hash of everything ingest writes for the record; an unchanged row re-ingested is skipped."""
+        return content_hash(
+            [(i.id_type, i.value) for i in self.identifiers],
+            self.attributes,
+            [(e.type, e.timestamp, e.properties) for e in self.events],
         )
-        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
 
-def _rebuild_record(
-    source: str,
-    record_id: str,
-    identifiers: tuple[tuple[str, str], ...],
-    attributes: dict[str, str],
-    seen_at: str,
-    events: tuple[tuple[str, str, dict[str, Any]], ...],
-    content_hash: str,
-) -> SourceRecord:
-    record = SourceRecord(
-        source,
-        record_id,
-        [IdentifierLink(t, v) for t, v in identifiers],
-        attributes,
-        seen_at,
-        [Event(t, ts, props) for t, ts, props in events],
+def content_hash(
+    identifiers: list[tuple[str, str]], attributes: dict[str, str], events: list[tuple[str, str, dict[str, Any]]]
+) -> str:
+    """Hash of everything ingest writes for one record (identifiers as ``(type, value)``, events as
+    ``(type, timestamp, properties)``); equal content gives an equal hash whatever the order."""
+    payload = repr(  # repr of str/number tuples is deterministic and much cheaper than JSON
+        (sorted(identifiers), sorted(attributes.items()), [(t, ts, sorted(p.items())) for t, ts, p in events])
     )
-    record.__dict__["content_hash"] = content_hash  # the cached_property's slot
-    return record
+    return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()

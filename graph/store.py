@@ -18,7 +18,9 @@ from typing import Any
 import pandas as pd
 
 from graph import cypher
+from graph.batch import RecordBatch
 from graph.errors import CdpError, StoreError
+from graph.model import Label, Rel, SourceRecord
 from graph.writes import RecordWriter, UpsertCounts
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ class GraphStore(ABC):
     kind: str = "abstract"
     #: rows per ``UNWIND`` batch
     batch_size: int = 5_000
+    #: records written per transaction by ingest and resolve
+    transaction_rows: int = 10_000
     #: write each record with its identifiers nested in one query (a server store saves lookups)
     nested_writes: bool = False
 
@@ -83,6 +87,25 @@ class GraphStore(ABC):
         """Hook: write one batch; a backend may use a faster bulk path than ``UNWIND``."""
         self._execute(query, params)
 
+    def create_nodes(self, label: Label, frame: pd.DataFrame) -> None:
+        """Create one ``label`` node per row, each column a property; the keys must not exist yet."""
+        if len(frame):
+            self._bulk_nodes(label, frame)
+
+    def create_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
+        """Create one ``rel`` edge per row: the first two columns are the end nodes' keys, the rest properties."""
+        if len(frame):
+            self._bulk_edges(rel, frame)
+
+    def _bulk_nodes(self, label: Label, frame: pd.DataFrame) -> None:
+        """Hook: ``UNWIND``/``CREATE`` here; a backend may bulk-load instead."""
+        query = cypher.create_nodes(label, list(frame.columns))
+        self.write_rows(f"create_{label.lower()}_nodes", query, frame.to_dict("records"))
+
+    def _bulk_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
+        query = cypher.create_edges(rel, list(frame.columns))
+        self.write_rows(f"create_{rel.lower()}_edges", query, frame.to_dict("records"))
+
     def _timed(self, name: str, fn: Any, query: str, params: dict[str, Any]) -> Any:
         started = time.perf_counter()
         try:
@@ -113,11 +136,19 @@ class GraphStore(ABC):
 
     # ---- domain operations, written once ------------------------------------------------------------
 
-    def upsert_records(self, records: Sequence[Any]) -> UpsertCounts:
-        """Write a batch of :class:`graph.model.SourceRecord`: new ones created, changed ones replaced,
-        unchanged ones (same content hash) left alone, so re-ingesting a file changes nothing."""
+    def upsert_records(self, records: RecordBatch | Sequence[SourceRecord]) -> UpsertCounts:
+        """Write a batch of records: new ones created, changed ones replaced, unchanged ones (same content
+        hash) left alone, so re-ingesting a file changes nothing."""
+        batch = records if isinstance(records, RecordBatch) else RecordBatch.from_records(records)
+        total = UpsertCounts()
+        for counts in self.upsert_batch(batch).values():
+            total.add(counts)
+        return total
+
+    def upsert_batch(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
+        """:meth:`upsert_records` in one transaction, counted per source."""
         with self.transaction():
-            return RecordWriter(self).upsert(records)
+            return RecordWriter(self).upsert(batch)
 
     def record_links(self) -> pd.DataFrame:
         """Every ``(record, identifier)`` edge, columns ``record, identifier`` (for resolution)."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from graph import cypher
-from graph.model import Event, IdentifierLink, SourceRecord
+from graph.batch import RecordBatch
+from graph.model import Label, Rel
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
@@ -33,55 +35,56 @@ class RecordWriter:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
 
-    def upsert(self, records: Sequence[SourceRecord]) -> UpsertCounts:
-        batch = {r.key: r for r in records}  # a record id repeated in one batch: the last row wins
-        hashes = {r.key: r.content_hash for r in batch.values()}
+    def upsert(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
+        """Write the batch; what happened, per source."""
+        batch = batch.latest()  # a record id repeated in one batch: the last row wins
+        records = batch.records
         existing = {
             row["key"]: row["hash"]
-            for row in self.store.run("record_hashes", cypher.RECORD_HASHES, {"keys": list(batch)})
+            for row in self.store.run("record_hashes", cypher.RECORD_HASHES, {"keys": records["key"].tolist()})
         }
-        new = [r for k, r in batch.items() if k not in existing]
-        changed = [r for k, r in batch.items() if k in existing and existing[k] != hashes[k]]
-        first_seen = self._forget_old_content([r.key for r in changed])
-        touched = new + changed
-        links = [_link_row(r, i, first_seen) for r in touched for i in _unique(r)]
+        old_hash = records["key"].map(existing)
+        new, changed = old_hash.isna(), old_hash.notna() & (old_hash != records["hash"])
+        first_seen = self._forget_old_content(records.loc[changed, "key"].tolist())
+        touched = batch.select(records.loc[new | changed, "key"])
+        links = _with_first_seen(touched.links, first_seen)
         if self.store.nested_writes:
-            self._write_nested(touched, hashes, links)
+            self._write_nested(touched.records, links)
         else:
-            self._write_flat(new, changed, hashes, links)
-        events = [_event_row(r, n, e) for r in touched for n, e in enumerate(r.events)]
-        self.store.write_rows("create_events", cypher.CREATE_EVENTS, events)
-        return UpsertCounts(
-            created=len(new),
-            updated=len(changed),
-            unchanged=len(batch) - len(touched),
-            identifiers=len(links),
-            events=len(events),
-        )
+            self._write_flat(records[new], records[changed], links)
+        events = touched.events
+        self.store.create_nodes(Label.EVENT, events[["key", "type", "ts", "source", "properties"]])
+        self.store.create_edges(Rel.HAS_EVENT, events[["record", "key"]])
+        counts = {}
+        for source in records["source"].unique():
+            mine = records["source"] == source
+            counts[source] = UpsertCounts(
+                created=int((new & mine).sum()),
+                updated=int((changed & mine).sum()),
+                unchanged=int((mine & ~new & ~changed).sum()),
+                identifiers=int((links["source"] == source).sum()),
+                events=int((events["source"] == source).sum()),
+            )
+        return counts
 
-    def _write_flat(
-        self, new: list[SourceRecord], changed: list[SourceRecord], hashes: dict[str, str], links: list[dict[str, str]]
-    ) -> None:
+    def _write_flat(self, new: pd.DataFrame, changed: pd.DataFrame, links: pd.DataFrame) -> None:
         """Records, then identifiers, then links: each a plain bulk load (fast on the embedded store)."""
-        write = self.store.write_rows
-        write("create_records", cypher.CREATE_RECORDS, [_record_row(r, hashes[r.key]) for r in new])
-        write("update_records", cypher.UPDATE_RECORDS, [_record_row(r, hashes[r.key]) for r in changed])
-        identifiers = {link["identifier"]: link for link in links}
-        known = _existing(self.store, "existing_identifiers", cypher.EXISTING_IDENTIFIERS, list(identifiers))
-        rows = [
-            {"key": k, "type": link["type"], "value": link["value"]}
-            for k, link in identifiers.items()
-            if k not in known
-        ]
-        write("create_identifiers", cypher.CREATE_IDENTIFIERS, rows)
-        write("create_links", cypher.CREATE_LINKS, links)
+        self.store.create_nodes(Label.RECORD, new[_RECORD_PROPERTIES])
+        self.store.write_rows("update_records", cypher.UPDATE_RECORDS, changed[_RECORD_PROPERTIES].to_dict("records"))
+        identifiers = links.drop_duplicates("identifier")
+        known = _existing(
+            self.store, "existing_identifiers", cypher.EXISTING_IDENTIFIERS, identifiers["identifier"].tolist()
+        )
+        fresh = identifiers.loc[~identifiers["identifier"].isin(known), ["identifier", "type", "value"]]
+        self.store.create_nodes(Label.IDENTIFIER, fresh.rename(columns={"identifier": "key"}).assign(status="active"))
+        self.store.create_edges(Rel.HAS_IDENTIFIER, links[_LINK_PROPERTIES])
 
-    def _write_nested(self, touched: list[SourceRecord], hashes: dict[str, str], links: list[dict[str, str]]) -> None:
+    def _write_nested(self, records: pd.DataFrame, links: pd.DataFrame) -> None:
         """One query per batch: each record with its links nested, so every record is looked up once."""
         by_record: dict[str, list[dict[str, str]]] = {}
-        for link in links:
+        for link in links[["record", "identifier", "type", "value", *_LINK_PROPERTIES[2:]]].to_dict("records"):
             by_record.setdefault(link["record"], []).append(link)
-        rows = [{**_record_row(r, hashes[r.key]), "links": by_record.get(r.key, [])} for r in touched]
+        rows = [{**r, "links": by_record.get(r["key"], [])} for r in records[_RECORD_PROPERTIES].to_dict("records")]
         self.store.write_rows("upsert_records_nested", cypher.UPSERT_RECORDS_NESTED, rows)
 
     def _forget_old_content(self, keys: list[str]) -> dict[tuple[str, str], str]:
@@ -94,46 +97,18 @@ class RecordWriter:
         return {(row["record"], row["identifier"]): row["first_seen"] for row in rows}
 
 
-def _unique(record: SourceRecord) -> list[IdentifierLink]:
-    seen: dict[str, IdentifierLink] = {}
-    for link in record.identifiers:
-        seen.setdefault(link.key, link)
-    return list(seen.values())
+_RECORD_PROPERTIES = ["key", "source", "record_id", "attributes", "hash", "seen_at"]
+_LINK_PROPERTIES = ["record", "identifier", "source", "first_seen", "last_seen"]
 
 
-def _record_row(record: SourceRecord, content_hash: str) -> dict[str, str]:
-    return {
-        "key": record.key,
-        "source": record.source,
-        "record_id": record.record_id,
-        "attributes": json.dumps(record.attributes, sort_keys=True),
-        "hash": content_hash,
-        "seen_at": record.seen_at,
-    }
-
-
-def _link_row(record: SourceRecord, link: IdentifierLink, first_seen: Mapping[tuple[str, str], str]) -> dict[str, str]:
-    key = link.key
-    return {
-        "record": record.key,
-        "identifier": key,
-        "type": link.id_type,
-        "value": link.value,
-        "source": record.source,
-        "first_seen": first_seen.get((record.key, key), record.seen_at),
-        "last_seen": record.seen_at,
-    }
-
-
-def _event_row(record: SourceRecord, n: int, event: Event) -> dict[str, str]:
-    return {
-        "record": record.key,
-        "key": f"{record.key}#{n}",
-        "type": event.type,
-        "ts": event.timestamp,
-        "source": record.source,
-        "properties": json.dumps(event.properties, sort_keys=True, default=str),
-    }
+def _with_first_seen(links: pd.DataFrame, first_seen: Mapping[tuple[str, str], str]) -> pd.DataFrame:
+    """A link keeps the first_seen of the link it replaces; a new one was first seen with its record."""
+    links = links.assign(first_seen=links["seen_at"], last_seen=links["seen_at"])
+    if first_seen:
+        old = pd.Series(first_seen, dtype="str")
+        pairs = pd.MultiIndex.from_arrays([links["record"], links["identifier"]])
+        links["first_seen"] = old.reindex(pairs).fillna(links["seen_at"].set_axis(pairs)).to_numpy()
+    return links
 
 
 @dataclass
@@ -156,21 +131,25 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     recomputes from the graph, finishes the job. One transaction for a million moves would not fit a
     server's transaction memory.
     """
-    rows = [{"id": p, "size": n, "updated_at": change.updated_at} for p, n in change.sizes.items()]
-    for batch in _batches(rows, store.batch_size):
-        known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, [r["id"] for r in batch], "ids", "id")
+    profiles = pd.DataFrame({"id": list(change.sizes), "size": list(change.sizes.values())}, dtype=object)
+    profiles = profiles.astype({"id": "str", "size": "int64"}).assign(updated_at=change.updated_at)
+    for batch in _batches(profiles, store.transaction_rows):
+        known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, batch["id"].tolist(), "ids", "id")
+        is_known = batch["id"].isin(known)
         with store.transaction():
-            store.write_rows("update_profiles", cypher.UPDATE_PROFILES, [r for r in batch if r["id"] in known])
-            store.write_rows("create_profiles", cypher.CREATE_PROFILES, [r for r in batch if r["id"] not in known])
-    moves = [{"record": k, "profile_id": p} for k, p in change.moves.items()]
-    for batch in _batches(moves, store.batch_size):
+            store.write_rows("update_profiles", cypher.UPDATE_PROFILES, batch[is_known].to_dict("records"))
+            store.create_nodes(Label.PROFILE, batch[~is_known])
+    moves = pd.DataFrame({"record": list(change.moves), "profile_id": list(change.moves.values())}, dtype="str")
+    for batch in _batches(moves, store.transaction_rows):
+        keys = (
+            batch["record"] if change.reassigned is None else batch["record"][batch["record"].isin(change.reassigned)]
+        )
         with store.transaction():
-            keys = [m["record"] for m in batch if change.reassigned is None or m["record"] in change.reassigned]
-            store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys, param="keys")
-            store.write_rows("create_assignments", cypher.CREATE_ASSIGNMENTS, batch)
-    for batch in _batches(change.removed, store.batch_size):
+            store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys.tolist(), param="keys")
+            store.create_edges(Rel.IN_PROFILE, batch)
+    for ids in _batches(change.removed, store.transaction_rows):
         with store.transaction():
-            store.write_rows("delete_profiles", cypher.DELETE_PROFILES, batch, param="ids")
+            store.write_rows("delete_profiles", cypher.DELETE_PROFILES, ids, param="ids")
 
 
 def _existing(
@@ -182,6 +161,7 @@ def _existing(
     return found
 
 
-def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:
+def _batches(rows: Any, size: int) -> Iterator[Any]:
+    """Slices of a list or a DataFrame."""
     for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+        yield rows.iloc[start : start + size] if isinstance(rows, pd.DataFrame) else rows[start : start + size]

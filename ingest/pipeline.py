@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from graph.batch import RecordBatch
 from graph.errors import ConfigError
 from graph.store import GraphStore
 from graph.writes import UpsertCounts
 from ingest.config import SourcesConfig
 from ingest.normalise import NormaliseOptions
 from ingest.readers import RawRow, count_rows, file_columns, read_rows
-from ingest.workers import ChunkBuilder, ChunkJob, default_workers
+from ingest.workers import BuiltChunk, ChunkBuilder, ChunkJob, default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -72,49 +73,73 @@ def ingest(
     workers: int | None = None,
 ) -> IngestSummary:
     """Ingest the configured sources (or only one). ``workers``: normalisation processes; by default
-    one per spare core for files of more than :data:`PARALLEL_FROM_ROWS` rows, none for small ones."""
+    one per spare core when there are more than :data:`PARALLEL_FROM_ROWS` rows, none for fewer.
+
+    Rows stream through the workers source after source while this process writes: a write
+    transaction holds :attr:`GraphStore.transaction_rows` records and may span sources."""
     started = datetime.now(UTC)
     names = check_sources(config, only)
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
-    summaries = []
+    ingested_at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    jobs = [ChunkJob(name, config.sources[name], options, ingested_at) for name in names]
+    trackers = {name: _SourceTracker(name, count_rows(*_file(config, name)), rejects_dir) for name in names}
+    parallel = sum(t.total for t in trackers.values()) >= PARALLEL_FROM_ROWS
+    pending: list[RecordBatch] = []
     with ChunkBuilder(default_workers() if workers is None else workers) as builder:
-        for name in names:
-            job = ChunkJob(name, config.sources[name], options, started.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            summaries.append(_ingest_source(config, job, store, rejects_dir, on_progress, builder))
-    seconds = (datetime.now(UTC) - started).total_seconds()
-    return IngestSummary(summaries, seconds)
+        for job, chunk in builder.built(
+            _job_chunks(config, jobs), parallel, depth=store.transaction_rows // BATCH_ROWS
+        ):
+            trackers[job.source].take(chunk)
+            pending.append(chunk.batch)
+            if sum(map(len, pending)) >= store.transaction_rows:
+                _write(store, pending, trackers)
+                pending = []
+            if on_progress:
+                on_progress(job.source, trackers[job.source].summary.rows_read, trackers[job.source].total)
+        _write(store, pending, trackers)
+    summaries = [trackers[name].close() for name in names]
+    return IngestSummary(summaries, (datetime.now(UTC) - started).total_seconds())
 
 
-def _ingest_source(
-    config: SourcesConfig,
-    job: ChunkJob,
-    store: GraphStore,
-    rejects_dir: Path,
-    on_progress: ProgressFn | None,
-    builder: ChunkBuilder,
-) -> SourceSummary:
-    name = job.source
-    path, fmt = config.path_of(name), config.sources[name].file_format()
-    total = count_rows(path, fmt)
-    summary = SourceSummary(name)
-    rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
-    invalid: Counter[str] = Counter()
-    seen: set[str] = set()
-    for chunk in builder.built(job, _chunks(read_rows(path, fmt)), parallel=total >= PARALLEL_FROM_ROWS):
-        summary.rows_read += chunk.rows
+def _file(config: SourcesConfig, name: str) -> tuple[Path, str]:
+    return config.path_of(name), config.sources[name].file_format()
+
+
+def _job_chunks(config: SourcesConfig, jobs: list[ChunkJob]) -> Iterator[tuple[ChunkJob, list[RawRow]]]:
+    for job in jobs:
+        for rows in _chunks(read_rows(*_file(config, job.source))):
+            yield job, rows
+
+
+def _write(store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _SourceTracker]) -> None:
+    if pending:
+        for source, counts in store.upsert_batch(RecordBatch.concat(pending)).items():
+            trackers[source].summary.writes.add(counts)
+
+
+class _SourceTracker:
+    """What ingest learns about one source as its chunks arrive: rejects, dropped values, repeated ids."""
+
+    def __init__(self, name: str, total: int, rejects_dir: Path) -> None:
+        self.summary, self.total = SourceSummary(name), total
+        self.rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
+        self.invalid: Counter[str] = Counter()
+        self.seen: set[str] = set()
+
+    def take(self, chunk: BuiltChunk) -> None:
+        self.summary.rows_read += chunk.rows
         for line, reason, raw in chunk.rejects:
-            rejects.add(line, reason, raw)
-        invalid.update(chunk.invalid)
-        for record in chunk.records:
-            summary.duplicate_ids += record.record_id in seen
-            seen.add(record.record_id)
-        summary.writes.add(store.upsert_records(chunk.records))
-        if on_progress:
-            on_progress(name, summary.rows_read, total)
-    summary.rejects, summary.rejects_file = rejects.close()
-    summary.invalid_values = dict(invalid)
-    logger.info("source %s: %s", name, summary)
-    return summary
+            self.rejects.add(line, reason, raw)
+        self.invalid.update(chunk.invalid)
+        for record_id in chunk.batch.records["record_id"]:
+            self.summary.duplicate_ids += record_id in self.seen
+            self.seen.add(record_id)
+
+    def close(self) -> SourceSummary:
+        self.summary.rejects, self.summary.rejects_file = self.rejects.close()
+        self.summary.invalid_values = dict(self.invalid)
+        logger.info("source %s: %s", self.summary.source, self.summary)
+        return self.summary
 
 
 def _chunks(rows: Iterator[RawRow]) -> Iterator[list[RawRow]]:

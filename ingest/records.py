@@ -6,14 +6,18 @@ without a usable record id cannot become a record and is rejected.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
-from graph.model import Event, IdentifierLink, SourceRecord
+from graph.batch import RecordBatch
+from graph.model import content_hash, identifier_key, record_key
+from ingest.columns import FastPath, Rule, canonical_timestamps, identifier_fast_path, normalise_column
 from ingest.config import SourceSpec
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier
 
@@ -53,7 +57,8 @@ def parse_timestamp(raw: Any) -> str:
             raise InvalidValue(f"not an ISO 8601 timestamp: {str(raw)[:40]!r}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime writes the year 999 as "999"
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def is_missing(value: Any) -> bool:
@@ -61,19 +66,66 @@ def is_missing(value: Any) -> bool:
 
 
 class RecordBuilder:
-    """Builds records of one source; keeps the count of values it had to drop."""
+    """Builds the records of one source, a chunk of rows at a time, column by column.
+
+    Each distinct raw value of a column is normalised once per chunk (emails, phones and names repeat
+    across a customer's rows), and the result is a :class:`graph.batch.RecordBatch`, never a Python
+    object per record. Keeps the count of values it had to drop.
+    """
 
     def __init__(self, name: str, spec: SourceSpec, options: NormaliseOptions, ingested_at: str) -> None:
         self.name, self.spec, self.options, self.ingested_at = name, spec, options, ingested_at
         self.invalid = InvalidValues()
 
-    def build(self, line: int, row: dict[str, Any]) -> SourceRecord:
-        record_id = self._record_id(row)
-        identifiers = [link for link in self._identifiers(line, row) if link is not None]
-        attributes = self._attributes(line, row)
-        events = self._events(line, row)
-        seen_at = events[0].timestamp if events else self.ingested_at
-        return SourceRecord(self.name, record_id, identifiers, attributes, seen_at, events)
+    def build(self, rows: list[tuple[int, dict[str, Any]]]) -> tuple[RecordBatch, list[tuple[int, str, str]]]:
+        """The batch of the rows that have a record id, and ``(line, reason, raw)`` for those that do not."""
+        kept, ids, rejects = [], [], []
+        for line, values in rows:
+            try:
+                ids.append(self._record_id(values))
+                kept.append((line, values))
+            except RejectedRow as exc:
+                rejects.append((line, str(exc), str(values)))
+        identifiers = [
+            (id_type, self._column(kept, column, partial(normalise_identifier, id_type, opts=self.options),
+                                   identifier_fast_path(id_type)))
+            for column, id_type in self.spec.identifiers.items()
+        ]  # fmt: skip
+        attributes = [
+            (name, self._column(kept, column, partial(normalise_attribute, name, opts=self.options)))
+            for column, name in self.spec.attributes.items()
+        ]
+        events = self._events(kept)
+        tables: tuple[list[tuple[Any, ...]], ...] = ([], [], [])
+        for row, record_id in enumerate(ids):
+            self._add(tables, row, record_id, [(t, v[row]) for t, v in identifiers], attributes, events[row])
+        return RecordBatch.from_rows(*tables), rejects
+
+    def _add(
+        self,
+        tables: tuple[list[tuple[Any, ...]], ...],
+        row: int,
+        record_id: str,
+        links: list[tuple[str, str | None]],
+        attributes: list[tuple[str, list[str | None]]],
+        event: tuple[str, str, dict[str, Any]] | None,
+    ) -> None:
+        records, link_rows, event_rows = tables
+        source, key = self.name, record_key(self.name, record_id)
+        present = [(t, v) for t, v in links if v is not None]
+        values: dict[str, str] = {}
+        for name, column in attributes:
+            if column[row] is not None and name not in values:
+                values[name] = column[row]
+        events = [event] if event else []
+        seen_at = event[1] if event else self.ingested_at
+        digest = content_hash(present, values, events)
+        records.append((row, key, source, record_id, json.dumps(values, sort_keys=True), digest, seen_at))
+        for id_type, value in dict.fromkeys(present):
+            link_rows.append((row, key, identifier_key(id_type, value), id_type, value, source, seen_at))
+        for n, (kind, ts, props) in enumerate(events):
+            properties = json.dumps(props, sort_keys=True, default=str)
+            event_rows.append((row, key, f"{key}#{n}", kind, ts, source, properties))
 
     def _record_id(self, row: dict[str, Any]) -> str:
         raw = row.get(self.spec.record_id)
@@ -83,40 +135,34 @@ class RecordBuilder:
             raw = int(raw)
         return str(raw).strip()
 
-    def _identifiers(self, line: int, row: dict[str, Any]) -> list[IdentifierLink | None]:
-        links = []
-        for column, id_type in self.spec.identifiers.items():
-            try:
-                value = normalise_identifier(id_type, row.get(column), self.options)
-            except InvalidValue as exc:
-                self.invalid.add(column, exc.reason, line)
-                continue
-            links.append(IdentifierLink(id_type, value) if value is not None else None)
-        return links
+    def _column(
+        self, rows: list[tuple[int, dict[str, Any]]], column: str, rule: Rule, fast: FastPath | None = None
+    ) -> list[Any]:
+        """The normalised values of one column; dropped values are counted against their line."""
+        result = normalise_column([values.get(column) for _, values in rows], rule, fast)
+        for row, reason in result.invalid:
+            self.invalid.add(column, reason, rows[row][0])
+        return result.values
 
-    def _attributes(self, line: int, row: dict[str, Any]) -> dict[str, str]:
-        attributes: dict[str, str] = {}
-        for column, name in self.spec.attributes.items():
-            try:
-                value = normalise_attribute(name, row.get(column), self.options)
-            except InvalidValue as exc:
-                self.invalid.add(column, exc.reason, line)
-                continue
-            if value is not None and name not in attributes:
-                attributes[name] = value
-        return attributes
-
-    def _events(self, line: int, row: dict[str, Any]) -> list[Event]:
+    def _events(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]] | None]:
         spec = self.spec.event
         if spec is None:
-            return []
-        try:
-            timestamp = parse_timestamp(row.get(spec.timestamp))
-        except InvalidValue as exc:
-            self.invalid.add(spec.timestamp, exc.reason, line)
-            return []
-        properties = {p: _plain(row.get(p)) for p in spec.properties if not is_missing(row.get(p))}
-        return [Event(spec.type, timestamp, properties)]
+            return [None] * len(rows)
+        timestamps = self._column(rows, spec.timestamp, parse_timestamp, canonical_timestamps)
+        properties = [(p, self._column(rows, p, _property)) for p in spec.properties]
+        return [
+            (spec.type, ts, {p: column[n] for p, column in properties if column[n] is not _MISSING})
+            if ts is not None
+            else None
+            for n, ts in enumerate(timestamps)
+        ]
+
+
+_MISSING = object()
+
+
+def _property(value: Any) -> Any:
+    return _MISSING if is_missing(value) else _plain(value)
 
 
 def _plain(value: Any) -> Any:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from graph import cypher
 from graph.errors import StoreError
-from graph.model import Event, IdentifierLink, SourceRecord
+from graph.model import Event, IdentifierLink, Label, Rel, SourceRecord
 from graph.store import GraphStore
 from graph.writes import AssignmentChange, apply_assignment
 
@@ -84,11 +85,31 @@ def test_a_failing_query_is_reported_with_its_name(store: GraphStore) -> None:
 
 def test_a_failed_transaction_writes_nothing(store: GraphStore) -> None:
     with pytest.raises(StoreError), store.transaction():
-        store.write_rows("create_records", cypher.CREATE_RECORDS, [
+        store.create_nodes(Label.RECORD, pd.DataFrame([
             {"key": "crm:9", "source": "crm", "record_id": "9", "attributes": "{}", "hash": "h", "seen_at": "t"}
-        ])  # fmt: skip
+        ]))  # fmt: skip
+        assert store.record_keys()["record"].tolist() == ["crm:9"]  # visible inside the transaction
         store.run("broken_on_purpose", "RETURN nonsense(")
     assert store.record_keys().empty
+
+
+def test_a_record_repeated_in_one_batch_keeps_its_last_row(store: GraphStore) -> None:
+    counts = store.upsert_records([_record("1", "old@x.com"), _record("2", "b@x.com"), _record("1", "new@x.com")])
+    assert (counts.created, counts.identifiers, counts.events) == (2, 4, 2)
+    assert _links(store) == {
+        ("crm:1", "email:new@x.com"), ("crm:1", "crm_id:1"), ("crm:2", "email:b@x.com"), ("crm:2", "crm_id:2"),
+    }  # fmt: skip
+
+
+def test_bulk_created_nodes_and_edges_carry_their_properties(store: GraphStore) -> None:
+    store.upsert_records([_record("1", "a@x.com")])
+    profiles = pd.DataFrame({"id": ["p1", "p2"], "size": [1, 0], "updated_at": ["t", "t"]})
+    store.create_nodes(Label.PROFILE, profiles[["updated_at", "size", "id"]])  # column order does not matter
+    store.create_edges(Rel.IN_PROFILE, pd.DataFrame({"record": ["crm:1"], "profile_id": ["p1"]}))
+    assert store.run("p", cypher.PROFILES_BY_ID, {"ids": ["p1", "p2"]}) == [
+        {"id": "p1", "size": 1}, {"id": "p2", "size": 0},
+    ]  # fmt: skip
+    assert store.assignments().to_dict("records") == [{"record": "crm:1", "profile_id": "p1"}]
 
 
 def test_assignments_move_records_and_remove_empty_profiles(store: GraphStore) -> None:
