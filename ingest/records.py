@@ -115,8 +115,8 @@ class RecordBuilder:
         present = [(t, v) for t, v in links if v is not None]
         values: dict[str, str] = {}
         for name, column in attributes:
-            if column[row] is not None and name not in values:
-                values[name] = column[row]
+            if (value := column[row]) is not None and name not in values:
+                values[name] = value
         events = [event] if event else []
         seen_at = event[1] if event else self.ingested_at
         digest = content_hash(present, values, events)
