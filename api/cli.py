@@ -142,6 +142,34 @@ def stats(
 
 
 @app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="CSV with columns source,record_id,person_id.")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Score the resolved profiles against ground truth: pairwise and B-cubed precision/recall/F1."""
+    from analytics.quality import evaluate as score
+    from analytics.quality import load_truth
+
+    try:
+        labels = load_truth(str(truth))
+        store = _open(data_dir)
+        try:
+            assigned = store.assignments().set_index("record")["profile_id"]
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    if assigned.empty:
+        raise _fail(CdpError("no resolved profiles yet: run `cdp resolve` first"))
+    result = score(assigned, labels)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        reports.print_evaluation(result)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
+from analytics.quality import Evaluation
 from api.progress import console
 from graph import cypher
 from graph.store import GraphStore
@@ -104,3 +105,16 @@ def _histogram(sizes: dict[int, int]) -> str:
         label = str(size) if size <= 5 else "6-10" if size <= 10 else "11-50" if size <= 50 else ">50"
         buckets[label] = buckets.get(label, 0) + n
     return "  ".join(f"{k}: {v:,}" for k, v in buckets.items())
+
+
+def print_evaluation(result: Evaluation) -> None:
+    table = _table("resolution against ground truth", "measure", "precision", "recall", "F1")
+    for name, scores in (("pairwise", result.pairwise), ("B-cubed", result.bcubed)):
+        table.add_row(name, f"{scores.precision:.4f}", f"{scores.recall:.4f}", f"{scores.f1:.4f}")
+    console.print(table)
+    profile, entity = result.largest_profile, result.largest_entity
+    console.print(
+        f"scored {result.scored:,} records ({result.unlabelled:,} resolved but not in the truth file, "
+        f"{result.unresolved:,} in the truth file but not resolved)\n"
+        f"largest profile {profile[0]}: {profile[1]:,} records; largest true entity {entity[0]}: {entity[1]:,}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,21 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     stats = _cdp(project, "stats", "--json")
     assert stats.exit_code == 0, stats.output
     assert '"crm": 6' in stats.output and '"pos": 3' in stats.output
+
+
+def test_evaluate_scores_the_profiles_against_a_truth_file(project: Path) -> None:
+    (project / "truth.csv").write_text("source,record_id,person_id\n" + "".join(
+        f"crm,C{n},{'ann' if n < 3 else 'other'}\n" for n in range(1, 7)
+    ))  # fmt: skip
+    assert _cdp(project, "evaluate", "--truth", str(project / "truth.csv")).exit_code == 1  # nothing resolved yet
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    _cdp(project, "resolve")
+    result = _cdp(project, "evaluate", "--truth", str(project / "truth.csv"), "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert (figures["scored"], figures["unlabelled"], figures["unresolved"]) == (6, 3, 0)
+    table = _cdp(project, "evaluate", "--truth", str(project / "truth.csv"))
+    assert "B-cubed" in table.output and "largest profile" in table.output
 
 
 def test_reingest_reports_nothing_new(project: Path) -> None:
