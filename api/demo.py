@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.plots import plot_profile_sizes
-from analytics.quality import load_truth, pairwise_scores
+from analytics.quality import evaluate, load_truth
 from api import reports
 from api.progress import console, progress_bars
 from api.service import CustomerService
@@ -40,11 +40,13 @@ def run_demo(settings: StoreSettings, n_records: int, seed: int) -> None:
         example = _example_email(store, assigned)
     finally:
         store.close()
-    scores = pairwise_scores(assigned, load_truth(str(dataset.truth_path)))
+    result = evaluate(assigned, load_truth(str(dataset.truth_path)))
+    scores = result.pairwise
     console.print(
         f"[bold]against the ground truth[/bold] ({dataset.n_people:,} people): "
-        f"precision {scores.precision:.4f}, recall {scores.recall:.4f}, F1 {scores.f1:.4f}; "
-        f"largest profile {scores.largest_profile} vs largest true person {scores.largest_entity}"
+        f"precision {scores.precision:.4f}, recall {scores.recall:.4f}, F1 {scores.f1:.4f} (pairwise); "
+        f"B-cubed F1 {result.bcubed.f1:.4f}; largest profile {result.largest_profile[1]} records vs largest "
+        f"true person {result.largest_entity[1]} (again any time: cdp evaluate --truth {dataset.truth_path})"
     )
     reports.print_stats(stats)
     chart = plot_profile_sizes(stats["profile_sizes"], directory / "profile_sizes.png", "Demo profile sizes")
