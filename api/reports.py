@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
+from analytics.health import conflicting_profiles, strong_values
 from analytics.quality import Evaluation
 from api.progress import console
 from graph import cypher
@@ -73,6 +74,7 @@ def collect_stats(store: GraphStore) -> dict[str, Any]:
         "profiles": sum(sizes.values()),
         "profile_sizes": dict(sorted(sizes.items())),
         "shared_identifiers": last["top_shared"] if last else [],
+        "conflicting_profiles": conflicting_profiles(strong_values(store)),
         "last_resolve": {k: last[k] for k in ("run_id", "seconds", "profiles", "ignored_identifiers")}
         if last
         else None,
@@ -92,6 +94,9 @@ def print_stats(figures: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"events: {figures['events']:,}   profiles: {figures['profiles']:,}")
     console.print(f"profile sizes: {_histogram(figures['profile_sizes'])}")
+    if figures["conflicting_profiles"]:
+        conflicts = ", ".join(f"{kind} {n:,}" for kind, n in sorted(figures["conflicting_profiles"].items()))
+        console.print(f"profiles holding two different values of a one-per-person field: {conflicts}")
     if figures["shared_identifiers"]:
         table = _table("Shared identifiers (over the per-type cap, ignored)", "Identifier", "records")
         for item in figures["shared_identifiers"]:

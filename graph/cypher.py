@@ -138,3 +138,9 @@ COUNT_RECORDS = f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n"
 COUNT_IDENTIFIERS = f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n"
 COUNT_EVENTS = f"MATCH (ev:{E}) RETURN count(*) AS n"
 PROFILE_SIZES = f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n"
+
+PROFILE_IDENTIFIERS_OF_TYPES = (
+    f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE i.type IN $types "
+    "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
+)
+PROFILE_RECORD_ATTRIBUTES = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes"

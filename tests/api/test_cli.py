@@ -54,6 +54,7 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     stats = _cdp(project, "stats", "--json")
     assert stats.exit_code == 0, stats.output
     assert '"crm": 6' in stats.output and '"pos": 3' in stats.output
+    assert json.loads(stats.output)["conflicting_profiles"] == {}  # no national ids or birth dates here
 
 
 def test_evaluate_scores_the_profiles_against_a_truth_file(project: Path) -> None:

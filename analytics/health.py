@@ -1,0 +1,47 @@
+"""Label-free health of a resolution: what looks wrong without any ground truth.
+
+A profile holding two different values of something a person has only one of (a national id, a birth
+date) is either an over-merge or a data-entry error; either way an analyst should look at it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from graph import cypher
+from graph.store import GraphStore
+
+#: identifier types and attributes a person has exactly one of
+STRONG_IDENTIFIERS = ("national_id",)
+STRONG_ATTRIBUTES = ("birth_date",)
+
+
+def conflicting_profiles(values: pd.DataFrame) -> dict[str, int]:
+    """Per kind, how many profiles hold more than one distinct value; ``values`` has columns
+    ``profile_id, kind, value``. O(n).
+
+    >>> conflicting_profiles(pd.DataFrame({"profile_id": ["p", "p", "q", "q"], "kind": ["dob"] * 4,
+    ...                                    "value": ["1980-01-01", "1981-02-02", "1990-01-01", "1990-01-01"]}))
+    {'dob': 1}
+    """
+    if values.empty:
+        return {}
+    distinct = values.drop_duplicates().groupby(["kind", "profile_id"]).size()
+    return {str(kind): int(n) for kind, n in (distinct > 1).groupby(level="kind").sum().items()}
+
+
+def strong_values(store: GraphStore) -> pd.DataFrame:
+    """``profile_id, kind, value`` for every strong identifier and attribute of every resolved record."""
+    identifiers = store.frame(
+        "profile_identifiers_of_types", cypher.PROFILE_IDENTIFIERS_OF_TYPES, {"types": list(STRONG_IDENTIFIERS)}
+    )
+    records = store.frame("profile_record_attributes", cypher.PROFILE_RECORD_ATTRIBUTES)
+    rows = []
+    for profile_id, text in zip(records["profile_id"], records["attributes"], strict=True):
+        attributes = json.loads(text)
+        rows.extend((profile_id, name, attributes[name]) for name in STRONG_ATTRIBUTES if name in attributes)
+    attribute_values = pd.DataFrame(rows, columns=["profile_id", "kind", "value"])
+    frames = [f for f in (identifiers[["profile_id", "kind", "value"]], attribute_values) if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["profile_id", "kind", "value"])
