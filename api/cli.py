@@ -72,6 +72,9 @@ def ingest(
 @app.command()
 def resolve(
     settings_file: Annotated[Path | None, typer.Option("--settings", help="Resolution settings (YAML/JSON).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the merges, splits and moves a run would make; write nothing.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Resolve records into customer profiles."""
@@ -83,7 +86,7 @@ def resolve(
         store = _open(data_dir)
         try:
             with progress_bars() as update:
-                summary = run_resolve(store, settings, update)
+                summary = run_resolve(store, settings, update, dry_run=dry_run)
         finally:
             store.close()
     except CdpError as exc:

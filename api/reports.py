@@ -13,6 +13,7 @@ from api.progress import console
 from graph import cypher
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary
+from resolve.changes import ChangePreview
 from resolve.runner import ResolveSummary
 
 
@@ -44,17 +45,34 @@ def print_ingest(summary: IngestSummary) -> None:
 
 
 def print_resolve(summary: ResolveSummary) -> None:
+    verb = "would resolve" if summary.dry_run else "resolved"
     console.print(
-        f"resolved {summary.records:,} records into {summary.profiles:,} profiles "
+        f"{verb} {summary.records:,} records into {summary.profiles:,} profiles "
         f"({summary.singletons:,} single-record, largest {summary.largest_profile:,}) in {summary.seconds:.1f} s"
     )
+    changes = summary.changes
     console.print(
         f"changes: {summary.new_profiles:,} new profiles, {summary.removed_profiles:,} removed, "
-        f"{summary.moved_records:,} records assigned or moved"
+        f"{summary.moved_records:,} records assigned or moved, {changes.merges:,} merges, {changes.splits:,} splits"
     )
+    if summary.dry_run:
+        _print_change_examples(changes)
+        console.print("dry run: nothing was written")
     if summary.ignored_identifiers:
         ignored = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.ignored_identifiers.items()))
         console.print(f"identifiers ignored by resolution: {ignored} (see `cdp stats`)")
+
+
+def _print_change_examples(changes: ChangePreview) -> None:
+    table = _table("What would change (largest first)", "change", "profile", "records", "detail")
+    for merge in changes.merge_examples:
+        table.add_row("merge", str(merge["profile"]), f"{merge['records']:,}", "from " + ", ".join(merge["from"]))
+    for split in changes.split_examples:
+        table.add_row("split", str(split["profile"]), f"{split['records']:,}", "into " + ", ".join(split["into"]))
+    for move in changes.move_examples:
+        table.add_row("move", str(move["to"]), "1", f"{move['record']} from {move['from'] or '(no profile)'}")
+    if table.row_count:
+        console.print(table)
 
 
 def collect_stats(store: GraphStore) -> dict[str, Any]:

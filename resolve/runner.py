@@ -16,6 +16,7 @@ from graph import cypher
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
 from graph.writes import AssignmentChange, apply_assignment
+from resolve.changes import ChangePreview, preview_changes
 from resolve.components import record_components
 from resolve.guards import identifier_status
 from resolve.profile_ids import assign_profile_ids
@@ -43,13 +44,18 @@ class ResolveSummary:
     top_shared: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
     settings: dict[str, object] = field(default_factory=dict)
+    changes: ChangePreview = field(default_factory=ChangePreview)
+    dry_run: bool = False  # nothing was written
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
 
-def resolve(store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None) -> ResolveSummary:
-    """Resolve every record of the store into profiles; only what changed is written."""
+def resolve(
+    store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None, dry_run: bool = False
+) -> ResolveSummary:
+    """Resolve every record of the store into profiles; only what changed is written, and nothing at
+    all with ``dry_run`` (the summary's ``changes`` then say what a real run would do)."""
     started = time.perf_counter()
 
     def step(stage: str, done: int, total: int) -> None:
@@ -63,18 +69,23 @@ def resolve(store: GraphStore, settings: ResolveSettings, on_progress: ProgressF
     previous = store.assignments().set_index("record")["profile_id"]
     step("guards", 1, 4)
     status = identifier_status(links, settings)
-    _write_status_changes(store, status)
+    if not dry_run:
+        _write_status_changes(store, status)
     active = status.index[status == IdentifierStatus.ACTIVE.value]
     used = links[links["identifier"].isin(active)]
     step("components", 2, 4)
     profile_of = assign_profile_ids(record_components(records, used), previous)
-    step("write profiles", 3, 4)
+    step("compare" if dry_run else "write profiles", 3, 4)
     change = _diff(profile_of, previous)
-    apply_assignment(store, change)
+    if not dry_run:
+        apply_assignment(store, change)
     summary = _summarise(profile_of, previous, change, links, used, status)
+    summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
-    store.run("save_run", cypher.SAVE_RUN, {"id": summary.run_id, "finished_at": _now(), "summary": summary.to_json()})
+    if not dry_run:
+        saved = {"id": summary.run_id, "finished_at": _now(), "summary": summary.to_json()}
+        store.run("save_run", cypher.SAVE_RUN, saved)
     step("done", 4, 4)
     logger.info("resolve: %s", summary)
     return summary

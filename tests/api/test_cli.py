@@ -42,6 +42,10 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     first = _cdp(project, "ingest", str(project / "sources.yaml"))
     assert first.exit_code == 0, first.output
     assert "9 rows" in first.output
+    preview = _cdp(project, "resolve", "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert "would resolve 9 records into 3 profiles" in preview.output and "nothing was written" in preview.output
+    assert "from (no profile)" in preview.output  # examples of records that would be assigned
     resolved = _cdp(project, "resolve")
     assert resolved.exit_code == 0, resolved.output
     assert "into 3 profiles" in resolved.output  # the family email joins C5 and C6

@@ -96,3 +96,32 @@ def test_resolution_equals_networkx_components_on_random_data(store: GraphStore)
     sizes = pd.Series(_profiles(store)).value_counts()
     stored = {r["id"]: r["size"] for r in store.run("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")}
     assert stored == sizes.to_dict()
+
+
+def test_a_dry_run_reports_merges_and_splits_and_writes_nothing(store: GraphStore) -> None:
+    store.upsert_records([
+        _rec("crm", "1", email="a@x.com"), _rec("crm", "2", email="a@x.com", phone="+447911000001"),
+        _rec("crm", "3", email="b@x.com"), _rec("crm", "4", email="c@x.com"),
+    ])  # fmt: skip
+    resolve(store, ResolveSettings())
+    before, runs = _profiles(store), store.run("n", "MATCH (x:ResolveRun) RETURN count(*) AS n")
+    # web:s joins b and c's profiles; crm:2 drops the email that held it beside crm:1
+    store.upsert_records(
+        [_rec("web", "s", email="b@x.com", loyalty_id="L9"), _rec("pos", "t", email="c@x.com", loyalty_id="L9")]
+    )
+    store.upsert_records([_rec("crm", "2", phone="+447911000001")])
+    preview = resolve(store, ResolveSettings(), dry_run=True)
+    assert preview.dry_run and _profiles(store) == before  # nothing written
+    assert store.run("n", "MATCH (x:ResolveRun) RETURN count(*) AS n") == runs
+    changes = preview.changes
+    assert (changes.merges, changes.splits) == (1, 1)
+    assert changes.merge_examples[0]["from"] == sorted([before["crm:3"], before["crm:4"]])
+    assert changes.merge_examples[0]["records"] == 4
+    split = changes.split_examples[0]
+    assert split["profile"] == before["crm:1"] and split["records"] == 2
+    assert len(split["into"]) == 2 and before["crm:1"] in split["into"]
+    real = resolve(store, ResolveSettings())
+    assert (real.changes.merges, real.changes.splits, real.moved_records) == (1, 1, preview.moved_records)
+    assert _groups(store) == {
+        frozenset({"crm:1"}), frozenset({"crm:2"}), frozenset({"crm:3", "crm:4", "web:s", "pos:t"}),
+    }  # fmt: skip

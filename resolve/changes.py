@@ -1,0 +1,59 @@
+"""What a resolve run changes, in the words an analyst uses: merges, splits and moved records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+EXAMPLES = 5
+
+
+@dataclass
+class ChangePreview:
+    """Merges (a new profile taking records from several old ones), splits (an old profile's records
+    going to several new ones) and moved records, each counted, with the largest as examples."""
+
+    merges: int = 0
+    splits: int = 0
+    moved_records: int = 0
+    merge_examples: list[dict[str, Any]] = field(default_factory=list)  # profile, from, records
+    split_examples: list[dict[str, Any]] = field(default_factory=list)  # profile, into, records
+    move_examples: list[dict[str, Any]] = field(default_factory=list)  # record, from, to
+
+
+def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview:
+    """Compare ``record -> profile`` after a run with the assignment before it. O(n).
+
+    >>> before = pd.Series({"a": "p1", "b": "p2", "c": "p2"})
+    >>> after = pd.Series({"a": "p1", "b": "p1", "c": "p3"})
+    >>> p = preview_changes(after, before); (p.merges, p.splits, p.moved_records)
+    (1, 1, 2)
+    """
+    frame = pd.DataFrame({"new": profile_of, "old": previous.reindex(profile_of.index)})
+    old_known = frame.dropna(subset=["old"])
+    sources = old_known.groupby("new")["old"].unique()
+    merged = sources[sources.map(len) > 1]
+    targets = old_known.groupby("old")["new"].unique()
+    split = targets[targets.map(len) > 1]
+    moved = frame[frame["old"] != frame["new"]]
+    sizes = profile_of.value_counts()
+    old_sizes = previous.value_counts()
+    return ChangePreview(
+        merges=len(merged),
+        splits=len(split),
+        moved_records=len(moved),
+        merge_examples=[
+            {"profile": p, "from": sorted(map(str, merged[p])), "records": int(sizes[p])}
+            for p in sizes.reindex(merged.index).sort_values(ascending=False).index[:EXAMPLES]
+        ],
+        split_examples=[
+            {"profile": p, "into": sorted(map(str, split[p])), "records": int(old_sizes[p])}
+            for p in old_sizes.reindex(split.index).sort_values(ascending=False).index[:EXAMPLES]
+        ],
+        move_examples=[
+            {"record": str(r), "from": None if pd.isna(o) else str(o), "to": str(n)}
+            for r, o, n in moved.head(EXAMPLES).itertuples()
+        ],
+    )
