@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -142,6 +143,31 @@ def stats(
         except ValueError as exc:
             raise _fail(exc) from None
         console.print(f"profile size distribution drawn in {plot}")
+
+
+@app.command()
+def explain(
+    a: Annotated[str, typer.Argument(help="A record, SOURCE:RECORD_ID")],
+    b: Annotated[str, typer.Argument(help="Another record, SOURCE:RECORD_ID")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Why two records are in one profile (the chain of evidence), or why they are not."""
+    from api.service import CustomerService
+
+    try:
+        store = _open(data_dir)
+        try:
+            found = CustomerService(store).explain(a, b)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        payload = {**asdict(found), "same_profile": found.same_profile, "summary": found.summary}
+        print(json.dumps(payload, indent=2))
+    else:
+        reports.print_explanation(found)
 
 
 @app.command()

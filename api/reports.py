@@ -14,6 +14,7 @@ from graph import cypher
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary
 from resolve.changes import ChangePreview
+from resolve.explain import Explanation
 from resolve.runner import ResolveSummary
 
 
@@ -141,3 +142,13 @@ def print_evaluation(result: Evaluation) -> None:
         f"{result.unresolved:,} in the truth file but not resolved)\n"
         f"largest profile {profile[0]}: {profile[1]:,} records; largest true entity {entity[0]}: {entity[1]:,}"
     )
+
+
+def print_explanation(found: Explanation) -> None:
+    console.print(f"[bold]{found.a}[/bold] and [bold]{found.b}[/bold]: {found.summary}", highlight=False)
+    for n, hop in enumerate(found.hops, 1):
+        console.print(f"  {n}. {hop.from_record} -> {hop.to_record}: both hold {hop.identifier_type} "
+                      f"{hop.identifier_value}", highlight=False)  # fmt: skip
+    for barrier in found.barriers:
+        console.print(f"  kept apart: {barrier.identifier_type} {barrier.identifier_value} {barrier.reason}",
+                      highlight=False)  # fmt: skip

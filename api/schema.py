@@ -50,6 +50,36 @@ class GoldenAttribute:
     support: int = strawberry.field(description="how many records hold this value")
 
 
+@strawberry.type(description="One step of evidence: two records holding the same identifier")
+class EvidenceHop:
+    from_record: str
+    to_record: str
+    kind: str = strawberry.field(description="shared_identifier (fuzzy matches come with weighted matching)")
+    identifier_type: str
+    identifier_value: str
+
+
+@strawberry.type(description="An identifier two profiles share that resolution ignored, and the rule that did")
+class MergeBarrier:
+    identifier_type: str
+    identifier_value: str
+    status: str
+    records: int
+    reason: str
+
+
+@strawberry.type(description="Why two records are in one profile (the chain of evidence) or are not")
+class Explanation:
+    a: str
+    b: str
+    same_profile: bool
+    profile_a: strawberry.ID | None
+    profile_b: strawberry.ID | None
+    hops: list[EvidenceHop]
+    barriers: list[MergeBarrier]
+    summary: str
+
+
 def _loaders(info: Info) -> Loaders:
     return info.context["loaders"]
 
@@ -143,6 +173,20 @@ class Query:
     async def profile_by_record(self, info: Info, source: str, record_id: str) -> Profile | None:
         pid = await asyncio.to_thread(_service(info).profile_of_record, source, record_id)
         return Profile(id=strawberry.ID(pid)) if pid else None
+
+    @strawberry.field(description="Why two records (SOURCE:RECORD_ID) are, or are not, in one profile")
+    async def explain(self, info: Info, a: str, b: str) -> Explanation:
+        found = await asyncio.to_thread(_service(info).explain, a, b)
+        return Explanation(
+            a=found.a,
+            b=found.b,
+            same_profile=found.same_profile,
+            profile_a=strawberry.ID(found.profile_a) if found.profile_a else None,
+            profile_b=strawberry.ID(found.profile_b) if found.profile_b else None,
+            hops=[EvidenceHop(**vars(hop)) for hop in found.hops],
+            barriers=[MergeBarrier(**vars(barrier)) for barrier in found.barriers],
+            summary=found.summary,
+        )
 
     @strawberry.field(description="Profiles ordered by id, cursor-paginated")
     async def profiles(self, info: Info, first: int = 20, after: str | None = None) -> ProfileConnection:

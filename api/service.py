@@ -14,6 +14,8 @@ from graph.errors import NotFound
 from graph.model import identifier_key, record_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
+from resolve.explain import Explanation
+from resolve.explain import explain as explain_records
 from resolve.survivorship import AttributeValue, GoldenAttribute, golden_attributes
 
 
@@ -129,6 +131,11 @@ class CustomerService:
             "profiles_by_identifier", cypher.PROFILES_BY_IDENTIFIER, {"key": identifier_key(id_type, value)}
         )
         return [row["id"] for row in rows]
+
+    def explain(self, a: str, b: str) -> Explanation:
+        """Why records ``a`` and ``b`` (``source:record_id``) are, or are not, in one profile."""
+        self._allow("profiles:read")
+        return explain_records(self.store, a, b)
 
     def profile_of_record(self, source: str, record_id: str) -> str | None:
         self._allow("profiles:read")

@@ -144,3 +144,14 @@ PROFILE_IDENTIFIERS_OF_TYPES = (
     "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
 )
 PROFILE_RECORD_ATTRIBUTES = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes"
+
+# -- explanations ---------------------------------------------------------------------------------------
+
+PROFILE_LINKS = (
+    f"UNWIND $ids AS pid MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    "RETURN p.id AS profile_id, r.key AS record, i.key AS identifier, i.type AS type, i.value AS value, "
+    "i.status AS status"
+)
+IDENTIFIER_DEGREE = (
+    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"
+)

@@ -45,7 +45,7 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     preview = _cdp(project, "resolve", "--dry-run")
     assert preview.exit_code == 0, preview.output
     assert "would resolve 9 records into 3 profiles" in preview.output and "nothing was written" in preview.output
-    assert "from (no profile)" in preview.output  # examples of records that would be assigned
+    assert "move" in preview.output and "crm:C1" in preview.output  # examples of records to be assigned
     resolved = _cdp(project, "resolve")
     assert resolved.exit_code == 0, resolved.output
     assert "into 3 profiles" in resolved.output  # the family email joins C5 and C6
@@ -59,6 +59,19 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     assert stats.exit_code == 0, stats.output
     assert '"crm": 6' in stats.output and '"pos": 3' in stats.output
     assert json.loads(stats.output)["conflicting_profiles"] == {}  # no national ids or birth dates here
+
+
+def test_explain_prints_the_chain_of_evidence(project: Path) -> None:
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    _cdp(project, "resolve")
+    result = _cdp(project, "explain", "crm:C2", "pos:T1")
+    assert result.exit_code == 0, result.output
+    assert "crm:C2 -> crm:C1: both hold email ann@mailbox.co.uk" in result.output
+    assert json.loads(_cdp(project, "explain", "crm:C1", "crm:C4", "--json").output)["summary"] == (
+        "different profiles: no identifier links them"
+    )
+    unknown = _cdp(project, "explain", "crm:C1", "nope:1")
+    assert unknown.exit_code == 1 and "no record 'nope:1'" in unknown.output
 
 
 def test_evaluate_scores_the_profiles_against_a_truth_file(project: Path) -> None:

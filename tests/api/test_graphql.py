@@ -74,6 +74,25 @@ def test_an_invalid_lookup_value_is_a_clear_error(server: Server) -> None:
     assert "not a valid value" in body["errors"][0]["message"]
 
 
+def test_explain_gives_the_evidence_chain_or_the_rule_that_kept_records_apart(server: Server) -> None:
+    query = """query($a: String!, $b: String!) { explain(a: $a, b: $b) {
+        sameProfile summary hops { fromRecord toRecord kind identifierType identifierValue }
+        barriers { identifierType identifierValue status records reason } } }"""
+    joined = server.query(query, a="crm:C2", b="pos:T1")["data"]["explain"]
+    assert joined["sameProfile"] and [h["identifierType"] for h in joined["hops"]] == ["email", "phone"]
+    assert joined["hops"][0] == {
+        "fromRecord": "crm:C2", "toRecord": "crm:C1", "kind": "shared_identifier",
+        "identifierType": "email", "identifierValue": "ann@mailbox.co.uk",
+    }  # fmt: skip
+    apart = server.query(query, a="crm:C5", b="crm:C6")["data"]["explain"]
+    assert not apart["sameProfile"] and apart["barriers"] == [{
+        "identifierType": "email", "identifierValue": "family@mailbox.co.uk", "status": "blocklisted",
+        "records": 2, "reason": "is on the user blocklist",
+    }]  # fmt: skip
+    missing = server.query(query, a="crm:C1", b="crm:C99")
+    assert "no record 'crm:C99'" in missing["errors"][0]["message"]
+
+
 def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
     seen: list[str] = []
     after = None

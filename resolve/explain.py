@@ -1,0 +1,138 @@
+"""Why two records are in one profile, or why they are not.
+
+In one profile: the shortest chain of evidence from one record to the other, each hop a shared
+identifier that resolution used. In two profiles: every identifier the two profiles have in common,
+each ignored by resolution, with the rule that ignored it (a placeholder, the user blocklist, or a
+value shared by more records than its type's cap); or, when they share nothing, that no evidence links
+them. Issue "Resolution quality" adds fuzzy-match hops with per-comparison levels and weights.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import networkx as nx
+import pandas as pd
+
+from graph import cypher
+from graph.errors import NotFound
+from graph.model import IdentifierStatus
+from graph.store import GraphStore
+from resolve.settings import ResolveSettings, settings_from_json
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of evidence: two records holding the same identifier."""
+
+    from_record: str
+    to_record: str
+    identifier_type: str
+    identifier_value: str
+    kind: str = "shared_identifier"
+
+
+@dataclass(frozen=True)
+class Barrier:
+    """An identifier two profiles share that resolution ignored, and why."""
+
+    identifier_type: str
+    identifier_value: str
+    status: str
+    records: int
+    reason: str
+
+
+@dataclass
+class Explanation:
+    a: str
+    b: str
+    profile_a: str | None
+    profile_b: str | None
+    hops: list[Hop] = field(default_factory=list)
+    barriers: list[Barrier] = field(default_factory=list)
+
+    @property
+    def same_profile(self) -> bool:
+        return self.profile_a is not None and self.profile_a == self.profile_b
+
+    @property
+    def summary(self) -> str:
+        if self.profile_a is None or self.profile_b is None:
+            return "not resolved yet: run `cdp resolve`"
+        if self.same_profile:
+            steps = ", then ".join(f"{h.identifier_type} {h.identifier_value}" for h in self.hops)
+            return f"same profile {self.profile_a}: linked by {steps}" if self.hops else "the same record"
+        if self.barriers:
+            kept = "; ".join(f"{b.identifier_type} {b.identifier_value} {b.reason}" for b in self.barriers)
+            return f"different profiles: the identifiers they share were ignored ({kept})"
+        return "different profiles: no identifier links them"
+
+
+def explain(store: GraphStore, a: str, b: str) -> Explanation:
+    """Explain records ``a`` and ``b`` (``source:record_id`` keys). Unknown records are errors."""
+    profiles = {key: _profile_of(store, key) for key in (a, b)}
+    result = Explanation(a, b, profiles[a], profiles[b])
+    if result.profile_a is None or result.profile_b is None:
+        return result
+    links = store.frame("explain_links", cypher.PROFILE_LINKS, {"ids": sorted({result.profile_a, result.profile_b})})
+    if result.same_profile:
+        result.hops = _evidence_path(links[links["status"] == IdentifierStatus.ACTIVE.value], a, b)
+    else:
+        result.barriers = _barriers(store, links, result.profile_a, result.profile_b)
+    return result
+
+
+def _profile_of(store: GraphStore, key: str) -> str | None:
+    if not store.run("record_exists", cypher.RECORD_HASHES, {"keys": [key]}):
+        raise NotFound(f"no record '{key}' (expected SOURCE:RECORD_ID)")
+    rows = store.run("profile_of_record", cypher.PROFILE_OF_RECORD, {"key": key})
+    return rows[0]["id"] if rows else None
+
+
+def _evidence_path(links: pd.DataFrame, a: str, b: str) -> list[Hop]:
+    """Shortest record-identifier-record chain from ``a`` to ``b`` (breadth first, O(n + m))."""
+    graph = nx.Graph()
+    graph.add_edges_from(zip("r:" + links["record"], "i:" + links["identifier"], strict=True))
+    if a == b or not graph.has_node("r:" + a):
+        return []
+    path = nx.shortest_path(graph, "r:" + a, "r:" + b)
+    described = links.drop_duplicates("identifier").set_index("identifier")
+    hops = []
+    for start, via, end in zip(path[0::2], path[1::2], path[2::2], strict=False):
+        identifier = described.loc[via[2:]]
+        hops.append(Hop(start[2:], end[2:], str(identifier["type"]), str(identifier["value"])))
+    return hops
+
+
+def _barriers(store: GraphStore, links: pd.DataFrame, profile_a: str, profile_b: str) -> list[Barrier]:
+    held = links.groupby("identifier")["profile_id"].nunique()
+    common = links[links["identifier"].isin(held.index[held > 1])].drop_duplicates("identifier")
+    if common.empty:
+        return []
+    degree = {r["key"]: r["records"] for r in store.run("identifier_degree", cypher.IDENTIFIER_DEGREE,
+                                                          {"keys": common["identifier"].tolist()})}  # fmt: skip
+    settings = _last_settings(store)
+    return [
+        Barrier(row.type, row.value, row.status, int(degree.get(row.identifier, 0)),
+                _reason(row.status, row.type, int(degree.get(row.identifier, 0)), settings))
+        for row in common.sort_values("identifier").itertuples()
+    ]  # fmt: skip
+
+
+def _reason(status: str, id_type: str, records: int, settings: ResolveSettings) -> str:
+    if status == IdentifierStatus.PLACEHOLDER.value:
+        return "is a placeholder value (built-in list)"
+    if status == IdentifierStatus.BLOCKLISTED.value:
+        return "is on the user blocklist"
+    if status == IdentifierStatus.SHARED.value:
+        return f"links {records:,} records, over the {id_type} cap of {settings.cap(id_type):,} (a shared value)"
+    return "is active but joined after the last resolve: run `cdp resolve`"
+
+
+def _last_settings(store: GraphStore) -> ResolveSettings:
+    runs = store.run("latest_run", cypher.LATEST_RUN)
+    if not runs:
+        return ResolveSettings()
+    return settings_from_json(json.dumps(json.loads(runs[0]["summary"]).get("settings") or {}))
