@@ -146,16 +146,12 @@ def _service(info: Info) -> CustomerService:
     return info.context["service"]
 
 
-async def _existing(info: Info, profile_id: str) -> Profile | None:
-    size = await _loaders(info).size.load(profile_id)
-    return Profile(id=strawberry.ID(profile_id)) if size is not None else None
-
-
 @strawberry.type
 class Query:
-    @strawberry.field(description="One profile by id")
+    @strawberry.field(description="One profile by id; an id merged away answers with the profile holding its records")
     async def profile(self, info: Info, id: strawberry.ID) -> Profile | None:
-        return await _existing(info, str(id))
+        current = await asyncio.to_thread(_service(info).current_ids, [str(id)])
+        return Profile(id=strawberry.ID(current[str(id)])) if str(id) in current else None
 
     @strawberry.field(description="The profile holding an identifier; the value is normalised as at ingest")
     async def profile_by_identifier(self, info: Info, type: str, value: str) -> Profile | None:

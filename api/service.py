@@ -45,6 +45,9 @@ class EventView:
     properties: dict[str, Any]
 
 
+_MAX_ALIAS_HOPS = 50  # an id merged away, whose successor was merged away, ...
+
+
 class CustomerService:
     def __init__(
         self,
@@ -66,6 +69,24 @@ class CustomerService:
         self._allow("profiles:read")
         rows = self.store.run("profiles_by_id", cypher.PROFILES_BY_ID, {"ids": list(ids)})
         return {row["id"]: row["size"] for row in rows}
+
+    def current_ids(self, ids: Sequence[str]) -> dict[str, str]:
+        """Requested id -> the live profile it names now: itself, or, for an id merged away, the profile
+        that took its records (following later merges). Unknown ids are left out."""
+        self._allow("profiles:read")
+        live = set(self.existing_profiles(ids))
+        current = {i: i for i in ids if i in live}
+        pending = {i: i for i in ids if i not in live}  # requested id -> id to look up next
+        for _ in range(_MAX_ALIAS_HOPS):
+            if not pending:
+                break
+            rows = self.store.run("alias_targets", cypher.ALIAS_TARGETS, {"ids": sorted(set(pending.values()))})
+            targets = {row["id"]: row["target"] for row in rows}
+            pending = {asked: targets[at] for asked, at in pending.items() if at in targets}
+            alive = set(self.existing_profiles(sorted(set(pending.values()))))
+            current.update({asked: at for asked, at in pending.items() if at in alive})
+            pending = {asked: at for asked, at in pending.items() if at not in alive}
+        return current
 
     def profile_page(self, first: int, after: str | None) -> tuple[list[str], bool]:
         self._allow("profiles:read")

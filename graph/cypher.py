@@ -93,6 +93,12 @@ UPDATE_PROFILES = (
 DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
 
 
+COUNT_ALIASES = f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n"
+
+DELETE_ALIASES = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a"
+
+ALIAS_TARGETS = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id, a.target AS target"
+
 DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
 
 SAVE_RUN = f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"

@@ -30,6 +30,7 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.IDENTIFIER: ["key STRING", "type STRING", "value STRING", "status STRING"],
     Label.EVENT: ["key STRING", "type STRING", "ts STRING", "source STRING", "properties STRING"],
     Label.PROFILE: ["id STRING", "size INT64", "updated_at STRING"],
+    Label.PROFILE_ALIAS: ["id STRING", "target STRING", "updated_at STRING"],
     Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
 }  # fmt: skip
 _REL_PROPERTIES: dict[Rel, list[str]] = {

@@ -21,6 +21,7 @@ class Label(enum.StrEnum):
     IDENTIFIER = "Identifier"
     EVENT = "Event"
     PROFILE = "CustomerProfile"  # "Profile" is a reserved word in Kuzu-family Cypher
+    PROFILE_ALIAS = "ProfileAlias"  # a merged-away profile id and the profile that took its records
     RESOLVE_RUN = "ResolveRun"
 
 
@@ -31,7 +32,7 @@ class Rel(enum.StrEnum):
 
 
 #: the property that identifies a node of each label
-KEY_PROPERTY: dict[Label, str] = {Label.PROFILE: "id", Label.RESOLVE_RUN: "id"}
+KEY_PROPERTY: dict[Label, str] = {Label.PROFILE: "id", Label.RESOLVE_RUN: "id", Label.PROFILE_ALIAS: "id"}
 
 #: (from label, to label) of every relationship type
 ENDPOINTS: dict[Rel, tuple[Label, Label]] = {

@@ -18,6 +18,7 @@ _UNIQUE_KEYS = {
     Label.IDENTIFIER: "key",
     Label.EVENT: "key",
     Label.PROFILE: "id",
+    Label.PROFILE_ALIAS: "id",
     Label.RESOLVE_RUN: "id",
 }
 _INDEXES = {Label.RECORD: "source", Label.IDENTIFIER: "status"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -121,6 +121,8 @@ class AssignmentChange:
     updated_at: str
     #: moved records that had a profile before (only they need an old edge deleted); None: all of them
     reassigned: set[str] | None = None
+    #: removed profile id -> the profile that took most of its records, so the old id keeps resolving
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
@@ -133,9 +135,11 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     """
     profiles = pd.DataFrame({"id": list(change.sizes), "size": list(change.sizes.values())}, dtype=object)
     profiles = profiles.astype({"id": "str", "size": "int64"}).assign(updated_at=change.updated_at)
+    created: list[str] = []
     for batch in _batches(profiles, store.transaction_rows):
         known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, batch["id"].tolist(), "ids", "id")
         is_known = batch["id"].isin(known)
+        created += batch.loc[~is_known, "id"].tolist()
         with store.transaction():
             store.write_rows("update_profiles", cypher.UPDATE_PROFILES, batch[is_known].to_dict("records"))
             store.create_nodes(Label.PROFILE, batch[~is_known])
@@ -150,6 +154,22 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     for ids in _batches(change.removed, store.transaction_rows):
         with store.transaction():
             store.write_rows("delete_profiles", cypher.DELETE_PROFILES, ids, param="ids")
+    _write_aliases(store, change, created)
+
+
+def _write_aliases(store: GraphStore, change: AssignmentChange, created: list[str]) -> None:
+    """Aliases for the removed ids; a created profile whose id was an alias (ids derive from record keys,
+    so one can come back) stops being one."""
+    aliases = pd.DataFrame({"id": list(change.aliases), "target": list(change.aliases.values())}, dtype="str")
+    stale = sorted(set(change.aliases) | set(created))
+    if not store.run("count_aliases", cypher.COUNT_ALIASES)[0]["n"]:
+        stale = []  # nothing to delete: skips a lookup per new profile on a first run
+    for ids in _batches(stale, store.transaction_rows):
+        with store.transaction():
+            store.write_rows("delete_aliases", cypher.DELETE_ALIASES, ids, param="ids")
+    for batch in _batches(aliases.assign(updated_at=change.updated_at), store.transaction_rows):
+        with store.transaction():
+            store.create_nodes(Label.PROFILE_ALIAS, batch)
 
 
 def _existing(

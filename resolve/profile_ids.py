@@ -41,6 +41,21 @@ def assign_profile_ids(components: pd.Series, previous: pd.Series) -> pd.Series:
     return frame["component"].map(chosen).rename("profile_id")
 
 
+def successor_ids(previous: pd.Series, profile_of: pd.Series, removed: list[str]) -> dict[str, str]:
+    """For each removed profile id, the new profile holding most of its former records (ties: the
+    smaller id), so the old id can keep resolving. Ids whose records all left the graph get none. O(n).
+
+    >>> before = pd.Series({"a": "p1", "b": "p2", "c": "p2"})
+    >>> successor_ids(before, pd.Series({"a": "p1", "b": "p1", "c": "p1"}), ["p2"])
+    {'p2': 'p1'}
+    """
+    frame = pd.DataFrame({"old": previous, "new": profile_of.reindex(previous.index)}).dropna()
+    frame = frame[frame["old"].isin(removed)]
+    votes = frame.groupby(["old", "new"]).size().rename("n").reset_index()
+    votes = votes.sort_values(["n", "new"], ascending=[False, True]).drop_duplicates("old")
+    return dict(zip(votes["old"], votes["new"], strict=True))
+
+
 def _new_id(seed_key: str, taken: set[str]) -> str:
     salt = 0
     while True:

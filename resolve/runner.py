@@ -19,7 +19,7 @@ from graph.writes import AssignmentChange, apply_assignment
 from resolve.changes import ChangePreview, preview_changes
 from resolve.components import record_components
 from resolve.guards import identifier_status
-from resolve.profile_ids import assign_profile_ids
+from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings
 
 logger = logging.getLogger(__name__)
@@ -106,12 +106,14 @@ def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:
     touched = set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())
     kept = set(sizes.index)
     had_profile = before[before != profile_of].dropna()
+    removed = sorted(set(previous) - kept)
     return AssignmentChange(
         moves=dict(zip(moved.index.tolist(), moved.tolist(), strict=True)),
         reassigned=set(had_profile.index.tolist()),
         sizes={p: int(sizes[p]) for p in touched if p in kept},
-        removed=sorted(set(previous) - kept),
+        removed=removed,
         updated_at=_now(),
+        aliases=successor_ids(previous, profile_of, removed),
     )
 
 

@@ -10,7 +10,10 @@ import pytest
 from api.app import create_app
 from api.schema import build_schema
 from graph.errors import ConfigError
+from graph.model import IdentifierLink, SourceRecord
 from graph.settings import StoreSettings
+from resolve.runner import resolve
+from resolve.settings import ResolveSettings
 from tests.api.conftest import Server
 
 PROFILE_FIELDS = """
@@ -91,6 +94,16 @@ def test_explain_gives_the_evidence_chain_or_the_rule_that_kept_records_apart(se
     }]  # fmt: skip
     missing = server.query(query, a="crm:C1", b="crm:C99")
     assert "no record 'crm:C99'" in missing["errors"][0]["message"]
+
+
+def test_a_merged_away_profile_id_answers_with_the_surviving_profile(server: Server) -> None:
+    ann = server.query('{ profileByRecord(source: "crm", recordId: "C1") { id } }')["data"]["profileByRecord"]["id"]
+    bob = server.query('{ profileByRecord(source: "crm", recordId: "C4") { id } }')["data"]["profileByRecord"]["id"]
+    links = [IdentifierLink("email", "ann@mailbox.co.uk"), IdentifierLink("email", "bob@mailbox.co.uk")]
+    server.store.upsert_records([SourceRecord("web", "x", links, {}, "2025-06-01T00:00:00Z")])
+    resolve(server.store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))
+    merged = server.query("query($id: ID!) { profile(id: $id) { id size } }", id=bob)["data"]["profile"]
+    assert merged == {"id": ann, "size": 8}  # Ann's five records, Bob's two, and the session joining them
 
 
 def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
