@@ -73,7 +73,7 @@ def ingest(
     workers: int | None = None,
 ) -> IngestSummary:
     """Ingest the configured sources (or only one). ``workers``: normalisation processes; by default
-    one per spare core when there are more than :data:`PARALLEL_FROM_ROWS` rows, none for fewer.
+    one per core when there are more than :data:`PARALLEL_FROM_ROWS` rows, none for fewer.
 
     Rows stream through the workers source after source while this process writes: a write
     transaction holds :attr:`GraphStore.transaction_rows` records and may span sources."""
