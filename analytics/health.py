@@ -19,7 +19,7 @@ STRONG_ATTRIBUTES = ("birth_date",)
 
 
 def conflicting_profiles(values: pd.DataFrame) -> dict[str, int]:
-    """Per kind, how many profiles hold more than one distinct value; ``values`` has columns
+    """Per kind with any, how many profiles hold more than one distinct value; ``values`` has columns
     ``profile_id, kind, value``. O(n).
 
     >>> conflicting_profiles(pd.DataFrame({"profile_id": ["p", "p", "q", "q"], "kind": ["dob"] * 4,
@@ -29,7 +29,8 @@ def conflicting_profiles(values: pd.DataFrame) -> dict[str, int]:
     if values.empty:
         return {}
     distinct = values.drop_duplicates().groupby(["kind", "profile_id"]).size()
-    return {str(kind): int(n) for kind, n in (distinct > 1).groupby(level="kind").sum().items()}
+    counts = (distinct > 1).groupby(level="kind").sum()
+    return {str(kind): int(n) for kind, n in counts.items() if n}
 
 
 def strong_values(store: GraphStore) -> pd.DataFrame:

@@ -56,6 +56,13 @@ def print_resolve(summary: ResolveSummary) -> None:
         f"changes: {summary.new_profiles:,} new profiles, {summary.removed_profiles:,} removed, "
         f"{summary.moved_records:,} records assigned or moved, {changes.merges:,} merges, {changes.splits:,} splits"
     )
+    if summary.rejected_links:
+        example = summary.rejected_examples[0]
+        console.print(
+            f"links cut to keep profiles within their limits: {summary.rejected_links:,} "
+            f"(e.g. {example['record']} - {example['identifier']}: {example['reason']})",
+            highlight=False,
+        )
     if summary.dry_run:
         _print_change_examples(changes)
         console.print("dry run: nothing was written")
@@ -94,7 +101,9 @@ def collect_stats(store: GraphStore) -> dict[str, Any]:
         "profile_sizes": dict(sorted(sizes.items())),
         "shared_identifiers": last["top_shared"] if last else [],
         "conflicting_profiles": conflicting_profiles(strong_values(store)),
-        "last_resolve": {k: last[k] for k in ("run_id", "seconds", "profiles", "ignored_identifiers")}
+        "last_resolve": {
+            k: last.get(k) for k in ("run_id", "seconds", "profiles", "ignored_identifiers", "rejected_links")
+        }
         if last
         else None,
     }
@@ -113,6 +122,9 @@ def print_stats(figures: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"events: {figures['events']:,}   profiles: {figures['profiles']:,}")
     console.print(f"profile sizes: {_histogram(figures['profile_sizes'])}")
+    last = figures["last_resolve"] or {}
+    if last.get("rejected_links"):
+        console.print(f"links the last resolve cut to keep profiles within their limits: {last['rejected_links']:,}")
     if figures["conflicting_profiles"]:
         conflicts = ", ".join(f"{kind} {n:,}" for kind, n in sorted(figures["conflicting_profiles"].items()))
         console.print(f"profiles holding two different values of a one-per-person field: {conflicts}")

@@ -93,6 +93,13 @@ UPDATE_PROFILES = (
 DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
 
 
+DELETE_REJECTED_LINKS = f"MATCH (x:{Label.REJECTED_LINK}) DELETE x"
+
+REJECTED_LINKS_OF = (
+    f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) "
+    "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
+)
+
 COUNT_ALIASES = f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n"
 
 DELETE_ALIASES = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a"

@@ -22,6 +22,7 @@ class Label(enum.StrEnum):
     EVENT = "Event"
     PROFILE = "CustomerProfile"  # "Profile" is a reserved word in Kuzu-family Cypher
     PROFILE_ALIAS = "ProfileAlias"  # a merged-away profile id and the profile that took its records
+    REJECTED_LINK = "RejectedLink"  # a record-identifier link the last resolve cut, and why
     RESOLVE_RUN = "ResolveRun"
 
 

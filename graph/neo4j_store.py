@@ -19,9 +19,10 @@ _UNIQUE_KEYS = {
     Label.EVENT: "key",
     Label.PROFILE: "id",
     Label.PROFILE_ALIAS: "id",
+    Label.REJECTED_LINK: "key",
     Label.RESOLVE_RUN: "id",
 }
-_INDEXES = {Label.RECORD: "source", Label.IDENTIFIER: "status"}
+_INDEXES = {Label.RECORD: "source", Label.IDENTIFIER: "status", Label.REJECTED_LINK: "record"}
 
 
 class Neo4jStore(GraphStore):

@@ -32,11 +32,11 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
     (1, 1, 2)
     """
     frame = pd.DataFrame({"new": profile_of, "old": previous.reindex(profile_of.index)})
-    old_known = frame.dropna(subset=["old"])
-    sources = old_known.groupby("new")["old"].unique()
-    merged = sources[sources.map(len) > 1]
-    targets = old_known.groupby("old")["new"].unique()
-    split = targets[targets.map(len) > 1]
+    pairs = frame.dropna(subset=["old"]).drop_duplicates()  # one row per (new profile, old profile)
+    sources = pairs.groupby("new").size()
+    merged = sources.index[sources > 1]
+    targets = pairs.groupby("old").size()
+    split = targets.index[targets > 1]
     moved = frame[frame["old"] != frame["new"]]
     sizes = profile_of.value_counts()
     old_sizes = previous.value_counts()
@@ -45,12 +45,12 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
         splits=len(split),
         moved_records=len(moved),
         merge_examples=[
-            {"profile": p, "from": sorted(map(str, merged[p])), "records": int(sizes[p])}
-            for p in sizes.reindex(merged.index).sort_values(ascending=False).index[:EXAMPLES]
+            {"profile": p, "from": sorted(map(str, pairs.loc[pairs["new"] == p, "old"])), "records": int(sizes[p])}
+            for p in sizes.reindex(merged).sort_values(ascending=False).index[:EXAMPLES]
         ],
         split_examples=[
-            {"profile": p, "into": sorted(map(str, split[p])), "records": int(old_sizes[p])}
-            for p in old_sizes.reindex(split.index).sort_values(ascending=False).index[:EXAMPLES]
+            {"profile": p, "into": sorted(map(str, pairs.loc[pairs["old"] == p, "new"])), "records": int(old_sizes[p])}
+            for p in old_sizes.reindex(split).sort_values(ascending=False).index[:EXAMPLES]
         ],
         move_examples=[
             {"record": str(r), "from": None if pd.isna(o) else str(o), "to": str(n)}

@@ -77,10 +77,18 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
     if result.profile_a is None or result.profile_b is None:
         return result
     links = store.frame("explain_links", cypher.PROFILE_LINKS, {"ids": sorted({result.profile_a, result.profile_b})})
+    rejected = {
+        (row["record"], row["identifier"]): row["reason"]
+        for row in store.run(
+            "rejected_links_of", cypher.REJECTED_LINKS_OF, {"records": links["record"].unique().tolist()}
+        )
+    }
     if result.same_profile:
-        result.hops = _evidence_path(links[links["status"] == IdentifierStatus.ACTIVE.value], a, b)
+        pairs = zip(links["record"], links["identifier"], strict=True)
+        used = pd.Series([pair not in rejected for pair in pairs], index=links.index, dtype=bool)
+        result.hops = _evidence_path(links[(links["status"] == IdentifierStatus.ACTIVE.value) & used], a, b)
     else:
-        result.barriers = _barriers(store, links, result.profile_a, result.profile_b)
+        result.barriers = _barriers(store, links, rejected)
     return result
 
 
@@ -106,7 +114,7 @@ def _evidence_path(links: pd.DataFrame, a: str, b: str) -> list[Hop]:
     return hops
 
 
-def _barriers(store: GraphStore, links: pd.DataFrame, profile_a: str, profile_b: str) -> list[Barrier]:
+def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, str], str]) -> list[Barrier]:
     held = links.groupby("identifier")["profile_id"].nunique()
     common = links[links["identifier"].isin(held.index[held > 1])].drop_duplicates("identifier")
     if common.empty:
@@ -114,9 +122,12 @@ def _barriers(store: GraphStore, links: pd.DataFrame, profile_a: str, profile_b:
     degree = {r["key"]: r["records"] for r in store.run("identifier_degree", cypher.IDENTIFIER_DEGREE,
                                                           {"keys": common["identifier"].tolist()})}  # fmt: skip
     settings = _last_settings(store)
+    cut = {identifier: reason for (_, identifier), reason in rejected.items()}
     return [
-        Barrier(row.type, row.value, row.status, int(degree.get(row.identifier, 0)),
-                _reason(row.status, row.type, int(degree.get(row.identifier, 0)), settings))
+        Barrier(row.type, row.value, "rejected", int(degree.get(row.identifier, 0)), f"was cut: {cut[row.identifier]}")
+        if row.status == IdentifierStatus.ACTIVE.value and row.identifier in cut
+        else Barrier(row.type, row.value, row.status, int(degree.get(row.identifier, 0)),
+                     _reason(row.status, row.type, int(degree.get(row.identifier, 0)), settings))
         for row in common.sort_values("identifier").itertuples()
     ]  # fmt: skip
 

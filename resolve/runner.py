@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from graph import cypher
-from graph.model import IdentifierStatus
+from graph.model import IdentifierStatus, Label
 from graph.store import GraphStore
 from graph.writes import AssignmentChange, apply_assignment
 from resolve.changes import ChangePreview, preview_changes
 from resolve.components import record_components
 from resolve.guards import identifier_status
+from resolve.limits import Rejection, enforce_limits
 from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings
 
@@ -41,6 +42,8 @@ class ResolveSummary:
     removed_profiles: int
     moved_records: int
     ignored_identifiers: dict[str, int]  # status -> count
+    rejected_links: int = 0  # links cut because a profile went over a limit
+    rejected_examples: list[dict[str, str]] = field(default_factory=list)
     top_shared: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
     settings: dict[str, object] = field(default_factory=dict)
@@ -71,16 +74,19 @@ def resolve(
     status = identifier_status(links, settings)
     if not dry_run:
         _write_status_changes(store, status)
-    active = status.index[status == IdentifierStatus.ACTIVE.value]
-    used = links[links["identifier"].isin(active)]
+    used = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
     step("components", 2, 4)
-    profile_of = assign_profile_ids(record_components(records, used), previous)
+    components, rejected = enforce_limits(records, used, record_components(records, used), settings)
+    profile_of = assign_profile_ids(components, previous)
     step("compare" if dry_run else "write profiles", 3, 4)
     change = _diff(profile_of, previous)
     if not dry_run:
         apply_assignment(store, change)
+        _write_rejected(store, rejected)
     summary = _summarise(profile_of, previous, change, links, used, status)
     summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
+    summary.rejected_links = len(rejected)
+    summary.rejected_examples = [vars(r) for r in rejected[:10]]
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
     if not dry_run:
@@ -97,6 +103,14 @@ def _write_status_changes(store: GraphStore, status: pd.Series) -> None:
     rows = [{"key": k, "status": s} for k, s in flagged.items() if before.get(k) != s]
     rows += [{"key": k, "status": IdentifierStatus.ACTIVE.value} for k in before if k not in flagged.index]
     store.write_rows("set_identifier_status", cypher.SET_IDENTIFIER_STATUS, rows)
+
+
+def _write_rejected(store: GraphStore, rejected: list[Rejection]) -> None:
+    """The run's rejected links replace the last run's (``cdp explain`` reads them)."""
+    frame = pd.DataFrame([vars(r) for r in rejected], columns=["record", "identifier", "reason"], dtype="str")
+    with store.transaction():
+        store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
+        store.create_nodes(Label.REJECTED_LINK, frame.assign(key=frame["record"] + "|" + frame["identifier"]))
 
 
 def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 from graph.errors import ConfigError
 
@@ -24,6 +24,18 @@ DEFAULT_CAPS = {
 }
 
 
+#: how strongly one link of a type ties two records, before dividing by how many records the value links
+DEFAULT_STRENGTHS = {
+    "national_id": 10.0,
+    "crm_id": 8.0,
+    "loyalty_id": 4.0,
+    "email": 3.0,
+    "phone": 3.0,
+    "device_id": 2.0,
+    "cookie_id": 1.0,
+}
+
+
 class ResolveSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,9 +43,17 @@ class ResolveSettings(BaseModel):
     default_max_records: int = Field(default=60, ge=2)
     blocklist: dict[str, list[str]] = Field(default_factory=dict)  # identifier type -> raw values
     use_placeholder_blocklist: bool = True
+    #: distinct values of a type one profile may hold; more is conflicting evidence and splits it
+    max_values_per_profile: dict[str, PositiveInt] = Field(default_factory=lambda: {"national_id": 1})
+    max_profile_size: int = Field(default=1000, ge=2)
+    strengths: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_STRENGTHS))
+    default_strength: float = Field(default=2.0, gt=0)
 
     def cap(self, id_type: str) -> int:
         return self.max_records_per_identifier.get(id_type, self.default_max_records)
+
+    def link_strength(self, id_type: str) -> float:
+        return self.strengths.get(id_type, self.default_strength)
 
     def to_json(self) -> str:
         return self.model_dump_json()
