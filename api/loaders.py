@@ -29,6 +29,7 @@ class Loaders:
     identifiers: DataLoader
     events: DataLoader
     golden: DataLoader
+    household: DataLoader
 
 
 def make_loaders(service: CustomerService) -> Loaders:
@@ -38,4 +39,5 @@ def make_loaders(service: CustomerService) -> Loaders:
         identifiers=_loader(service.identifiers_of, list),
         events=_loader(service.events_of, list),
         golden=_loader(service.golden_of, list),
+        household=_loader(service.household_of, list),
     )

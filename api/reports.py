@@ -56,6 +56,8 @@ def print_resolve(summary: ResolveSummary) -> None:
         f"changes: {summary.new_profiles:,} new profiles, {summary.removed_profiles:,} removed, "
         f"{summary.moved_records:,} records assigned or moved, {changes.merges:,} merges, {changes.splits:,} splits"
     )
+    if summary.households:
+        console.print(f"households of two or more profiles (people sharing a home, not merged): {summary.households:,}")
     if summary.rejected_links:
         example = summary.rejected_examples[0]
         console.print(

@@ -107,6 +107,11 @@ class Profile:
         views = await _loaders(info).events.load(self.id)
         return [Event(**vars(v)) for v in views[: max(limit, 0)]]
 
+    @strawberry.field(description="The other profiles of this customer's household: different people, not merged")
+    async def household(self, info: Info) -> list[Profile]:
+        members = await _loaders(info).household.load(str(self.id))
+        return [Profile(id=strawberry.ID(m)) for m in members]
+
     @strawberry.field
     async def attributes(self, info: Info) -> list[GoldenAttribute]:
         golden = await _loaders(info).golden.load(self.id)

@@ -153,6 +153,14 @@ class CustomerService:
         )
         return [row["id"] for row in rows]
 
+    def household_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Profile id -> the other profiles of its household (people sharing a home, not merged)."""
+        self._allow("profiles:read")
+        out: dict[str, list[str]] = defaultdict(list)
+        for row in self.store.run("household_of", cypher.HOUSEHOLD_OF, {"ids": list(ids)}):
+            out[row["profile_id"]].append(row["member"])
+        return out
+
     def explain(self, a: str, b: str) -> Explanation:
         """Why records ``a`` and ``b`` (``source:record_id``) are, or are not, in one profile."""
         self._allow("profiles:read")

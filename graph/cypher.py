@@ -100,6 +100,14 @@ REJECTED_LINKS_OF = (
     "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
 )
 
+DELETE_HOUSEHOLDS = f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h"
+
+HOUSEHOLD_OF = (
+    f"UNWIND $ids AS pid MATCH (h:{Label.HOUSEHOLD_MEMBER} {{profile_id: pid}}) "
+    f"MATCH (o:{Label.HOUSEHOLD_MEMBER} {{household_id: h.household_id}}) WHERE o.profile_id <> pid "
+    "RETURN pid AS profile_id, o.profile_id AS member ORDER BY member"
+)
+
 COUNT_ALIASES = f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n"
 
 DELETE_ALIASES = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a"

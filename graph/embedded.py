@@ -32,6 +32,7 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.PROFILE: ["id STRING", "size INT64", "updated_at STRING"],
     Label.PROFILE_ALIAS: ["id STRING", "target STRING", "updated_at STRING"],
     Label.REJECTED_LINK: ["key STRING", "record STRING", "identifier STRING", "reason STRING"],
+    Label.HOUSEHOLD_MEMBER: ["profile_id STRING", "household_id STRING"],
     Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
 }  # fmt: skip
 _REL_PROPERTIES: dict[Rel, list[str]] = {

@@ -23,6 +23,7 @@ class Label(enum.StrEnum):
     PROFILE = "CustomerProfile"  # "Profile" is a reserved word in Kuzu-family Cypher
     PROFILE_ALIAS = "ProfileAlias"  # a merged-away profile id and the profile that took its records
     REJECTED_LINK = "RejectedLink"  # a record-identifier link the last resolve cut, and why
+    HOUSEHOLD_MEMBER = "HouseholdMember"  # a profile and the household it belongs to
     RESOLVE_RUN = "ResolveRun"
 
 
@@ -33,7 +34,12 @@ class Rel(enum.StrEnum):
 
 
 #: the property that identifies a node of each label
-KEY_PROPERTY: dict[Label, str] = {Label.PROFILE: "id", Label.RESOLVE_RUN: "id", Label.PROFILE_ALIAS: "id"}
+KEY_PROPERTY: dict[Label, str] = {
+    Label.PROFILE: "id",
+    Label.RESOLVE_RUN: "id",
+    Label.PROFILE_ALIAS: "id",
+    Label.HOUSEHOLD_MEMBER: "profile_id",
+}
 
 #: (from label, to label) of every relationship type
 ENDPOINTS: dict[Rel, tuple[Label, Label]] = {

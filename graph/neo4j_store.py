@@ -20,9 +20,15 @@ _UNIQUE_KEYS = {
     Label.PROFILE: "id",
     Label.PROFILE_ALIAS: "id",
     Label.REJECTED_LINK: "key",
+    Label.HOUSEHOLD_MEMBER: "profile_id",
     Label.RESOLVE_RUN: "id",
 }
-_INDEXES = {Label.RECORD: "source", Label.IDENTIFIER: "status", Label.REJECTED_LINK: "record"}
+_INDEXES = {
+    Label.RECORD: "source",
+    Label.IDENTIFIER: "status",
+    Label.REJECTED_LINK: "record",
+    Label.HOUSEHOLD_MEMBER: "household_id",
+}
 
 
 class Neo4jStore(GraphStore):

@@ -19,6 +19,7 @@ from graph.writes import AssignmentChange, apply_assignment
 from resolve.changes import ChangePreview, preview_changes
 from resolve.components import record_components
 from resolve.guards import identifier_status
+from resolve.households import households
 from resolve.limits import Rejection, enforce_limits
 from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings
@@ -43,6 +44,7 @@ class ResolveSummary:
     moved_records: int
     ignored_identifiers: dict[str, int]  # status -> count
     rejected_links: int = 0  # links cut because a profile went over a limit
+    households: int = 0  # households of two or more profiles
     rejected_examples: list[dict[str, str]] = field(default_factory=list)
     top_shared: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
@@ -80,12 +82,14 @@ def resolve(
     profile_of = assign_profile_ids(components, previous)
     step("compare" if dry_run else "write profiles", 3, 4)
     change = _diff(profile_of, previous)
+    homes = households(links, status, profile_of, settings)
     if not dry_run:
         apply_assignment(store, change)
         _write_rejected(store, rejected)
+        _write_households(store, homes)
     summary = _summarise(profile_of, previous, change, links, used, status)
     summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
-    summary.rejected_links = len(rejected)
+    summary.rejected_links, summary.households = len(rejected), int(homes.nunique())
     summary.rejected_examples = [vars(r) for r in rejected[:10]]
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
@@ -111,6 +115,13 @@ def _write_rejected(store: GraphStore, rejected: list[Rejection]) -> None:
     with store.transaction():
         store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
         store.create_nodes(Label.REJECTED_LINK, frame.assign(key=frame["record"] + "|" + frame["identifier"]))
+
+
+def _write_households(store: GraphStore, homes: pd.Series) -> None:
+    frame = pd.DataFrame({"profile_id": homes.index.astype(str), "household_id": homes.to_numpy()}, dtype="str")
+    with store.transaction():
+        store.run("delete_households", cypher.DELETE_HOUSEHOLDS)
+        store.create_nodes(Label.HOUSEHOLD_MEMBER, frame)
 
 
 def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:

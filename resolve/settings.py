@@ -48,6 +48,9 @@ class ResolveSettings(BaseModel):
     max_profile_size: int = Field(default=1000, ge=2)
     strengths: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_STRENGTHS))
     default_strength: float = Field(default=2.0, gt=0)
+    #: identifier types that, shared between profiles, make them one household
+    household_types: list[str] = Field(default_factory=lambda: ["email", "phone", "device_id"])
+    max_household_profiles: int = Field(default=8, ge=2)
 
     def cap(self, id_type: str) -> int:
         return self.max_records_per_identifier.get(id_type, self.default_max_records)

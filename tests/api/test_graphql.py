@@ -106,6 +106,12 @@ def test_a_merged_away_profile_id_answers_with_the_surviving_profile(server: Ser
     assert merged == {"id": ann, "size": 8}  # Ann's five records, Bob's two, and the session joining them
 
 
+def test_a_household_lists_the_other_people_of_a_shared_home(server: Server) -> None:
+    query = '{ profileByRecord(source: "crm", recordId: "C5") { id household { records { recordId } } } }'
+    profile = server.query(query)["data"]["profileByRecord"]
+    assert [[r["recordId"] for r in m["records"]] for m in profile["household"]] == [["C6"]]  # family email
+
+
 def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
     seen: list[str] = []
     after = None
