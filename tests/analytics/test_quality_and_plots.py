@@ -21,12 +21,16 @@ def _brute_force(pred: dict[str, int], truth: dict[str, int]) -> tuple[float, fl
     return precision, recall
 
 
+def _random_clusterings(seed: int, min_records: int) -> tuple[dict[str, int], dict[str, int]]:
+    """A predicted and a true clustering of the same random records."""
+    rng = random.Random(seed)
+    keys = [f"r{i}" for i in range(rng.randrange(min_records, 60))]
+    return {k: rng.randrange(10) for k in keys}, {k: rng.randrange(8) for k in keys}
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_pairwise_scores_equal_brute_force_pair_counting(seed: int) -> None:
-    rng = random.Random(seed)
-    keys = [f"r{i}" for i in range(rng.randrange(2, 60))]
-    pred = {k: rng.randrange(10) for k in keys}
-    truth = {k: rng.randrange(8) for k in keys}
+    pred, truth = _random_clusterings(seed, min_records=2)
     scores = pairwise_scores(pd.Series(pred), pd.Series(truth))
     assert (scores.precision, scores.recall) == pytest.approx(_brute_force(pred, truth))
 
@@ -43,10 +47,7 @@ def _bcubed_brute_force(pred: dict[str, int], truth: dict[str, int]) -> tuple[fl
 
 @pytest.mark.parametrize("seed", range(8))
 def test_bcubed_scores_equal_the_per_record_definition(seed: int) -> None:
-    rng = random.Random(seed)
-    keys = [f"r{i}" for i in range(rng.randrange(1, 60))]
-    pred = {k: rng.randrange(10) for k in keys}
-    truth = {k: rng.randrange(8) for k in keys}
+    pred, truth = _random_clusterings(seed, min_records=1)
     scores = bcubed_scores(pd.Series(pred), pd.Series(truth))
     assert (scores.precision, scores.recall) == pytest.approx(_bcubed_brute_force(pred, truth))
 
