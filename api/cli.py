@@ -147,12 +147,12 @@ def stats(
 
 @app.command()
 def explain(
-    a: Annotated[str, typer.Argument(help="A record, SOURCE:RECORD_ID")],
-    b: Annotated[str, typer.Argument(help="Another record, SOURCE:RECORD_ID")],
+    a: Annotated[str, typer.Argument(help="A record (SOURCE:RECORD_ID) or a profile id")],
+    b: Annotated[str, typer.Argument(help="Another record or profile id")],
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Why two records are in one profile (the chain of evidence), or why they are not."""
+    """Why two records (or profiles) are one profile (the chain of evidence), or why they are not."""
     from api.service import CustomerService
 
     try:

@@ -175,7 +175,7 @@ class Query:
         pid = await asyncio.to_thread(_service(info).profile_of_record, source, record_id)
         return Profile(id=strawberry.ID(pid)) if pid else None
 
-    @strawberry.field(description="Why two records (SOURCE:RECORD_ID) are, or are not, in one profile")
+    @strawberry.field(description="Why two records (SOURCE:RECORD_ID) or profiles (by id) are, or are not, one")
     async def explain(self, info: Info, a: str, b: str) -> Explanation:
         found = await asyncio.to_thread(_service(info).explain, a, b)
         return Explanation(

@@ -162,7 +162,7 @@ class CustomerService:
         return out
 
     def explain(self, a: str, b: str) -> Explanation:
-        """Why records ``a`` and ``b`` (``source:record_id``) are, or are not, in one profile."""
+        """Why records (``source:record_id``) or profiles ``a`` and ``b`` are, or are not, one profile."""
         self._allow("profiles:read")
         return explain_records(self.store, a, b)
 

@@ -63,7 +63,9 @@ class Explanation:
             return "not resolved yet: run `cdp resolve`"
         if self.same_profile:
             steps = ", then ".join(f"{h.identifier_type} {h.identifier_value}" for h in self.hops)
-            return f"same profile {self.profile_a}: linked by {steps}" if self.hops else "the same record"
+            if self.hops:
+                return f"same profile {self.profile_a}: linked by {steps}"
+            return "the same record" if self.a == self.b and ":" in self.a else f"same profile {self.profile_a}"
         if self.barriers:
             kept = "; ".join(f"{b.identifier_type} {b.identifier_value} {b.reason}" for b in self.barriers)
             return f"different profiles: the identifiers they share were ignored ({kept})"
@@ -71,7 +73,8 @@ class Explanation:
 
 
 def explain(store: GraphStore, a: str, b: str) -> Explanation:
-    """Explain records ``a`` and ``b`` (``source:record_id`` keys). Unknown records are errors."""
+    """Explain ``a`` and ``b``: records (``source:record_id``) or profile ids, in any mix; for two
+    profiles, what they share and why it did not merge them. Unknown keys are errors."""
     profiles = {key: _profile_of(store, key) for key in (a, b)}
     result = Explanation(a, b, profiles[a], profiles[b])
     if result.profile_a is None or result.profile_b is None:
@@ -83,16 +86,21 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
             "rejected_links_of", cypher.REJECTED_LINKS_OF, {"records": links["record"].unique().tolist()}
         )
     }
-    if result.same_profile:
+    if result.same_profile and a != result.profile_a and b != result.profile_b:  # two records: the chain
         pairs = zip(links["record"], links["identifier"], strict=True)
         used = pd.Series([pair not in rejected for pair in pairs], index=links.index, dtype=bool)
         result.hops = _evidence_path(links[(links["status"] == IdentifierStatus.ACTIVE.value) & used], a, b)
-    else:
+    elif not result.same_profile:
         result.barriers = _barriers(store, links, rejected)
     return result
 
 
 def _profile_of(store: GraphStore, key: str) -> str | None:
+    """The profile of a record key (``source:record_id``), or the key itself when it is a profile id."""
+    if ":" not in key:
+        if not store.run("profile_exists", cypher.PROFILES_BY_ID, {"ids": [key]}):
+            raise NotFound(f"no profile '{key}' (records are named SOURCE:RECORD_ID)")
+        return key
     if not store.run("record_exists", cypher.RECORD_HASHES, {"keys": [key]}):
         raise NotFound(f"no record '{key}' (expected SOURCE:RECORD_ID)")
     rows = store.run("profile_of_record", cypher.PROFILE_OF_RECORD, {"key": key})

@@ -57,3 +57,24 @@ def test_unknown_and_unresolved_records(store: GraphStore) -> None:
     assert explain(store, "crm:1", "crm:1").summary == "not resolved yet: run `cdp resolve`"
     with pytest.raises(NotFound, match="no record 'crm:404'"):
         explain(store, "crm:1", "crm:404")
+
+
+def test_profiles_can_be_explained_by_id(store: GraphStore) -> None:
+    store.upsert_records([
+        _rec("crm", "1", email="test@test.com", crm_id="1"), _rec("crm", "2", email="test@test.com"),
+        _rec("crm", "3", crm_id="1"),
+    ])  # fmt: skip
+    resolve(store, ResolveSettings())
+    first = store.run("p", "MATCH (r:Record {key: 'crm:1'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[0][
+        "id"
+    ]
+    second = store.run("p", "MATCH (r:Record {key: 'crm:2'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[0][
+        "id"
+    ]
+    apart = explain(store, first, second)
+    assert (apart.profile_a, apart.profile_b) == (first, second)
+    assert [(b.identifier_value, b.status) for b in apart.barriers] == [("test@test.com", "placeholder")]
+    mixed = explain(store, "crm:3", first)
+    assert mixed.same_profile and mixed.summary == f"same profile {first}"
+    with pytest.raises(NotFound, match="no profile 'p_nope'"):
+        explain(store, "p_nope", first)
