@@ -30,6 +30,7 @@ class Loaders:
     events: DataLoader
     golden: DataLoader
     household: DataLoader
+    history: DataLoader
 
 
 def make_loaders(service: CustomerService) -> Loaders:
@@ -40,4 +41,5 @@ def make_loaders(service: CustomerService) -> Loaders:
         events=_loader(service.events_of, list),
         golden=_loader(service.golden_of, list),
         household=_loader(service.household_of, list),
+        history=_loader(service.history_of, list),
     )

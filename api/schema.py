@@ -50,6 +50,15 @@ class GoldenAttribute:
     support: int = strawberry.field(description="how many records hold this value")
 
 
+@strawberry.type(description="One entry of a profile's history")
+class ProfileHistoryEntry:
+    kind: str = strawberry.field(description="created, merged, split or merged_into")
+    detail: str = strawberry.field(description="the other profile ids involved, or the record count when created")
+    reason: str
+    actor: str
+    at: str
+
+
 @strawberry.type(description="One step of evidence: two records holding the same identifier")
 class EvidenceHop:
     from_record: str
@@ -106,6 +115,11 @@ class Profile:
     async def events(self, info: Info, limit: int = 100) -> list[Event]:
         views = await _loaders(info).events.load(self.id)
         return [Event(**vars(v)) for v in views[: max(limit, 0)]]
+
+    @strawberry.field(description="What happened to this profile, oldest first")
+    async def history(self, info: Info) -> list[ProfileHistoryEntry]:
+        entries = await _loaders(info).history.load(str(self.id))
+        return [ProfileHistoryEntry(**vars(entry)) for entry in entries]
 
     @strawberry.field(description="The other profiles of this customer's household: different people, not merged")
     async def household(self, info: Info) -> list[Profile]:

@@ -48,6 +48,15 @@ class EventView:
 _MAX_ALIAS_HOPS = 50  # an id merged away, whose successor was merged away, ...
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    kind: str
+    detail: str
+    reason: str
+    actor: str
+    at: str
+
+
 class CustomerService:
     def __init__(
         self,
@@ -152,6 +161,16 @@ class CustomerService:
             "profiles_by_identifier", cypher.PROFILES_BY_IDENTIFIER, {"key": identifier_key(id_type, value)}
         )
         return [row["id"] for row in rows]
+
+    def history_of(self, ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        """Profile id -> its history, oldest first: created, merged, split, merged_into, with reason and actor."""
+        self._allow("profiles:read")
+        out: dict[str, list[HistoryEntry]] = defaultdict(list)
+        for row in self.store.run("profile_history", cypher.PROFILE_HISTORY, {"ids": list(ids)}):
+            out[row["profile_id"]].append(
+                HistoryEntry(row["kind"], row["detail"], row["reason"], row["actor"], row["at"])
+            )
+        return out
 
     def household_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Profile id -> the other profiles of its household (people sharing a home, not merged)."""

@@ -108,6 +108,12 @@ HOUSEHOLD_OF = (
     "RETURN pid AS profile_id, o.profile_id AS member ORDER BY member"
 )
 
+PROFILE_HISTORY = (
+    f"UNWIND $ids AS pid MATCH (e:{Label.PROFILE_EVENT} {{profile_id: pid}}) "
+    "RETURN pid AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
+    "e.at AS at ORDER BY at, kind"
+)
+
 COUNT_ALIASES = f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n"
 
 DELETE_ALIASES = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a"

@@ -33,6 +33,8 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.PROFILE_ALIAS: ["id STRING", "target STRING", "updated_at STRING"],
     Label.REJECTED_LINK: ["key STRING", "record STRING", "identifier STRING", "reason STRING"],
     Label.HOUSEHOLD_MEMBER: ["profile_id STRING", "household_id STRING"],
+    Label.PROFILE_EVENT: ["key STRING", "profile_id STRING", "kind STRING", "detail STRING", "reason STRING",
+                          "actor STRING", "at STRING"],
     Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
 }  # fmt: skip
 _REL_PROPERTIES: dict[Rel, list[str]] = {

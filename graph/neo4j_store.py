@@ -21,6 +21,7 @@ _UNIQUE_KEYS = {
     Label.PROFILE_ALIAS: "id",
     Label.REJECTED_LINK: "key",
     Label.HOUSEHOLD_MEMBER: "profile_id",
+    Label.PROFILE_EVENT: "key",
     Label.RESOLVE_RUN: "id",
 }
 _INDEXES = {
@@ -28,6 +29,7 @@ _INDEXES = {
     Label.IDENTIFIER: "status",
     Label.REJECTED_LINK: "record",
     Label.HOUSEHOLD_MEMBER: "household_id",
+    Label.PROFILE_EVENT: "profile_id",
 }
 
 

@@ -136,7 +136,7 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
     profiles = pd.DataFrame({"id": list(change.sizes), "size": list(change.sizes.values())}, dtype=object)
     profiles = profiles.astype({"id": "str", "size": "int64"}).assign(updated_at=change.updated_at)
     created: list[str] = []
-    for batch in _batches(profiles, store.transaction_rows):
+    for batch in in_batches(profiles, store.transaction_rows):
         known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, batch["id"].tolist(), "ids", "id")
         is_known = batch["id"].isin(known)
         created += batch.loc[~is_known, "id"].tolist()
@@ -144,14 +144,14 @@ def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
             store.write_rows("update_profiles", cypher.UPDATE_PROFILES, batch[is_known].to_dict("records"))
             store.create_nodes(Label.PROFILE, batch[~is_known])
     moves = pd.DataFrame({"record": list(change.moves), "profile_id": list(change.moves.values())}, dtype="str")
-    for batch in _batches(moves, store.transaction_rows):
+    for batch in in_batches(moves, store.transaction_rows):
         keys = (
             batch["record"] if change.reassigned is None else batch["record"][batch["record"].isin(change.reassigned)]
         )
         with store.transaction():
             store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys.tolist(), param="keys")
             store.create_edges(Rel.IN_PROFILE, batch)
-    for ids in _batches(change.removed, store.transaction_rows):
+    for ids in in_batches(change.removed, store.transaction_rows):
         with store.transaction():
             store.write_rows("delete_profiles", cypher.DELETE_PROFILES, ids, param="ids")
     _write_aliases(store, change, created)
@@ -164,10 +164,10 @@ def _write_aliases(store: GraphStore, change: AssignmentChange, created: list[st
     stale = sorted(set(change.aliases) | set(created))
     if not store.run("count_aliases", cypher.COUNT_ALIASES)[0]["n"]:
         stale = []  # nothing to delete: skips a lookup per new profile on a first run
-    for ids in _batches(stale, store.transaction_rows):
+    for ids in in_batches(stale, store.transaction_rows):
         with store.transaction():
             store.write_rows("delete_aliases", cypher.DELETE_ALIASES, ids, param="ids")
-    for batch in _batches(aliases.assign(updated_at=change.updated_at), store.transaction_rows):
+    for batch in in_batches(aliases.assign(updated_at=change.updated_at), store.transaction_rows):
         with store.transaction():
             store.create_nodes(Label.PROFILE_ALIAS, batch)
 
@@ -176,12 +176,12 @@ def _existing(
     store: GraphStore, name: str, query: str, keys: list[str], param: str = "keys", column: str = "key"
 ) -> set[str]:
     found: set[str] = set()
-    for batch in _batches(keys, store.batch_size):
+    for batch in in_batches(keys, store.batch_size):
         found.update(row[column] for row in store.run(name, query, {param: batch}))
     return found
 
 
-def _batches(rows: Any, size: int) -> Iterator[Any]:
+def in_batches(rows: Any, size: int) -> Iterator[Any]:
     """Slices of a list or a DataFrame."""
     for start in range(0, len(rows), size):
         yield rows.iloc[start : start + size] if isinstance(rows, pd.DataFrame) else rows[start : start + size]

@@ -57,3 +57,36 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
             for r, o, n in moved.head(EXAMPLES).itertuples()
         ],
     )
+
+
+EVENT_COLUMNS = ["key", "profile_id", "kind", "detail", "reason", "actor", "at"]
+
+
+def profile_events(
+    profile_of: pd.Series, previous: pd.Series, aliases: dict[str, str], run_id: str, actor: str, at: str
+) -> pd.DataFrame:
+    """A profile's history entries for one run: ``created`` (a new id), ``merged`` (it took records of
+    other profiles; detail: their ids), ``split`` (its records went to several profiles; detail: their
+    ids) and ``merged_into`` (an id that disappeared; detail: the profile that took its records). O(n).
+
+    >>> before = pd.Series({"a": "p1", "b": "p2", "c": "p2"})
+    >>> events = profile_events(pd.Series({"a": "p1", "b": "p1", "c": "p3"}), before, {}, "r1", "resolver", "t")
+    >>> sorted(zip(events["profile_id"], events["kind"], events["detail"]))
+    [('p1', 'merged', 'p2'), ('p2', 'split', 'p1 p3'), ('p3', 'created', '1 records')]
+    """
+    frame = pd.DataFrame({"new": profile_of, "old": previous.reindex(profile_of.index)})
+    pairs = frame.dropna(subset=["old"]).drop_duplicates()
+    sizes = profile_of.value_counts()
+    created = sizes.index.difference(pd.Index(previous.unique()))
+    rows = [(p, "created", f"{int(sizes[p])} records") for p in created]
+    others = pairs[pairs["old"] != pairs["new"]]
+    for profile, group in others.groupby("new"):
+        if profile not in created:
+            rows.append((profile, "merged", " ".join(sorted(map(str, group["old"])))))
+    targets = pairs.groupby("old")["new"].nunique()
+    for profile in targets.index[targets > 1]:
+        rows.append((profile, "split", " ".join(sorted(map(str, pairs.loc[pairs["old"] == profile, "new"])))))
+    rows += [(old, "merged_into", new) for old, new in aliases.items()]
+    events = pd.DataFrame(rows, columns=["profile_id", "kind", "detail"], dtype="str")
+    key = events["profile_id"] + "|" + events["kind"] + "|" + run_id
+    return events.assign(key=key, reason=f"resolve run {run_id}", actor=actor, at=at)[EVENT_COLUMNS]

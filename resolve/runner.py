@@ -15,8 +15,8 @@ import pandas as pd
 from graph import cypher
 from graph.model import IdentifierStatus, Label
 from graph.store import GraphStore
-from graph.writes import AssignmentChange, apply_assignment
-from resolve.changes import ChangePreview, preview_changes
+from graph.writes import AssignmentChange, apply_assignment, in_batches
+from resolve.changes import ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
 from resolve.guards import identifier_status
 from resolve.households import households
@@ -88,6 +88,11 @@ def resolve(
         _write_rejected(store, rejected)
         _write_households(store, homes)
     summary = _summarise(profile_of, previous, change, links, used, status)
+    if not dry_run:
+        events = profile_events(profile_of, previous, change.aliases, summary.run_id, "resolver", change.updated_at)
+        for batch in in_batches(events, store.transaction_rows):
+            with store.transaction():
+                store.create_nodes(Label.PROFILE_EVENT, batch)
     summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
     summary.rejected_links, summary.households = len(rejected), int(homes.nunique())
     summary.rejected_examples = [vars(r) for r in rejected[:10]]

@@ -106,6 +106,13 @@ def test_a_merged_away_profile_id_answers_with_the_surviving_profile(server: Ser
     assert merged == {"id": ann, "size": 8}  # Ann's five records, Bob's two, and the session joining them
 
 
+def test_a_profile_has_a_history(server: Server) -> None:
+    query = '{ profileByRecord(source: "crm", recordId: "C4") { history { kind detail reason actor at } } }'
+    history = server.query(query)["data"]["profileByRecord"]["history"]
+    assert [(h["kind"], h["detail"], h["actor"]) for h in history] == [("created", "2 records", "resolver")]
+    assert history[0]["reason"].startswith("resolve run ") and history[0]["at"] >= "2026"
+
+
 def test_a_household_lists_the_other_people_of_a_shared_home(server: Server) -> None:
     query = '{ profileByRecord(source: "crm", recordId: "C5") { id household { records { recordId } } } }'
     profile = server.query(query)["data"]["profileByRecord"]
