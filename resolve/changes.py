@@ -78,7 +78,10 @@ def profile_events(
     pairs = frame.dropna(subset=["old"]).drop_duplicates()
     sizes = profile_of.value_counts()
     created = sizes.index.difference(pd.Index(previous.unique()))
-    rows = [(p, "created", f"{int(sizes[p])} records") for p in created]
+    fresh = pd.DataFrame(
+        {"profile_id": created, "kind": "created", "detail": sizes.loc[created].astype(str) + " records"}
+    )
+    rows: list[tuple[str, str, str]] = []
     others = pairs[pairs["old"] != pairs["new"]]
     for profile, group in others.groupby("new"):
         if profile not in created:
@@ -87,6 +90,7 @@ def profile_events(
     for profile in targets.index[targets > 1]:
         rows.append((profile, "split", " ".join(sorted(map(str, pairs.loc[pairs["old"] == profile, "new"])))))
     rows += [(old, "merged_into", new) for old, new in aliases.items()]
-    events = pd.DataFrame(rows, columns=["profile_id", "kind", "detail"], dtype="str")
+    events = pd.concat([fresh, pd.DataFrame(rows, columns=["profile_id", "kind", "detail"])], ignore_index=True)
+    events = events.astype("str")
     key = events["profile_id"] + "|" + events["kind"] + "|" + run_id
     return events.assign(key=key, reason=f"resolve run {run_id}", actor=actor, at=at)[EVENT_COLUMNS]
