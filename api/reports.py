@@ -161,6 +161,12 @@ def print_evaluation(result: Evaluation) -> None:
 def print_explanation(found: Explanation) -> None:
     console.print(f"[bold]{found.a}[/bold] and [bold]{found.b}[/bold]: {found.summary}", highlight=False)
     for n, hop in enumerate(found.hops, 1):
+        if hop.comparisons:
+            console.print(f"  {n}. {hop.from_record} -> {hop.to_record}: fuzzy match, probability "
+                          f"{hop.identifier_value}, total weight {hop.weight:+.2f}", highlight=False)  # fmt: skip
+            for c in hop.comparisons:
+                console.print(f"       {c.comparison:<14} {c.level:<36} {c.weight:+.2f}", highlight=False)
+            continue
         console.print(f"  {n}. {hop.from_record} -> {hop.to_record}: both hold {hop.identifier_type} "
                       f"{hop.identifier_value}", highlight=False)  # fmt: skip
     for barrier in found.barriers:

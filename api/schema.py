@@ -59,13 +59,22 @@ class ProfileHistoryEntry:
     at: str
 
 
-@strawberry.type(description="One step of evidence: two records holding the same identifier")
+@strawberry.type(description="One comparison of a fuzzy match: the level reached and its weight, log2(m/u)")
+class ComparisonWeight:
+    comparison: str
+    level: str
+    weight: float
+
+
+@strawberry.type(description="One step of evidence: two records holding the same identifier, or a fuzzy match")
 class EvidenceHop:
     from_record: str
     to_record: str
-    kind: str = strawberry.field(description="shared_identifier (fuzzy matches come with weighted matching)")
-    identifier_type: str
-    identifier_value: str
+    kind: str = strawberry.field(description="shared_identifier or fuzzy_match")
+    identifier_type: str = strawberry.field(description="the identifier's type; 'match' for a fuzzy match")
+    identifier_value: str = strawberry.field(description="the identifier's value; the probability for a fuzzy match")
+    weight: float | None = strawberry.field(description="a fuzzy match's total match weight, prior included")
+    comparisons: list[ComparisonWeight] = strawberry.field(description="a fuzzy match's comparisons")
 
 
 @strawberry.type(description="An identifier two profiles share that resolution ignored, and the rule that did")
@@ -198,7 +207,10 @@ class Query:
             same_profile=found.same_profile,
             profile_a=strawberry.ID(found.profile_a) if found.profile_a else None,
             profile_b=strawberry.ID(found.profile_b) if found.profile_b else None,
-            hops=[EvidenceHop(**vars(hop)) for hop in found.hops],
+            hops=[
+                EvidenceHop(**{**vars(hop), "comparisons": [ComparisonWeight(**vars(c)) for c in hop.comparisons]})
+                for hop in found.hops
+            ],
             barriers=[MergeBarrier(**vars(barrier)) for barrier in found.barriers],
             summary=found.summary,
         )

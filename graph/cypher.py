@@ -75,6 +75,8 @@ UPSERT_RECORDS_NESTED = (
 
 ALL_RECORD_KEYS = f"MATCH (r:{R}) RETURN r.key AS record"
 
+ALL_RECORD_ATTRIBUTES = f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes"
+
 ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier"
 
 ALL_ASSIGNMENTS = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
@@ -98,6 +100,13 @@ DELETE_REJECTED_LINKS = f"MATCH (x:{Label.REJECTED_LINK}) DELETE x"
 REJECTED_LINKS_OF = (
     f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) "
     "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
+)
+
+DELETE_MATCH_LINKS = f"MATCH (x:{Label.MATCH_LINK}) DELETE x"
+
+MATCH_LINKS_OF = (
+    f"MATCH (x:{Label.MATCH_LINK}) WHERE x.record_a IN $records AND x.record_b IN $records "
+    "RETURN x.record_a AS record_a, x.record_b AS record_b, x.probability AS probability, x.weight AS weight, x.detail AS detail"
 )
 
 DELETE_HOUSEHOLDS = f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h"
@@ -140,6 +149,8 @@ PROFILE_RECORDS = (
     "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
     "r.attributes AS attributes, r.seen_at AS seen_at"
 )
+
+PROFILE_RECORD_KEYS = f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN r.key AS key"
 
 PROFILE_IDENTIFIERS = (
     f"UNWIND $ids AS pid MATCH (i:{ID})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "

@@ -32,6 +32,8 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.PROFILE: ["id STRING", "size INT64", "updated_at STRING"],
     Label.PROFILE_ALIAS: ["id STRING", "target STRING", "updated_at STRING"],
     Label.REJECTED_LINK: ["key STRING", "record STRING", "identifier STRING", "reason STRING"],
+    Label.MATCH_LINK: ["key STRING", "record_a STRING", "record_b STRING", "probability DOUBLE", "weight DOUBLE",
+                       "detail STRING"],
     Label.HOUSEHOLD_MEMBER: ["profile_id STRING", "household_id STRING"],
     Label.PROFILE_EVENT: ["key STRING", "profile_id STRING", "kind STRING", "detail STRING", "reason STRING",
                           "actor STRING", "at STRING"],

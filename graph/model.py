@@ -23,6 +23,7 @@ class Label(enum.StrEnum):
     PROFILE = "CustomerProfile"  # "Profile" is a reserved word in Kuzu-family Cypher
     PROFILE_ALIAS = "ProfileAlias"  # a merged-away profile id and the profile that took its records
     REJECTED_LINK = "RejectedLink"  # a record-identifier link the last resolve cut, and why
+    MATCH_LINK = "MatchLink"  # two records the last resolve linked by fuzzy matching, with the evidence
     HOUSEHOLD_MEMBER = "HouseholdMember"  # a profile and the household it belongs to
     PROFILE_EVENT = "ProfileEvent"  # one entry of a profile's history: created, merged, split, merged_into
     RESOLVE_RUN = "ResolveRun"

@@ -20,17 +20,20 @@ _UNIQUE_KEYS = {
     Label.PROFILE: "id",
     Label.PROFILE_ALIAS: "id",
     Label.REJECTED_LINK: "key",
+    Label.MATCH_LINK: "key",
     Label.HOUSEHOLD_MEMBER: "profile_id",
     Label.PROFILE_EVENT: "key",
     Label.RESOLVE_RUN: "id",
 }
-_INDEXES = {
-    Label.RECORD: "source",
-    Label.IDENTIFIER: "status",
-    Label.REJECTED_LINK: "record",
-    Label.HOUSEHOLD_MEMBER: "household_id",
-    Label.PROFILE_EVENT: "profile_id",
-}
+_INDEXES = [
+    (Label.RECORD, "source"),
+    (Label.IDENTIFIER, "status"),
+    (Label.REJECTED_LINK, "record"),
+    (Label.MATCH_LINK, "record_a"),
+    (Label.MATCH_LINK, "record_b"),
+    (Label.HOUSEHOLD_MEMBER, "household_id"),
+    (Label.PROFILE_EVENT, "profile_id"),
+]
 
 
 class Neo4jStore(GraphStore):
@@ -80,7 +83,7 @@ class Neo4jStore(GraphStore):
         ]
         indexes = [
             f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
-            for label, prop in _INDEXES.items()
+            for label, prop in _INDEXES
         ]
         return constraints + indexes
 

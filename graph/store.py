@@ -154,6 +154,10 @@ class GraphStore(ABC):
         """Every ``(record, identifier)`` edge, columns ``record, identifier`` (for resolution)."""
         return self.frame("all_links", cypher.ALL_LINKS)
 
+    def record_attributes(self) -> pd.DataFrame:
+        """Every record's attributes, columns ``record, attributes`` (a JSON object per record)."""
+        return self.frame("all_record_attributes", cypher.ALL_RECORD_ATTRIBUTES)
+
     def record_keys(self) -> pd.DataFrame:
         return self.frame("all_record_keys", cypher.ALL_RECORD_KEYS)
 

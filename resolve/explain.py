@@ -4,13 +4,14 @@ In one profile: the shortest chain of evidence from one record to the other, eac
 identifier that resolution used. In two profiles: every identifier the two profiles have in common,
 each ignored by resolution, with the rule that ignored it (a placeholder, the user blocklist, or a
 value shared by more records than its type's cap); or, when they share nothing, that no evidence links
-them. Issue "Resolution quality" adds fuzzy-match hops with per-comparison levels and weights.
+them. A fuzzy-match hop carries the level and weight of every comparison and the total weight.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -19,18 +20,32 @@ from graph import cypher
 from graph.errors import NotFound
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
+from resolve.matching import MATCH_PREFIX
 from resolve.settings import ResolveSettings, settings_from_json
+
+FUZZY = "fuzzy_match"
+
+
+@dataclass(frozen=True)
+class ComparisonWeight:
+    """One comparison of a fuzzy match: the level the two values reached and its weight (log2 m/u)."""
+
+    comparison: str
+    level: str
+    weight: float
 
 
 @dataclass(frozen=True)
 class Hop:
-    """One step of evidence: two records holding the same identifier."""
+    """One step of evidence: two records holding the same identifier, or matched by their attributes."""
 
     from_record: str
     to_record: str
-    identifier_type: str
-    identifier_value: str
-    kind: str = "shared_identifier"
+    identifier_type: str  # "match" for a fuzzy match
+    identifier_value: str  # the match probability for a fuzzy match
+    kind: str = "shared_identifier"  # or "fuzzy_match"
+    weight: float | None = None  # a fuzzy match's total match weight (prior included)
+    comparisons: list[ComparisonWeight] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,12 @@ class Explanation:
         if self.profile_a is None or self.profile_b is None:
             return "not resolved yet: run `cdp resolve`"
         if self.same_profile:
-            steps = ", then ".join(f"{h.identifier_type} {h.identifier_value}" for h in self.hops)
+            steps = ", then ".join(
+                f"a fuzzy match (probability {h.identifier_value}, weight {h.weight:+.1f})"
+                if h.kind == FUZZY
+                else f"{h.identifier_type} {h.identifier_value}"
+                for h in self.hops
+            )
             if self.hops:
                 return f"same profile {self.profile_a}: linked by {steps}"
             return "the same record" if self.a == self.b and ":" in self.a else f"same profile {self.profile_a}"
@@ -79,17 +99,15 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
     result = Explanation(a, b, profiles[a], profiles[b])
     if result.profile_a is None or result.profile_b is None:
         return result
-    links = store.frame("explain_links", cypher.PROFILE_LINKS, {"ids": sorted({result.profile_a, result.profile_b})})
+    ids = sorted({result.profile_a, result.profile_b})
+    links = store.frame("explain_links", cypher.PROFILE_LINKS, {"ids": ids})
+    members = [row["key"] for row in store.run("profile_members", cypher.PROFILE_RECORD_KEYS, {"ids": ids})]
     rejected = {
-        (row["record"], row["identifier"]): row["reason"]
-        for row in store.run(
-            "rejected_links_of", cypher.REJECTED_LINKS_OF, {"records": links["record"].unique().tolist()}
-        )
+        (row["identifier"], row["record"]): row["reason"]
+        for row in store.run("rejected_links_of", cypher.REJECTED_LINKS_OF, {"records": members})
     }
     if result.same_profile and a != result.profile_a and b != result.profile_b:  # two records: the chain
-        pairs = zip(links["record"], links["identifier"], strict=True)
-        used = pd.Series([pair not in rejected for pair in pairs], index=links.index, dtype=bool)
-        result.hops = _evidence_path(links[(links["status"] == IdentifierStatus.ACTIVE.value) & used], a, b)
+        result.hops = _chain(store, links, members, rejected, a, b)
     elif not result.same_profile:
         result.barriers = _barriers(store, links, rejected)
     return result
@@ -107,19 +125,46 @@ def _profile_of(store: GraphStore, key: str) -> str | None:
     return rows[0]["id"] if rows else None
 
 
-def _evidence_path(links: pd.DataFrame, a: str, b: str) -> list[Hop]:
-    """Shortest record-identifier-record chain from ``a`` to ``b`` (breadth first, O(n + m))."""
+def _chain(
+    store: GraphStore, links: pd.DataFrame, members: list[str], rejected: dict[tuple[str, str], str], a: str, b: str
+) -> list[Hop]:
+    """The evidence resolution used inside one profile (no ignored identifier, no cut link), then the path."""
+    used = pd.Series([pair not in rejected for pair in zip(links["identifier"], links["record"], strict=True)],
+                     index=links.index, dtype=bool)  # fmt: skip
+    matches = store.frame("explain_matches", cypher.MATCH_LINKS_OF, {"records": members})
+    keys = MATCH_PREFIX + matches["record_a"] + "|" + matches["record_b"]
+    kept = [(key, x) not in rejected and (key, y) not in rejected
+            for key, x, y in zip(keys, matches["record_a"], matches["record_b"], strict=True)]  # fmt: skip
+    active = links[(links["status"] == IdentifierStatus.ACTIVE.value) & used]
+    return _evidence_path(active, matches[pd.Series(kept, index=matches.index, dtype=bool)], a, b)
+
+
+def _evidence_path(links: pd.DataFrame, matches: pd.DataFrame, a: str, b: str) -> list[Hop]:
+    """Shortest chain from ``a`` to ``b`` through shared identifiers and fuzzy matches (breadth first,
+    O(n + m)); a fuzzy match is one hop like a shared identifier."""
     graph = nx.Graph()
     graph.add_edges_from(zip("r:" + links["record"], "i:" + links["identifier"], strict=True))
-    if a == b or not graph.has_node("r:" + a):
+    match_of = {f"m:{x}|{y}": row for x, y, row in zip(matches["record_a"], matches["record_b"],
+                                                        matches.itertuples(), strict=True)}  # fmt: skip
+    for node, row in match_of.items():
+        graph.add_edges_from([("r:" + row.record_a, node), (node, "r:" + row.record_b)])
+    if a == b or not graph.has_node("r:" + a) or not graph.has_node("r:" + b):
         return []
     path = nx.shortest_path(graph, "r:" + a, "r:" + b)
     described = links.drop_duplicates("identifier").set_index("identifier")
     hops = []
     for start, via, end in zip(path[0::2], path[1::2], path[2::2], strict=False):
-        identifier = described.loc[via[2:]]
-        hops.append(Hop(start[2:], end[2:], str(identifier["type"]), str(identifier["value"])))
+        if via in match_of:
+            hops.append(_match_hop(start[2:], end[2:], match_of[via]))
+        else:
+            identifier = described.loc[via[2:]]
+            hops.append(Hop(start[2:], end[2:], str(identifier["type"]), str(identifier["value"])))
     return hops
+
+
+def _match_hop(start: str, end: str, row: Any) -> Hop:
+    comparisons = [ComparisonWeight(c["comparison"], c["level"], float(c["weight"])) for c in json.loads(row.detail)]
+    return Hop(start, end, "match", f"{float(row.probability):.4f}", FUZZY, float(row.weight), comparisons)
 
 
 def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, str], str]) -> list[Barrier]:
@@ -130,7 +175,7 @@ def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, 
     degree = {r["key"]: r["records"] for r in store.run("identifier_degree", cypher.IDENTIFIER_DEGREE,
                                                           {"keys": common["identifier"].tolist()})}  # fmt: skip
     settings = _last_settings(store)
-    cut = {identifier: reason for (_, identifier), reason in rejected.items()}
+    cut = {identifier: reason for (identifier, _), reason in rejected.items()}
     return [
         Barrier(row.type, row.value, "rejected", int(degree.get(row.identifier, 0)), f"was cut: {cut[row.identifier]}")
         if row.status == IdentifierStatus.ACTIVE.value and row.identifier in cut

@@ -37,7 +37,8 @@ def enforce_limits(
 ) -> tuple[pd.Series, list[Rejection]]:
     """Cut every component over a limit; returns new component labels and the rejected links.
 
-    ``links`` has columns ``record, identifier`` (keys ``type:value``), the links resolution uses.
+    ``links`` has columns ``record, identifier`` (keys ``type:value``), the links resolution uses, and
+    optionally ``strength`` (a match link's own strength; NaN for identifier links).
     """
     limited = _limited_links(links, settings).assign(component=lambda f: f["record"].map(components))
     offending = _over_limits(limited, components, settings)
@@ -52,7 +53,7 @@ def enforce_limits(
     links_of = inside.groupby(inside["record"].map(involved)).groups
     for component in offending:
         members = pd.Index(members_of[component])
-        kept, cut = _split(members, inside.loc[links_of.get(component, []), ["record", "identifier"]], settings)
+        kept, cut = _split(members, inside.loc[links_of.get(component, [])], settings)
         rejected += cut
         local = record_components(pd.Series(members), kept)
         labels[members] = local[members].to_numpy() + next_label
@@ -126,9 +127,13 @@ def _min_cut(sub: pd.DataFrame, left: str, right: str, settings: ResolveSettings
     """The weakest set of links whose removal separates the records holding ``left`` from those holding
     ``right`` (max-flow/min-cut on the record-identifier graph)."""
     degree = sub["identifier"].value_counts()
+    given = sub["strength"] if "strength" in sub.columns else pd.Series(float("nan"), index=sub.index)
     graph = nx.DiGraph()
-    for row in sub.itertuples():
-        strength = settings.link_strength(row.identifier.split(":", 1)[0]) / degree[row.identifier]
+    for row, own in zip(sub.itertuples(), given, strict=True):
+        # a match link carries its own strength; an identifier's is its type's, shared by the records it links
+        strength = (
+            own if own == own else settings.link_strength(row.identifier.split(":", 1)[0]) / degree[row.identifier]
+        )
         # an undirected link is two opposite arcs of the same capacity
         graph.add_edge(("r", row.record), ("i", row.identifier), capacity=strength)
         graph.add_edge(("i", row.identifier), ("r", row.record), capacity=strength)

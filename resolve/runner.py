@@ -21,6 +21,7 @@ from resolve.components import record_components
 from resolve.guards import identifier_status
 from resolve.households import households
 from resolve.limits import Rejection, enforce_limits
+from resolve.matching import find_matches, match_links
 from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings
 
@@ -51,6 +52,7 @@ class ResolveSummary:
     settings: dict[str, object] = field(default_factory=dict)
     changes: ChangePreview = field(default_factory=ChangePreview)
     dry_run: bool = False  # nothing was written
+    matching: dict[str, object] = field(default_factory=dict)  # candidate pairs, links made, the estimated model
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -68,24 +70,28 @@ def resolve(
         if on_progress:
             on_progress("resolve", done, total)
 
-    step("read graph", 0, 4)
+    step("read graph", 0, 5)
     records = store.record_keys()["record"]
     links = store.record_links()
     previous = store.assignments().set_index("record")["profile_id"]
-    step("guards", 1, 4)
+    step("guards", 1, 5)
     status = identifier_status(links, settings)
     if not dry_run:
         _write_status_changes(store, status)
     used = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
-    step("components", 2, 4)
+    step("match", 2, 5)
+    matches = find_matches(store.record_attributes(), record_components(records, used), settings.matching)
+    used = pd.concat([used, match_links(matches.edges, settings.matching)], ignore_index=True)
+    step("components", 3, 5)
     components, rejected = enforce_limits(records, used, record_components(records, used), settings)
     profile_of = assign_profile_ids(components, previous)
-    step("compare" if dry_run else "write profiles", 3, 4)
+    step("compare" if dry_run else "write profiles", 4, 5)
     change = _diff(profile_of, previous)
     homes = households(links, status, profile_of, settings)
     if not dry_run:
         apply_assignment(store, change)
         _write_rejected(store, rejected)
+        _write_matches(store, matches.edges)
         _write_households(store, homes)
     summary = _summarise(profile_of, previous, change, links, used, status)
     if not dry_run:
@@ -96,12 +102,13 @@ def resolve(
     summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
     summary.rejected_links, summary.households = len(rejected), int(homes.nunique())
     summary.rejected_examples = [vars(r) for r in rejected[:10]]
+    summary.matching = matches.summary()
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
     if not dry_run:
         saved = {"id": summary.run_id, "finished_at": _now(), "summary": summary.to_json()}
         store.run("save_run", cypher.SAVE_RUN, saved)
-    step("done", 4, 4)
+    step("done", 5, 5)
     logger.info("resolve: %s", summary)
     return summary
 
@@ -120,6 +127,16 @@ def _write_rejected(store: GraphStore, rejected: list[Rejection]) -> None:
     with store.transaction():
         store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
         store.create_nodes(Label.REJECTED_LINK, frame.assign(key=frame["record"] + "|" + frame["identifier"]))
+
+
+def _write_matches(store: GraphStore, edges: pd.DataFrame) -> None:
+    """The run's match links replace the last run's (``cdp explain`` shows their evidence)."""
+    frame = edges.assign(key=edges["record_a"] + "|" + edges["record_b"])
+    with store.transaction():
+        store.run("delete_match_links", cypher.DELETE_MATCH_LINKS)
+    for batch in in_batches(frame, store.transaction_rows):
+        with store.transaction():
+            store.create_nodes(Label.MATCH_LINK, batch)
 
 
 def _write_households(store: GraphStore, homes: pd.Series) -> None:

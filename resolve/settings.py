@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 from graph.errors import ConfigError
+from resolve.match_settings import MatchSettings
 
 #: how many records one identifier value may link before it is treated as shared and ignored.
 #: Generous for ids that many transactions of one person carry (loyalty card, cookie), tight for ids
@@ -51,6 +52,8 @@ class ResolveSettings(BaseModel):
     #: identifier types that, shared between profiles, make them one household
     household_types: list[str] = Field(default_factory=lambda: ["email", "phone", "device_id"])
     max_household_profiles: int = Field(default=8, ge=2)
+    #: fuzzy matching of records that share no identifier
+    matching: MatchSettings = Field(default_factory=MatchSettings)
 
     def cap(self, id_type: str) -> int:
         return self.max_records_per_identifier.get(id_type, self.default_max_records)

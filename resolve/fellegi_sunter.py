@@ -1,0 +1,135 @@
+"""The Fellegi-Sunter match model, its weights estimated without labels.
+
+For each comparison and level, ``m`` is the chance a *matching* pair lands on that level and ``u`` the
+chance a *non-matching* pair does. A pair's match weight is ``log2(prior odds) + sum(log2(m / u))``
+over its comparisons (a missing value adds 0), and its match probability ``2^w / (1 + 2^w)``.
+
+- ``u`` comes from random record pairs, which are almost all non-matches (as Splink does);
+- ``m`` comes from expectation maximisation on the pairs of each blocking rule, leaving out the
+  comparisons the rule blocks on (those agree on every pair of the rule, so they say nothing);
+- the prior (share of all record pairs that match) from the expected matches among the candidate pairs,
+  found by expectation maximisation with ``m`` and ``u`` fixed;
+- term frequencies: at a comparison's exact level, a common value's ``u`` is its own frequency, so
+  agreeing on "Smith" weighs less than agreeing on "Featherstonehaugh".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_SMOOTH = 0.01  # pseudo-count keeping every m and u above zero
+
+
+@dataclass
+class MatchModel:
+    names: list[str]
+    labels: list[list[str]]  # per comparison, the name of each level
+    m: list[np.ndarray]  # per comparison, probability of each level (index 0, missing, unused)
+    u: list[np.ndarray]
+    prior: float = 0.1  # share of record pairs that match
+    trained: dict[str, int] = field(default_factory=dict)  # what was estimated from how many pairs
+
+    def level_weights(self, levels: np.ndarray, tf_u: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """``log2(m / u)`` of every pair and comparison (``levels`` is pairs x comparisons); 0 for missing.
+        ``tf_u`` gives, per comparison index, each pair's term-frequency ``u`` used at the exact level."""
+        weights = np.zeros(levels.shape, dtype=np.float64)
+        for c in range(len(self.names)):
+            table = np.log2(self.m[c] / self.u[c])
+            table[0] = 0.0
+            weights[:, c] = table[levels[:, c]]
+            if tf_u and c in tf_u:
+                exact = levels[:, c] == len(self.m[c]) - 1
+                weights[exact, c] = np.log2(self.m[c][-1] / np.maximum(tf_u[c][exact], 1e-9))
+        return weights
+
+    def prior_weight(self) -> float:
+        return float(np.log2(self.prior / (1 - self.prior)))
+
+    def probability(self, weights: np.ndarray) -> np.ndarray:
+        """Match probability from per-comparison weights (pairs x comparisons)."""
+        total = self.prior_weight() + weights.sum(axis=1)
+        return 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "prior": round(self.prior, 6),
+            "trained": self.trained,
+            "comparisons": [
+                {
+                    "name": name,
+                    "levels": [
+                        {"label": label, "m": round(float(m), 6), "u": round(float(u), 6)}
+                        for label, m, u in zip(labels[1:], self.m[c][1:], self.u[c][1:], strict=True)
+                    ],
+                }
+                for c, (name, labels) in enumerate(zip(self.names, self.labels, strict=True))
+            ],
+        }
+
+
+def default_model(names: list[str], labels: list[list[str]]) -> MatchModel:
+    """Starting values before any estimate: agreement is likelier for matches, disagreement for
+    non-matches, each closer level a little more so."""
+    m, u = [], []
+    for level_names in labels:
+        k = len(level_names) - 1  # levels 1..k
+        closeness = np.arange(k, dtype=np.float64)  # 0 = different .. k-1 = exact
+        m.append(_normalise(np.concatenate([[1.0], np.exp2(2 * closeness)])))
+        u.append(_normalise(np.concatenate([[1.0], np.exp2(-3 * closeness) * 16])))
+    return MatchModel(names, labels, m, u)
+
+
+def estimate_u(levels: np.ndarray, n_levels: list[int]) -> list[np.ndarray]:
+    """``u`` of every comparison from the levels of random (overwhelmingly non-matching) pairs."""
+    return [_frequencies(levels[:, c], k) for c, k in enumerate(n_levels)]
+
+
+def estimate_m(
+    levels: np.ndarray,
+    model: MatchModel,
+    skip: set[int],
+    iterations: int = 25,
+    tf_u: dict[int, np.ndarray] | None = None,
+) -> tuple[list[np.ndarray], float]:
+    """Expectation maximisation of ``m`` (and the prior) on one blocking rule's pairs, ``u`` fixed.
+    Comparisons in ``skip`` keep their ``m``. Starts from half the pairs matching: a blocking rule's
+    pairs match far more often than random ones. Cost: O(iterations x pairs x comparisons)."""
+    m = [x.copy() for x in model.m]
+    prior = 0.5
+    used = np.array([c not in skip for c in range(len(m))])  # a blocked-on comparison agrees on every pair
+    for _ in range(iterations):
+        current = MatchModel(model.names, model.labels, m, model.u, prior)
+        p = current.probability(current.level_weights(levels, tf_u)[:, used])
+        prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        for c in range(len(m)):
+            if c not in skip:
+                m[c] = _frequencies(levels[:, c], len(m[c]), weights=p)
+    return m, prior
+
+
+def estimate_prior(levels: np.ndarray, model: MatchModel, tf_u: dict[int, np.ndarray] | None, iterations: int) -> float:
+    """The share of candidate pairs that match, ``m`` and ``u`` fixed."""
+    weights = model.level_weights(levels, tf_u).sum(axis=1)
+    prior = model.prior
+    for _ in range(iterations):
+        odds = prior / (1 - prior) * np.exp2(np.clip(weights, -60, 60))
+        prior = float(np.clip((odds / (1 + odds)).mean(), 1e-6, 1 - 1e-6))
+    return prior
+
+
+def _frequencies(column: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of each level 1..k-1 among pairs with both values present (index 0 is set to 1)."""
+    counts = np.bincount(column, weights=weights, minlength=k).astype(np.float64)[:k]
+    counts[0] = 0.0
+    shares = (counts + _SMOOTH) / (counts[1:].sum() + _SMOOTH * (k - 1))
+    shares[0] = 1.0
+    return shares
+
+
+def _normalise(values: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[1:] = out[1:] / out[1:].sum()
+    out[0] = 1.0
+    return out

@@ -1,0 +1,243 @@
+"""Fuzzy matching: records that share no identifier are blocked, compared, scored and linked.
+
+The pipeline: the records' attributes become comparable fields; blocking rules name the candidate
+pairs; each comparison gives every pair a level; the Fellegi-Sunter model (estimated from the data, see
+:mod:`resolve.fellegi_sunter`) turns levels into weights and a match probability; pairs at or above the
+threshold whose records are in different identifier components become match links.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from graph.errors import ConfigError
+from resolve.blocking import BlockingReport, candidate_pairs
+from resolve.comparisons import Comparison
+from resolve.fellegi_sunter import MatchModel, default_model, estimate_m, estimate_prior, estimate_u
+from resolve.match_settings import MatchSettings
+
+logger = logging.getLogger(__name__)
+
+MATCH_PREFIX = "match:"  # pseudo identifier type of a match link
+EDGE_COLUMNS = ["record_a", "record_b", "probability", "weight", "detail"]
+
+
+@dataclass
+class MatchResult:
+    #: ``record_a, record_b`` record keys, ``probability``, total ``weight`` and ``detail`` (JSON: per comparison
+    #: level and weight) of every pair linked by matching
+    edges: pd.DataFrame
+    model: MatchModel | None = None
+    blocking: BlockingReport = field(default_factory=BlockingReport)
+    scored_pairs: int = 0
+    comparisons: list[str] = field(default_factory=list)  # the comparisons used (fields no record has are left out)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "candidate_pairs": self.blocking.pairs,
+            "pairs_per_rule": self.blocking.pairs_per_rule,
+            "skipped_blocks": self.blocking.skipped_blocks,
+            "match_links": len(self.edges),
+            "comparisons": self.comparisons,
+            "model": self.model.to_dict() if self.model else None,
+        }
+
+
+def no_matches() -> MatchResult:
+    return MatchResult(pd.DataFrame({c: pd.Series(dtype="str") for c in EDGE_COLUMNS}))
+
+
+def record_fields(attributes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """One row per record (index: record key), one column per field: lower-cased text or None.
+
+    ``attributes`` has columns ``record, attributes`` (JSON objects, as the store keeps them).
+    """
+    parsed = [json.loads(text) if text else {} for text in attributes["attributes"]]
+    frame = pd.DataFrame.from_records(parsed, index=attributes["record"].to_numpy())
+    if "full_name" in frame.columns:  # a card name stands in for first and last name
+        words = frame["full_name"].astype("string").str.strip().str.split()
+        for name, pick in (("first_name", words.str[0]), ("last_name", words.str[-1])):
+            frame[name] = frame[name].fillna(pick) if name in frame.columns else pick
+    out = pd.DataFrame(index=frame.index)
+    for name in names:
+        column = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype="object")
+        text = column.astype("string").str.strip().str.lower()
+        values = text.to_numpy(dtype=object, na_value=None)
+        values[(text == "").fillna(False).to_numpy(dtype=bool)] = None
+        out[name] = values
+    return out
+
+
+def find_matches(
+    attributes: pd.DataFrame,
+    components: pd.Series,
+    settings: MatchSettings,
+    on_progress: Callable[[str], None] | None = None,
+) -> MatchResult:
+    """Score the candidate pairs of records in different identifier ``components`` (record key -> label)
+    and return those at or above the threshold. Cost: O(records + candidate pairs x comparisons)."""
+    if not settings.enabled or attributes.empty:
+        return no_matches()
+    fields = record_fields(attributes, settings.fields)
+    comparisons = _usable(settings, fields)
+    if not comparisons:
+        return no_matches()
+    rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
+    pairs, report = candidate_pairs(fields, rules, settings.max_block_size)
+    _progress(on_progress, f"{report.pairs:,} candidate pairs")
+    values = {c.field: fields[c.field].to_numpy(dtype=object) for c in comparisons}
+    levels = _levels(comparisons, values, pairs)
+    model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
+    model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
+    trained = len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
+    tf_u = _term_frequencies(comparisons, values, pairs) if trained else None
+    if trained:
+        _train(model, comparisons, values, fields, pairs, levels, tf_u, rules, settings)
+        _progress(on_progress, "model estimated")
+    group = components.reindex(fields.index).to_numpy()
+    weights = model.level_weights(levels, tf_u)
+    probability = model.probability(weights)
+    keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
+    edges = _edges(fields.index, pairs[keep], probability[keep], weights[keep], levels[keep], model)
+    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons])
+
+
+def _usable(settings: MatchSettings, fields: pd.DataFrame) -> list[Comparison]:
+    present = {name for name in fields.columns if fields[name].notna().any()}
+    missing = [c for c in settings.comparisons if c.field not in present]
+    if missing and settings.explicit:
+        first = missing[0]
+        raise ConfigError(
+            f"comparison '{first.name}' names field '{first.field}', which no record has "
+            f"(fields seen: {', '.join(sorted(present)) or 'none'})"
+        )
+    return [c for c in settings.comparisons if c.field in present]
+
+
+def _levels(comparisons: list[Comparison], values: dict[str, np.ndarray], pairs: np.ndarray) -> np.ndarray:
+    levels = np.zeros((len(pairs), len(comparisons)), dtype=np.int8)
+    for c, comparison in enumerate(comparisons):
+        column = values[comparison.field]
+        levels[:, c] = comparison.levels(column[pairs[:, 0]], column[pairs[:, 1]])
+    return levels
+
+
+def _term_frequencies(
+    comparisons: list[Comparison], values: dict[str, np.ndarray], pairs: np.ndarray
+) -> dict[int, np.ndarray]:
+    """Per term-frequency comparison, the share of records holding the left record's value."""
+    out = {}
+    for c, comparison in enumerate(comparisons):
+        if comparison.term_frequency:
+            column = pd.Series(values[comparison.field])
+            share = column.map(column.value_counts(normalize=True)).to_numpy(dtype=np.float64)
+            out[c] = np.nan_to_num(share[pairs[:, 0]], nan=1.0)
+    return out
+
+
+def _train(
+    model: MatchModel,
+    comparisons: list[Comparison],
+    values: dict[str, np.ndarray],
+    fields: pd.DataFrame,
+    pairs: np.ndarray,
+    levels: np.ndarray,
+    tf_u: dict[int, np.ndarray] | None,
+    rules: list[list[str]],
+    settings: MatchSettings,
+) -> None:
+    """``u`` from random pairs, ``m`` by EM per blocking rule, then the prior; updates ``model``."""
+    rng = np.random.default_rng(settings.seed)
+    n = len(fields)
+    sample = rng.integers(0, n, size=(settings.random_pairs, 2))
+    sample = sample[sample[:, 0] != sample[:, 1]]
+    model.u = estimate_u(_levels(comparisons, values, sample), [len(m) for m in model.m])
+    estimates: list[list[tuple[np.ndarray, float]]] = [[] for _ in comparisons]
+    for rule in rules:
+        on_rule = np.ones(len(pairs), dtype=bool)
+        for name in rule:
+            on_rule &= values_equal(values.get(name, fields[name].to_numpy(dtype=object)), pairs)
+        chosen = np.flatnonzero(on_rule)
+        if len(chosen) < settings.min_training_pairs:
+            continue
+        if len(chosen) > settings.training_pairs:
+            chosen = rng.choice(chosen, settings.training_pairs, replace=False)
+        skip = {c for c, comparison in enumerate(comparisons) if comparison.field in rule}
+        rule_tf = {c: v[chosen] for c, v in tf_u.items()} if tf_u else None
+        m, prior = estimate_m(levels[chosen], model, skip, settings.em_iterations, rule_tf)
+        for c in range(len(comparisons)):
+            # EM may settle on a "match" class that is not one (a block of namesakes): an estimate in
+            # which agreeing exactly is likelier for non-matches is dropped
+            if c not in skip and m[c][-1] > model.u[c][-1]:
+                estimates[c].append((m[c], prior * len(chosen)))  # weighed by the matches it saw
+    model.m = [_weighted_mean(e) if e else model.m[c] for c, e in enumerate(estimates)]
+    # The prior over *all* record pairs, as random-pair u assumes: the expected matches among the
+    # candidates spread over n(n-1)/2 pairs. A pair is then judged against the whole population, so
+    # agreeing on a common name alone is not enough in a large one.
+    candidate_prior = estimate_prior(levels, model, tf_u, settings.em_iterations)
+    model.prior = max(candidate_prior * len(pairs) / (n * (n - 1) / 2), 1e-12)
+    model.trained = {"records": n, "random_pairs": len(sample), "candidate_pairs": len(pairs)}
+
+
+def _weighted_mean(estimates: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    weights = np.array([w for _, w in estimates]) + 1e-9
+    return np.average(np.stack([m for m, _ in estimates]), axis=0, weights=weights)
+
+
+def values_equal(column: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    left, right = column[pairs[:, 0]], column[pairs[:, 1]]
+    return pd.notna(left) & (left == right)
+
+
+def _edges(
+    keys: pd.Index,
+    pairs: np.ndarray,
+    probability: np.ndarray,
+    weights: np.ndarray,
+    levels: np.ndarray,
+    model: MatchModel,
+) -> pd.DataFrame:
+    details = [
+        json.dumps(
+            [
+                {"comparison": model.names[c], "level": model.labels[c][level], "weight": round(float(w), 3)}
+                for c, (level, w) in enumerate(zip(row_levels, row_weights, strict=True))
+            ]
+        )
+        for row_levels, row_weights in zip(levels.tolist(), weights.tolist(), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "record_a": keys[pairs[:, 0]].astype(str),
+            "record_b": keys[pairs[:, 1]].astype(str),
+            "probability": probability.round(6),
+            "weight": (model.prior_weight() + weights.sum(axis=1)).round(3),
+            "detail": details,
+        }
+    )
+
+
+def match_links(edges: pd.DataFrame, settings: MatchSettings) -> pd.DataFrame:
+    """Match links as record-identifier links (``record, identifier, strength``): each linked pair shares
+    a ``match:A|B`` node, so components, limits and cuts treat fuzzy evidence like any identifier."""
+    key = MATCH_PREFIX + edges["record_a"] + "|" + edges["record_b"]
+    strength = edges["probability"].astype(float) * settings.link_strength
+    return pd.concat(
+        [
+            pd.DataFrame({"record": edges["record_a"], "identifier": key, "strength": strength}),
+            pd.DataFrame({"record": edges["record_b"], "identifier": key, "strength": strength}),
+        ],
+        ignore_index=True,
+    )
+
+
+def _progress(on_progress: Callable[[str], None] | None, message: str) -> None:
+    logger.info("matching: %s", message)
+    if on_progress:
+        on_progress(message)
