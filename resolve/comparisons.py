@@ -14,6 +14,7 @@ highest being an exact match. Levels are computed for many pairs at once with ra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -74,18 +75,29 @@ class Comparison(BaseModel):
 
     def levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Level of each pair ``(left[i], right[i])``; values are strings or None. O(pairs)."""
+        column = FieldColumn.of(np.concatenate([left, right]))
         n = len(left)
-        out = np.ones(n, dtype=np.int8)
-        present = _present(left) & _present(right)
+        return self.pair_levels(column, np.column_stack([np.arange(n), np.arange(n, 2 * n)]))
+
+    def pair_levels(self, column: FieldColumn, pairs: np.ndarray) -> np.ndarray:
+        """Level of each pair of rows of ``column`` (``pairs`` is an ``(n, 2)`` array of row numbers).
+        Each distinct pair of values is compared once. O(pairs + distinct value pairs)."""
+        left, right = column.codes[pairs[:, 0]], column.codes[pairs[:, 1]]
+        out = np.ones(len(pairs), dtype=np.int8)
+        present = (left >= 0) & (right >= 0)
         out[~present] = 0
-        if not present.any():
+        exact = present & (left == right)
+        out[exact] = self.n_levels - 1
+        rest = np.flatnonzero(present & ~exact)
+        if len(rest) == 0 or self.n_levels <= 3:
             return out
-        a, b = left[present].astype(str), right[present].astype(str)
-        level = np.ones(len(a), dtype=np.int8)
+        width = np.int64(len(column.values))
+        distinct, inverse = np.unique(left[rest].astype(np.int64) * width + right[rest], return_inverse=True)
+        a, b = column.values[distinct // width], column.values[distinct % width]
+        level = np.ones(len(distinct), dtype=np.int8)
         for rank, hit in enumerate(self._middle_hits(a, b), start=2):
             level[hit] = rank
-        level[a == b] = self.n_levels - 1
-        out[present] = level
+        out[rest] = level[inverse]
         return out
 
     def _middle_hits(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
@@ -102,38 +114,59 @@ class Comparison(BaseModel):
             area = np.char.replace(a.astype("U"), " ", "")
             other = np.char.replace(b.astype("U"), " ", "")
             same_area = (np.char.str_len(area) >= self.area_chars) & (
-                _prefix(area, self.area_chars) == _prefix(other, self.area_chars)
+                area.astype(f"U{self.area_chars}") == other.astype(f"U{self.area_chars}")
             )
-            typo = process.cpdist(area.tolist(), other.tolist(), scorer=Levenshtein.distance, workers=-1) <= 1
+            typo = process.cpdist(area, other, scorer=Levenshtein.distance, workers=-1) <= 1
             return [same_area, typo]
         return []
 
 
-def _present(values: np.ndarray) -> np.ndarray:
-    return pd.notna(values) & (values != "")
+@dataclass(frozen=True)
+class FieldColumn:
+    """One field of every record, factorised: ``values`` holds each distinct value once and ``codes``
+    each record's index into it (-1: missing), so equality is an integer comparison."""
 
+    values: np.ndarray  # distinct values, Python strings
+    codes: np.ndarray
 
-def _prefix(values: np.ndarray, n: int) -> np.ndarray:
-    return values.astype(f"U{n}")
+    @classmethod
+    def of(cls, column: np.ndarray) -> FieldColumn:
+        codes, values = pd.factorize(pd.Series(column, dtype=object).replace("", None), use_na_sentinel=True)
+        return cls(np.asarray(values, dtype=object), codes.astype(np.int64))
+
+    def agreement(self) -> float:
+        """The chance two records drawn at random (both with a value) hold the same value: sum of squared
+        value shares. O(records)."""
+        counts = np.bincount(self.codes[self.codes >= 0], minlength=len(self.values)).astype(np.float64)
+        total = counts.sum()
+        return float(((counts / total) ** 2).sum()) if total else 0.0
+
+    def shares(self) -> np.ndarray:
+        """Per record, the share of records (with a value) holding its value; NaN when missing."""
+        present = self.codes >= 0
+        counts = np.bincount(self.codes[present], minlength=len(self.values)).astype(np.float64)
+        out = np.full(len(self.codes), np.nan)
+        out[present] = counts[self.codes[present]] / max(int(present.sum()), 1)
+        return out
 
 
 def _date_hits(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     """ISO dates: within a year; one character typo (optimal string alignment: a transposition counts once) or
     day and month swapped."""
     ua, ub = a.astype("U10"), b.astype("U10")
-    year_a = np.array([_year(x) for x in ua])
-    year_b = np.array([_year(x) for x in ub])
+    year_a, year_b = _years(ua), _years(ub)
     close = (year_a >= 0) & (year_b >= 0) & (np.abs(year_a - year_b) <= 1)
-    typo = process.cpdist(ua.tolist(), ub.tolist(), scorer=OSA.distance, workers=-1) <= 1
-    swapped = np.array([_swap(x) == y for x, y in zip(ua.tolist(), ub.tolist(), strict=True)], dtype=bool)
-    return [close, typo | swapped]
+    typo = process.cpdist(a, b, scorer=OSA.distance, workers=-1) <= 1
+    return [close, typo | (_swapped(ua) == ub)]
 
 
-def _year(text: str) -> int:
-    head = text[:4]
-    return int(head) if head.isdigit() else -1
+def _years(dates: np.ndarray) -> np.ndarray:
+    head = dates.astype("U4")
+    valid = np.char.isdigit(head) & (np.char.str_len(head) == 4)
+    return np.where(valid, np.where(valid, head, "0").astype(np.int64), -1)
 
 
-def _swap(iso: str) -> str:
-    """'1985-03-12' -> '1985-12-03'."""
-    return f"{iso[:4]}-{iso[8:10]}-{iso[5:7]}" if len(iso) == 10 else iso
+def _swapped(dates: np.ndarray) -> np.ndarray:
+    """'1985-03-12' -> '1985-12-03' (characters reordered in place; shorter strings come out unequal)."""
+    chars = dates.astype("U10").view("U1").reshape(len(dates), 10)
+    return np.ascontiguousarray(chars[:, [0, 1, 2, 3, 4, 8, 9, 7, 5, 6]]).view("U10").ravel()

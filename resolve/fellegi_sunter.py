@@ -81,9 +81,19 @@ def default_model(names: list[str], labels: list[list[str]]) -> MatchModel:
     return MatchModel(names, labels, m, u)
 
 
-def estimate_u(levels: np.ndarray, n_levels: list[int]) -> list[np.ndarray]:
-    """``u`` of every comparison from the levels of random (overwhelmingly non-matching) pairs."""
-    return [_frequencies(levels[:, c], k) for c, k in enumerate(n_levels)]
+def estimate_u(levels: np.ndarray, n_levels: list[int], exact: list[float] | None = None) -> list[np.ndarray]:
+    """``u`` of every comparison from the levels of random (overwhelmingly non-matching) pairs.
+
+    ``exact`` gives, per comparison, the chance two random records agree exactly, computed from the
+    value frequencies (the sum of their squares) rather than sampled, so a rare agreement is not
+    estimated from a handful of sampled pairs; the sample then shares out the rest among the other levels.
+    """
+    u = [_frequencies(levels[:, c], k) for c, k in enumerate(n_levels)]
+    for c, agreement in enumerate(exact or []):
+        rest = u[c][1:-1]
+        u[c][1:-1] = rest / rest.sum() * (1 - agreement)
+        u[c][-1] = max(agreement, 1e-9)
+    return u
 
 
 def estimate_m(

@@ -46,7 +46,7 @@ class MatchSettings(BaseModel):
     #: strength of a match link at probability 1 when a limit must cut (an email is 3)
     link_strength: float = Field(default=3.0, gt=0)
     training_pairs: PositiveInt = 300_000  # per blocking rule, sampled
-    random_pairs: PositiveInt = 300_000  # for u
+    random_pairs: PositiveInt = 100_000  # for u of the levels between exact and different
     min_training_pairs: PositiveInt = 300  # fewer: the starting values are kept
     em_iterations: PositiveInt = 20
     seed: int = 0

@@ -18,7 +18,7 @@ import pandas as pd
 
 from graph.errors import ConfigError
 from resolve.blocking import BlockingReport, candidate_pairs
-from resolve.comparisons import Comparison
+from resolve.comparisons import Comparison, FieldColumn
 from resolve.fellegi_sunter import MatchModel, default_model, estimate_m, estimate_prior, estimate_u
 from resolve.match_settings import MatchSettings
 
@@ -91,14 +91,14 @@ def find_matches(
     rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
     pairs, report = candidate_pairs(fields, rules, settings.max_block_size)
     _progress(on_progress, f"{report.pairs:,} candidate pairs")
-    values = {c.field: fields[c.field].to_numpy(dtype=object) for c in comparisons}
-    levels = _levels(comparisons, values, pairs)
+    columns = {name: FieldColumn.of(fields[name].to_numpy(dtype=object)) for name in fields.columns}
+    levels = _levels(comparisons, columns, pairs)
     model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
     model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
     trained = len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
-    tf_u = _term_frequencies(comparisons, values, pairs) if trained else None
+    tf_u = _term_frequencies(comparisons, columns, pairs) if trained else None
     if trained:
-        _train(model, comparisons, values, fields, pairs, levels, tf_u, rules, settings)
+        _train(model, comparisons, columns, pairs, levels, tf_u, rules, settings)
         _progress(on_progress, "model estimated")
     group = components.reindex(fields.index).to_numpy()
     weights = model.level_weights(levels, tf_u)
@@ -120,32 +120,28 @@ def _usable(settings: MatchSettings, fields: pd.DataFrame) -> list[Comparison]:
     return [c for c in settings.comparisons if c.field in present]
 
 
-def _levels(comparisons: list[Comparison], values: dict[str, np.ndarray], pairs: np.ndarray) -> np.ndarray:
+def _levels(comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray) -> np.ndarray:
     levels = np.zeros((len(pairs), len(comparisons)), dtype=np.int8)
     for c, comparison in enumerate(comparisons):
-        column = values[comparison.field]
-        levels[:, c] = comparison.levels(column[pairs[:, 0]], column[pairs[:, 1]])
+        levels[:, c] = comparison.pair_levels(columns[comparison.field], pairs)
     return levels
 
 
 def _term_frequencies(
-    comparisons: list[Comparison], values: dict[str, np.ndarray], pairs: np.ndarray
+    comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray
 ) -> dict[int, np.ndarray]:
     """Per term-frequency comparison, the share of records holding the left record's value."""
-    out = {}
-    for c, comparison in enumerate(comparisons):
-        if comparison.term_frequency:
-            column = pd.Series(values[comparison.field])
-            share = column.map(column.value_counts(normalize=True)).to_numpy(dtype=np.float64)
-            out[c] = np.nan_to_num(share[pairs[:, 0]], nan=1.0)
-    return out
+    return {
+        c: np.nan_to_num(columns[comparison.field].shares()[pairs[:, 0]], nan=1.0)
+        for c, comparison in enumerate(comparisons)
+        if comparison.term_frequency
+    }
 
 
 def _train(
     model: MatchModel,
     comparisons: list[Comparison],
-    values: dict[str, np.ndarray],
-    fields: pd.DataFrame,
+    columns: dict[str, FieldColumn],
     pairs: np.ndarray,
     levels: np.ndarray,
     tf_u: dict[int, np.ndarray] | None,
@@ -154,15 +150,17 @@ def _train(
 ) -> None:
     """``u`` from random pairs, ``m`` by EM per blocking rule, then the prior; updates ``model``."""
     rng = np.random.default_rng(settings.seed)
-    n = len(fields)
+    n = len(next(iter(columns.values())).codes)
     sample = rng.integers(0, n, size=(settings.random_pairs, 2))
     sample = sample[sample[:, 0] != sample[:, 1]]
-    model.u = estimate_u(_levels(comparisons, values, sample), [len(m) for m in model.m])
+    exact = [columns[c.field].agreement() for c in comparisons]
+    model.u = estimate_u(_levels(comparisons, columns, sample), [len(m) for m in model.m], exact)
     estimates: list[list[tuple[np.ndarray, float]]] = [[] for _ in comparisons]
     for rule in rules:
         on_rule = np.ones(len(pairs), dtype=bool)
         for name in rule:
-            on_rule &= values_equal(values.get(name, fields[name].to_numpy(dtype=object)), pairs)
+            codes = columns[name].codes
+            on_rule &= (codes[pairs[:, 0]] >= 0) & (codes[pairs[:, 0]] == codes[pairs[:, 1]])
         chosen = np.flatnonzero(on_rule)
         if len(chosen) < settings.min_training_pairs:
             continue
@@ -190,11 +188,6 @@ def _weighted_mean(estimates: list[tuple[np.ndarray, float]]) -> np.ndarray:
     return np.average(np.stack([m for m, _ in estimates]), axis=0, weights=weights)
 
 
-def values_equal(column: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    left, right = column[pairs[:, 0]], column[pairs[:, 1]]
-    return pd.notna(left) & (left == right)
-
-
 def _edges(
     keys: pd.Index,
     pairs: np.ndarray,
@@ -203,24 +196,27 @@ def _edges(
     levels: np.ndarray,
     model: MatchModel,
 ) -> pd.DataFrame:
-    details = [
-        json.dumps(
-            [
-                {"comparison": model.names[c], "level": model.labels[c][level], "weight": round(float(w), 3)}
-                for c, (level, w) in enumerate(zip(row_levels, row_weights, strict=True))
-            ]
-        )
-        for row_levels, row_weights in zip(levels.tolist(), weights.tolist(), strict=True)
-    ]
     return pd.DataFrame(
         {
             "record_a": keys[pairs[:, 0]].astype(str),
             "record_b": keys[pairs[:, 1]].astype(str),
             "probability": probability.round(6),
             "weight": (model.prior_weight() + weights.sum(axis=1)).round(3),
-            "detail": details,
+            "detail": _details(levels, weights, model),
         }
     )
+
+
+def _details(levels: np.ndarray, weights: np.ndarray, model: MatchModel) -> np.ndarray:
+    """Per pair, a JSON list of ``{comparison, level, weight}``, assembled column by column (names and
+    labels are encoded once; a per-pair ``json.dumps`` costs seconds at a million pairs)."""
+    text = np.full(len(levels), "[", dtype=object)
+    for c, name in enumerate(model.names):
+        labels = np.array([json.dumps(label) for label in model.labels[c]], dtype=object)
+        head = ("," if c else "") + '{"comparison": ' + json.dumps(name) + ', "level": '
+        rounded = np.char.mod("%.3f", weights[:, c]).astype(object)
+        text = text + head + labels[levels[:, c]] + ', "weight": ' + rounded + "}"
+    return (text + "]").astype(str)
 
 
 def match_links(edges: pd.DataFrame, settings: MatchSettings) -> pd.DataFrame:
