@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +16,9 @@ from api.progress import console, progress_bars
 from graph.errors import CdpError
 from graph.settings import StoreSettings, open_store
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from api.service import CustomerService
 
 app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
@@ -76,9 +80,12 @@ def resolve(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the merges, splits and moves a run would make; write nothing.")
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Resolve records into customer profiles."""
+    """Resolve records into customer profiles: after the first run, only what new records can change."""
     from resolve.runner import resolve as run_resolve
     from resolve.settings import load_resolve_settings
 
@@ -87,7 +94,7 @@ def resolve(
         store = _open(data_dir)
         try:
             with progress_bars() as update:
-                summary = run_resolve(store, settings, update, dry_run=dry_run)
+                summary = run_resolve(store, settings, update, dry_run=dry_run, incremental=not full)
         finally:
             store.close()
     except CdpError as exc:
@@ -196,6 +203,73 @@ def evaluate(
         print(json.dumps(result.to_dict(), indent=2))
     else:
         reports.print_evaluation(result)
+
+
+SettingsFile = Annotated[
+    Path | None,
+    typer.Option("--settings", help="Resolution settings for the resolve that follows (default: the last run's)."),
+]
+Reason = Annotated[str, typer.Option("--reason", help="Why: kept on the profiles' history.")]
+
+
+def _override_service(store: GraphStore) -> CustomerService:
+    """The service acting as the OS user, whose name goes on the profiles' history."""
+    from api.access import Principal
+    from api.service import CustomerService
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = "local"
+    return CustomerService(store, principal=Principal(user))
+
+
+@app.command()
+def merge(
+    ids: Annotated[list[str], typer.Argument(help="Two or more profile ids")],
+    reason: Reason,
+    settings_file: SettingsFile = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Merge profiles for good: every later resolve keeps their records in one profile."""
+    from resolve.settings import load_resolve_settings
+
+    try:
+        settings = load_resolve_settings(settings_file) if settings_file else None
+        store = _open(data_dir)
+        try:
+            merged = _override_service(store).merge_profiles(ids, reason, settings)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    console.print(f"merged {', '.join(ids)} into {merged}; later resolves keep them together", highlight=False)
+
+
+@app.command()
+def split(
+    profile_id: Annotated[str, typer.Argument(help="The profile to split")],
+    records: Annotated[
+        list[str], typer.Option("--records", help="Records to split off: SOURCE:ID,SOURCE:ID (repeatable).")
+    ],
+    reason: Reason,
+    settings_file: SettingsFile = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Split records off a profile for good: every later resolve keeps them apart from its other records."""
+    from resolve.settings import load_resolve_settings
+
+    keys = [key.strip() for value in records for key in value.split(",") if key.strip()]
+    try:
+        settings = load_resolve_settings(settings_file) if settings_file else None
+        store = _open(data_dir)
+        try:
+            parts = _override_service(store).split_profile(profile_id, keys, reason, settings)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    console.print(f"split {profile_id} into {', '.join(parts)}; later resolves keep them apart", highlight=False)
 
 
 @app.command()

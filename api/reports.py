@@ -14,7 +14,7 @@ from graph import cypher
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary
 from resolve.changes import ChangePreview
-from resolve.explain import Explanation
+from resolve.explain import USER_MERGE, Explanation
 from resolve.runner import ResolveSummary
 
 
@@ -45,12 +45,18 @@ def print_ingest(summary: IngestSummary) -> None:
             console.print(f"{s.source}: {s.duplicate_ids:,} rows repeated a record id (the last one wins)")
 
 
+_OVERRIDE_NAMES = {"must_link": "user merge", "cannot_link": "user split"}
+
+
 def print_resolve(summary: ResolveSummary) -> None:
     verb = "would resolve" if summary.dry_run else "resolved"
     console.print(
         f"{verb} {summary.records:,} records into {summary.profiles:,} profiles "
         f"({summary.singletons:,} single-record, largest {summary.largest_profile:,}) in {summary.seconds:.1f} s"
     )
+    if summary.incremental:
+        console.print(f"incremental: resolved again the {summary.resolved_records:,} records new ones could change "
+                      "(the match model of the last full run kept; `cdp resolve --full` estimates it again)")  # fmt: skip
     changes = summary.changes
     console.print(
         f"changes: {summary.new_profiles:,} new profiles, {summary.removed_profiles:,} removed, "
@@ -65,12 +71,24 @@ def print_resolve(summary: ResolveSummary) -> None:
             f"(e.g. {example['record']} - {example['identifier']}: {example['reason']})",
             highlight=False,
         )
+    _print_overrides(summary.overrides)
     if summary.dry_run:
         _print_change_examples(changes)
         console.print("dry run: nothing was written")
     if summary.ignored_identifiers:
         ignored = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.ignored_identifiers.items()))
         console.print(f"identifiers ignored by resolution: {ignored} (see `cdp stats`)")
+
+
+def _print_overrides(overrides: dict[str, Any]) -> None:
+    if overrides.get("must_links") or overrides.get("splits"):
+        console.print(f"user overrides kept: {overrides['must_links']:,} merge links, {overrides['splits']:,} splits")
+    for item in overrides.get("superseded") or []:
+        console.print(
+            f"[yellow]superseded:[/yellow] {_OVERRIDE_NAMES[item['kind']]} {item['action']} ({item['records']}): "
+            f"the later {item['superseded_by']} contradicts it and wins",
+            highlight=False,
+        )
 
 
 def _print_change_examples(changes: ChangePreview) -> None:
@@ -166,6 +184,10 @@ def print_explanation(found: Explanation) -> None:
                           f"{hop.identifier_value}, total weight {hop.weight:+.2f}", highlight=False)  # fmt: skip
             for c in hop.comparisons:
                 console.print(f"       {c.comparison:<14} {c.level:<36} {c.weight:+.2f}", highlight=False)
+            continue
+        if hop.kind == USER_MERGE:
+            console.print(f"  {n}. {hop.from_record} -> {hop.to_record}: merged by a user: {hop.identifier_value}",
+                          highlight=False)  # fmt: skip
             continue
         console.print(f"  {n}. {hop.from_record} -> {hop.to_record}: both hold {hop.identifier_type} "
                       f"{hop.identifier_value}", highlight=False)  # fmt: skip

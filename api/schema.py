@@ -70,9 +70,13 @@ class ComparisonWeight:
 class EvidenceHop:
     from_record: str
     to_record: str
-    kind: str = strawberry.field(description="shared_identifier or fuzzy_match")
-    identifier_type: str = strawberry.field(description="the identifier's type; 'match' for a fuzzy match")
-    identifier_value: str = strawberry.field(description="the identifier's value; the probability for a fuzzy match")
+    kind: str = strawberry.field(description="shared_identifier, fuzzy_match or user_merge")
+    identifier_type: str = strawberry.field(
+        description="the identifier's type; 'match' for a fuzzy match, 'override' for a user merge"
+    )
+    identifier_value: str = strawberry.field(
+        description="the identifier's value; the probability for a fuzzy match; the reason for a user merge"
+    )
     weight: float | None = strawberry.field(description="a fuzzy match's total match weight, prior included")
     comparisons: list[ComparisonWeight] = strawberry.field(description="a fuzzy match's comparisons")
 
@@ -226,9 +230,29 @@ class Query:
         )
 
 
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Merge profiles for good: every later resolve keeps their records in one profile. "
+        "Resolves at once and returns the merged profile; merged-away ids keep answering with it"
+    )
+    async def merge_profiles(self, info: Info, ids: list[strawberry.ID], reason: str) -> Profile:
+        merged = await asyncio.to_thread(_service(info).merge_profiles, [str(i) for i in ids], reason)
+        return Profile(id=strawberry.ID(merged))
+
+    @strawberry.mutation(
+        description="Split records (SOURCE:RECORD_ID) off a profile for good: every later resolve keeps them "
+        "apart from its other records. Resolves at once and returns the profiles now holding its records, "
+        "the one with the records not listed first"
+    )
+    async def split_profile(self, info: Info, id: strawberry.ID, records: list[str], reason: str) -> list[Profile]:
+        parts = await asyncio.to_thread(_service(info).split_profile, str(id), records, reason)
+        return [Profile(id=strawberry.ID(p)) for p in parts]
+
+
 def _mask(error: Any) -> bool:
     return not isinstance(getattr(error, "original_error", None), CdpError)
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=[lambda: MaskErrors(should_mask_error=_mask)])
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[lambda: MaskErrors(should_mask_error=_mask)])

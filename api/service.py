@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+import pandas as pd
 
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from graph import cypher
@@ -14,8 +18,12 @@ from graph.errors import NotFound
 from graph.model import identifier_key, record_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
+from resolve.changes import Attribution
 from resolve.explain import Explanation
 from resolve.explain import explain as explain_records
+from resolve.overrides import merge_override, split_override
+from resolve.runner import resolve
+from resolve.settings import ResolveSettings, last_run_settings
 from resolve.survivorship import AttributeValue, GoldenAttribute, golden_attributes
 
 
@@ -46,6 +54,9 @@ class EventView:
 
 
 _MAX_ALIAS_HOPS = 50  # an id merged away, whose successor was merged away, ...
+#: one override and its resolve at a time in this process: two resolves interleaving their writes would
+#: leave a mix of both assignments
+_OVERRIDE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -189,3 +200,64 @@ class CustomerService:
         self._allow("profiles:read")
         rows = self.store.run("profile_of_record", cypher.PROFILE_OF_RECORD, {"key": record_key(source, record_id)})
         return rows[0]["id"] if rows else None
+
+    # ---- overrides: a user's merge or split, kept for every later resolve ------------------------------
+
+    def merge_profiles(self, ids: Sequence[str], reason: str, settings: ResolveSettings | None = None) -> str:
+        """Merge the profiles ``ids`` (an id merged away names its successor) for good: must-links between
+        their records that every later resolve keeps. Resolves at once, with ``settings`` or the last
+        run's, and returns the id of the merged profile."""
+        self._allow("profiles:write")
+        with _OVERRIDE_LOCK:
+            asked = [str(i).strip() for i in ids]
+            current = self.current_ids(asked)
+            rows = merge_override(asked, current, self._members(set(current.values())), reason, *self._who())
+            self._apply(rows, settings)
+            return self._profiles_of([rows["record_a"].iloc[0]])[0]
+
+    def split_profile(
+        self, profile_id: str, records: Sequence[str], reason: str, settings: ResolveSettings | None = None
+    ) -> list[str]:
+        """Split ``records`` (``SOURCE:RECORD_ID``) off profile ``profile_id`` for good: cannot-links between
+        them and its other records that every later resolve keeps. Resolves at once, with ``settings`` or
+        the last run's, and returns the profiles now holding its records, the one with the others first."""
+        self._allow("profiles:write")
+        with _OVERRIDE_LOCK:
+            current = self.current_ids([profile_id])
+            if profile_id not in current:
+                raise NotFound(f"no profile '{profile_id}'")
+            members = self._members({current[profile_id]}).get(current[profile_id], [])
+            self._check_records_exist([r.strip() for r in records if r.strip() not in set(members)])
+            rows = split_override(current[profile_id], members, records, reason, *self._who())
+            self._apply(rows, settings)
+            return self._profiles_of([rows["record_b"].iloc[0], *sorted(set(rows["record_a"]))])
+
+    def _who(self) -> tuple[str, str]:
+        return self.principal.name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _members(self, ids: set[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for row in self.store.run("profile_members", cypher.PROFILE_MEMBERS, {"ids": sorted(ids)}):
+            out[row["profile_id"]].append(row["record"])
+        return out
+
+    def _check_records_exist(self, keys: Sequence[str]) -> None:
+        found = {row["key"] for row in self.store.run("record_exists", cypher.RECORD_HASHES, {"keys": list(keys)})}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            raise NotFound(f"no record {', '.join(repr(k) for k in missing)} (records are named SOURCE:RECORD_ID)")
+
+    def _apply(self, rows: pd.DataFrame, settings: ResolveSettings | None) -> None:
+        """Store the override, then resolve so it shows at once; the history of the profiles it touches
+        carries the user's reason and name."""
+        self.store.add_overrides(rows)
+        who = Attribution(
+            str(rows["reason"].iloc[0]), self.principal.name, frozenset(rows["record_a"]) | frozenset(rows["record_b"])
+        )
+        resolve(self.store, settings or last_run_settings(self.store), attribution=who)
+
+    def _profiles_of(self, keys: Sequence[str]) -> list[str]:
+        """The distinct profiles holding ``keys``, in the order of the keys."""
+        rows = self.store.run("profiles_of_records", cypher.PROFILES_OF_RECORDS, {"keys": list(keys)})
+        profile_of = {row["record"]: row["profile_id"] for row in rows}
+        return list(dict.fromkeys(profile_of[k] for k in keys if k in profile_of))

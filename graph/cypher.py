@@ -109,6 +109,17 @@ MATCH_LINKS_OF = (
     "RETURN x.record_a AS record_a, x.record_b AS record_b, x.probability AS probability, x.weight AS weight, x.detail AS detail"
 )
 
+ALL_MATCH_LINKS = f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, x.record_b AS record_b"
+DELETE_MATCH_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x"
+DELETE_REJECTED_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x"
+
+SAVE_MODEL = f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model"
+LOAD_MODEL = f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model"
+
+MARK_CHANGED_RECORDS = f"UNWIND $keys AS k MERGE (:{Label.CHANGED_RECORD} {{key: k}})"
+CHANGED_RECORDS = f"MATCH (x:{Label.CHANGED_RECORD}) RETURN x.key AS key"
+CLEAR_CHANGED_RECORDS = f"MATCH (x:{Label.CHANGED_RECORD}) DELETE x"
+
 DELETE_HOUSEHOLDS = f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h"
 
 HOUSEHOLD_OF = (
@@ -131,6 +142,14 @@ ALIAS_TARGETS = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}})
 
 DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
 
+OVERRIDE_COLUMNS = ["key", "action", "kind", "record_a", "record_b", "reason", "actor", "at"]
+
+ALL_OVERRIDES = (
+    f"MATCH (o:{Label.OVERRIDE}) RETURN "
+    + ", ".join(f"o.{c} AS {c}" for c in OVERRIDE_COLUMNS)
+    + " ORDER BY at, action, key"
+)
+
 SAVE_RUN = f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
 
 LATEST_RUN = (
@@ -148,6 +167,14 @@ PROFILE_RECORDS = (
     f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
     "r.attributes AS attributes, r.seen_at AS seen_at"
+)
+
+PROFILE_MEMBERS = (
+    f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN p.id AS profile_id, r.key AS record"
+)
+
+PROFILES_OF_RECORDS = (
+    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
 )
 
 PROFILE_RECORD_KEYS = f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN r.key AS key"

@@ -37,7 +37,11 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.HOUSEHOLD_MEMBER: ["profile_id STRING", "household_id STRING"],
     Label.PROFILE_EVENT: ["key STRING", "profile_id STRING", "kind STRING", "detail STRING", "reason STRING",
                           "actor STRING", "at STRING"],
+    Label.OVERRIDE: ["key STRING", "action STRING", "kind STRING", "record_a STRING", "record_b STRING",
+                     "reason STRING", "actor STRING", "at STRING"],
     Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
+    Label.MATCH_MODEL: ["id STRING", "settings STRING", "model STRING"],
+    Label.CHANGED_RECORD: ["key STRING"],
 }  # fmt: skip
 _REL_PROPERTIES: dict[Rel, list[str]] = {
     Rel.HAS_IDENTIFIER: ["source STRING", "first_seen STRING", "last_seen STRING"],

@@ -23,3 +23,8 @@ class StoreError(CdpError):
 
 class NotFound(CdpError):
     """An id, record or identifier asked for does not exist."""
+
+
+class InvalidRequest(CdpError, ValueError):
+    """A request names things that exist but asks for something that cannot be done (merging a profile
+    with itself, splitting off every record); the message names the ids involved."""

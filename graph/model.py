@@ -26,7 +26,10 @@ class Label(enum.StrEnum):
     MATCH_LINK = "MatchLink"  # two records the last resolve linked by fuzzy matching, with the evidence
     HOUSEHOLD_MEMBER = "HouseholdMember"  # a profile and the household it belongs to
     PROFILE_EVENT = "ProfileEvent"  # one entry of a profile's history: created, merged, split, merged_into
+    OVERRIDE = "Override"  # a user's must-link or cannot-link between two records, kept for every later resolve
     RESOLVE_RUN = "ResolveRun"
+    MATCH_MODEL = "MatchModel"  # the match model a full resolve estimated, reused by incremental runs
+    CHANGED_RECORD = "ChangedRecord"  # a record ingest changed since the last resolve
 
 
 class Rel(enum.StrEnum):
@@ -41,6 +44,7 @@ KEY_PROPERTY: dict[Label, str] = {
     Label.RESOLVE_RUN: "id",
     Label.PROFILE_ALIAS: "id",
     Label.HOUSEHOLD_MEMBER: "profile_id",
+    Label.MATCH_MODEL: "id",
 }
 
 #: (from label, to label) of every relationship type

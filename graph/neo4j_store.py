@@ -23,7 +23,10 @@ _UNIQUE_KEYS = {
     Label.MATCH_LINK: "key",
     Label.HOUSEHOLD_MEMBER: "profile_id",
     Label.PROFILE_EVENT: "key",
+    Label.OVERRIDE: "key",
     Label.RESOLVE_RUN: "id",
+    Label.MATCH_MODEL: "id",
+    Label.CHANGED_RECORD: "key",
 }
 _INDEXES = [
     (Label.RECORD, "source"),

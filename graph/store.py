@@ -165,6 +165,16 @@ class GraphStore(ABC):
         """Current ``record -> profile`` assignment, columns ``record, profile``."""
         return self.frame("all_assignments", cypher.ALL_ASSIGNMENTS)
 
+    def overrides(self) -> pd.DataFrame:
+        """Every user override (must-link or cannot-link between two records), oldest first, columns
+        ``key, action, kind, record_a, record_b, reason, actor, at``."""
+        return self.frame("all_overrides", cypher.ALL_OVERRIDES).reindex(columns=cypher.OVERRIDE_COLUMNS)
+
+    def add_overrides(self, frame: pd.DataFrame) -> None:
+        """Store user overrides (the columns of :meth:`overrides`), all or none."""
+        with self.transaction():
+            self.create_nodes(Label.OVERRIDE, frame[cypher.OVERRIDE_COLUMNS])
+
     def clear(self) -> None:
         """Delete every node and edge (tests and ``cdp demo`` start from an empty graph)."""
         self.run("clear", "MATCH (n) DETACH DELETE n")

@@ -92,6 +92,7 @@ class RecordWriter:
         if not keys:
             return {}
         rows = self.store.run("link_first_seen", cypher.LINK_FIRST_SEEN, {"keys": keys})
+        self.store.write_rows("mark_changed_records", cypher.MARK_CHANGED_RECORDS, keys, param="keys")
         self.store.write_rows("delete_record_links", cypher.DELETE_RECORD_LINKS, keys, param="keys")
         self.store.write_rows("delete_record_events", cypher.DELETE_RECORD_EVENTS, keys, param="keys")
         return {(row["record"], row["identifier"]): row["first_seen"] for row in rows}

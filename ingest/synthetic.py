@@ -81,7 +81,7 @@ sources:
   crm:
     path: crm.csv
     record_id: crm_id
-    identifiers: {crm_id: crm_id, email: email, work_email: email, phone: phone}
+    identifiers: {crm_id: crm_id, email: email, work_email: email, phone: phone, loyalty_card: loyalty_id}
     attributes: {first_name: first_name, surname: last_name, dob: birth_date, street: street, city: city, \
 postcode: postcode, opt_in: email_opt_in}
   web:   # web analytics sessions, JSON Lines
@@ -283,6 +283,8 @@ def _crm_rows(rng: np.random.Generator, people: People, n_rows: int, rates: Nois
         "city": np.array([c.name for c in CITIES], dtype=object)[people.city[owners]],
         "postcode": restyle(rng, people.postcode[owners], rates.case, POSTCODE_STYLES),
         "opt_in": np.where(_chance(rng, n, 0.55), "Y", "N").astype(object),
+        # members who signed up for the loyalty scheme at the desk: the CRM keeps their card number
+        "loyalty_card": _blank(rng, people.loyalty_id[owners], 0.3),
     }
     return columns, owners
 

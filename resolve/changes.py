@@ -62,12 +62,38 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
 EVENT_COLUMNS = ["key", "profile_id", "kind", "detail", "reason", "actor", "at"]
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Who asked for a run and why (a user's merge or split). Their words go on the history entries of
+    the profiles holding ``records`` before or after the run; the entries of other profiles the same run
+    changed (records ingested since the last run) keep the resolver's."""
+
+    reason: str
+    actor: str
+    records: frozenset[str]
+
+    def apply(self, events: pd.DataFrame, profile_of: pd.Series, previous: pd.Series) -> pd.DataFrame:
+        keys = list(self.records)
+        named = set(profile_of.reindex(keys).dropna()) | set(previous.reindex(keys).dropna())
+        asked = events["profile_id"].isin(named)
+        return events.assign(
+            reason=events["reason"].where(~asked, self.reason), actor=events["actor"].where(~asked, self.actor)
+        )
+
+
 def profile_events(
-    profile_of: pd.Series, previous: pd.Series, aliases: dict[str, str], run_id: str, actor: str, at: str
+    profile_of: pd.Series,
+    previous: pd.Series,
+    aliases: dict[str, str],
+    run_id: str,
+    actor: str,
+    at: str,
+    attribution: Attribution | None = None,
 ) -> pd.DataFrame:
     """A profile's history entries for one run: ``created`` (a new id), ``merged`` (it took records of
     other profiles; detail: their ids), ``split`` (its records went to several profiles; detail: their
     ids) and ``merged_into`` (an id that disappeared; detail: the profile that took its records). O(n).
+    With ``attribution``, the entries of the profiles it names carry its reason and actor instead.
 
     >>> before = pd.Series({"a": "p1", "b": "p2", "c": "p2"})
     >>> events = profile_events(pd.Series({"a": "p1", "b": "p1", "c": "p3"}), before, {}, "r1", "resolver", "t")
@@ -93,4 +119,5 @@ def profile_events(
     events = pd.concat([fresh, pd.DataFrame(rows, columns=["profile_id", "kind", "detail"])], ignore_index=True)
     events = events.astype("str")
     key = events["profile_id"] + "|" + events["kind"] + "|" + run_id
-    return events.assign(key=key, reason=f"resolve run {run_id}", actor=actor, at=at)[EVENT_COLUMNS]
+    events = events.assign(key=key, reason=f"resolve run {run_id}", actor=actor, at=at)[EVENT_COLUMNS]
+    return attribution.apply(events, profile_of, previous) if attribution else events

@@ -141,14 +141,6 @@ class FieldColumn:
         total = counts.sum()
         return float(((counts / total) ** 2).sum()) if total else 0.0
 
-    def shares(self) -> np.ndarray:
-        """Per record, the share of records (with a value) holding its value; NaN when missing."""
-        present = self.codes >= 0
-        counts = np.bincount(self.codes[present], minlength=len(self.values)).astype(np.float64)
-        out = np.full(len(self.codes), np.nan)
-        out[present] = counts[self.codes[present]] / max(int(present.sum()), 1)
-        return out
-
 
 def _date_hits(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     """ISO dates: within a year; one character typo (optimal string alignment: a transposition counts once) or

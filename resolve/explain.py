@@ -21,9 +21,11 @@ from graph.errors import NotFound
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
 from resolve.matching import MATCH_PREFIX
-from resolve.settings import ResolveSettings, settings_from_json
+from resolve.overrides import active_overrides
+from resolve.settings import ResolveSettings, last_run_settings
 
 FUZZY = "fuzzy_match"
+USER_MERGE = "user_merge"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Hop:
     to_record: str
     identifier_type: str  # "match" for a fuzzy match
     identifier_value: str  # the match probability for a fuzzy match
-    kind: str = "shared_identifier"  # or "fuzzy_match"
+    kind: str = "shared_identifier"  # or "fuzzy_match", or "user_merge" (type "override", value: the reason)
     weight: float | None = None  # a fuzzy match's total match weight (prior included)
     comparisons: list[ComparisonWeight] = field(default_factory=list)
 
@@ -77,12 +79,7 @@ class Explanation:
         if self.profile_a is None or self.profile_b is None:
             return "not resolved yet: run `cdp resolve`"
         if self.same_profile:
-            steps = ", then ".join(
-                f"a fuzzy match (probability {h.identifier_value}, weight {h.weight:+.1f})"
-                if h.kind == FUZZY
-                else f"{h.identifier_type} {h.identifier_value}"
-                for h in self.hops
-            )
+            steps = ", then ".join(_described(h) for h in self.hops)
             if self.hops:
                 return f"same profile {self.profile_a}: linked by {steps}"
             return "the same record" if self.a == self.b and ":" in self.a else f"same profile {self.profile_a}"
@@ -136,13 +133,18 @@ def _chain(
     kept = [(key, x) not in rejected and (key, y) not in rejected
             for key, x, y in zip(keys, matches["record_a"], matches["record_b"], strict=True)]  # fmt: skip
     active = links[(links["status"] == IdentifierStatus.ACTIVE.value) & used]
-    return _evidence_path(active, matches[pd.Series(kept, index=matches.index, dtype=bool)], a, b)
+    merges = active_overrides(store.overrides()).must
+    merges = merges[merges["record_a"].isin(members) & merges["record_b"].isin(members)]
+    return _evidence_path(active, matches[pd.Series(kept, index=matches.index, dtype=bool)], a, b, merges)
 
 
-def _evidence_path(links: pd.DataFrame, matches: pd.DataFrame, a: str, b: str) -> list[Hop]:
-    """Shortest chain from ``a`` to ``b`` through shared identifiers and fuzzy matches (breadth first,
-    O(n + m)); a fuzzy match is one hop like a shared identifier."""
+def _evidence_path(links: pd.DataFrame, matches: pd.DataFrame, a: str, b: str, merges: pd.DataFrame) -> list[Hop]:
+    """Shortest chain from ``a`` to ``b`` through shared identifiers, fuzzy matches and user merges
+    (breadth first, O(n + m)); a fuzzy match or a user merge is one hop like a shared identifier."""
     graph = nx.Graph()
+    merge_of = {f"o:{row.key}": row for row in merges.itertuples()}
+    for node, row in merge_of.items():
+        graph.add_edges_from([("r:" + row.record_a, node), (node, "r:" + row.record_b)])
     graph.add_edges_from(zip("r:" + links["record"], "i:" + links["identifier"], strict=True))
     match_of = {f"m:{x}|{y}": row for x, y, row in zip(matches["record_a"], matches["record_b"],
                                                         matches.itertuples(), strict=True)}  # fmt: skip
@@ -150,16 +152,29 @@ def _evidence_path(links: pd.DataFrame, matches: pd.DataFrame, a: str, b: str) -
         graph.add_edges_from([("r:" + row.record_a, node), (node, "r:" + row.record_b)])
     if a == b or not graph.has_node("r:" + a) or not graph.has_node("r:" + b):
         return []
-    path = nx.shortest_path(graph, "r:" + a, "r:" + b)
+    try:
+        path = nx.shortest_path(graph, "r:" + a, "r:" + b)
+    except nx.NetworkXNoPath:  # joined by evidence the graph no longer holds: the next resolve will part them
+        return []
     described = links.drop_duplicates("identifier").set_index("identifier")
     hops = []
     for start, via, end in zip(path[0::2], path[1::2], path[2::2], strict=False):
         if via in match_of:
             hops.append(_match_hop(start[2:], end[2:], match_of[via]))
+        elif via in merge_of:
+            hops.append(Hop(start[2:], end[2:], "override", str(merge_of[via].reason), USER_MERGE))
         else:
             identifier = described.loc[via[2:]]
             hops.append(Hop(start[2:], end[2:], str(identifier["type"]), str(identifier["value"])))
     return hops
+
+
+def _described(hop: Hop) -> str:
+    if hop.kind == FUZZY:
+        return f"a fuzzy match (probability {hop.identifier_value}, weight {hop.weight:+.1f})"
+    if hop.kind == USER_MERGE:
+        return f"a user merge ({hop.identifier_value})"
+    return f"{hop.identifier_type} {hop.identifier_value}"
 
 
 def _match_hop(start: str, end: str, row: Any) -> Hop:
@@ -174,7 +189,7 @@ def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, 
         return []
     degree = {r["key"]: r["records"] for r in store.run("identifier_degree", cypher.IDENTIFIER_DEGREE,
                                                           {"keys": common["identifier"].tolist()})}  # fmt: skip
-    settings = _last_settings(store)
+    settings = last_run_settings(store)
     cut = {identifier: reason for (identifier, _), reason in rejected.items()}
     return [
         Barrier(row.type, row.value, "rejected", int(degree.get(row.identifier, 0)), f"was cut: {cut[row.identifier]}")
@@ -193,10 +208,3 @@ def _reason(status: str, id_type: str, records: int, settings: ResolveSettings) 
     if status == IdentifierStatus.SHARED.value:
         return f"links {records:,} records, over the {id_type} cap of {settings.cap(id_type):,} (a shared value)"
     return "is active but joined after the last resolve: run `cdp resolve`"
-
-
-def _last_settings(store: GraphStore) -> ResolveSettings:
-    runs = store.run("latest_run", cypher.LATEST_RUN)
-    if not runs:
-        return ResolveSettings()
-    return settings_from_json(json.dumps(json.loads(runs[0]["summary"]).get("settings") or {}))

@@ -16,6 +16,7 @@ over its comparisons (a missing value adds 0), and its match probability ``2^w /
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,8 @@ class MatchModel:
     u: list[np.ndarray]
     prior: float = 0.1  # share of record pairs that match
     trained: dict[str, int] = field(default_factory=dict)  # what was estimated from how many pairs
+    #: per term-frequency comparison, each value's share of the records when the model was estimated
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def level_weights(self, levels: np.ndarray, tf_u: dict[int, np.ndarray] | None = None) -> np.ndarray:
         """``log2(m / u)`` of every pair and comparison (``levels`` is pairs x comparisons); 0 for missing.
@@ -52,21 +55,39 @@ class MatchModel:
         total = self.prior_weight() + weights.sum(axis=1)
         return 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "prior": round(self.prior, 6),
+    def to_dict(self, with_tf: bool = True) -> dict[str, Any]:
+        """Everything needed to score with this model again (exact floats, so a reloaded model scores
+        identically); ``with_tf=False`` leaves out the term-frequency tables, for display."""
+        out: dict[str, Any] = {
+            "prior": self.prior,
             "trained": self.trained,
             "comparisons": [
                 {
                     "name": name,
                     "levels": [
-                        {"label": label, "m": round(float(m), 6), "u": round(float(u), 6)}
+                        {"label": label, "m": float(m), "u": float(u)}
                         for label, m, u in zip(labels[1:], self.m[c][1:], self.u[c][1:], strict=True)
                     ],
                 }
                 for c, (name, labels) in enumerate(zip(self.names, self.labels, strict=True))
             ],
         }
+        if with_tf:
+            out["tf"] = self.tf
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchModel:
+        comparisons = data["comparisons"]
+        return cls(
+            names=[c["name"] for c in comparisons],
+            labels=[["missing", *[level["label"] for level in c["levels"]]] for c in comparisons],
+            m=[np.array([1.0, *[level["m"] for level in c["levels"]]]) for c in comparisons],
+            u=[np.array([1.0, *[level["u"] for level in c["levels"]]]) for c in comparisons],
+            prior=float(data["prior"]),
+            trained=dict(data.get("trained") or {}),
+            tf={k: dict(v) for k, v in (data.get("tf") or {}).items()},
+        )
 
 
 def default_model(names: list[str], labels: list[list[str]]) -> MatchModel:

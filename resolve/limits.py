@@ -14,6 +14,8 @@ Only the offending components are touched; the rest of the graph costs O(n + m) 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -124,8 +126,16 @@ def _first_conflict(sub: pd.DataFrame, parts: pd.Series, settings: ResolveSettin
 
 
 def _min_cut(sub: pd.DataFrame, left: str, right: str, settings: ResolveSettings) -> pd.DataFrame:
-    """The weakest set of links whose removal separates the records holding ``left`` from those holding
-    ``right`` (max-flow/min-cut on the record-identifier graph)."""
+    """The weakest links separating the records holding ``left`` from those holding ``right``."""
+    holders = [sub.loc[sub["identifier"] == value, "record"] for value in (left, right)]
+    return min_cut(sub, holders[0], holders[1], settings)
+
+
+def min_cut(sub: pd.DataFrame, sources: Iterable[str], sinks: Iterable[str], settings: ResolveSettings) -> pd.DataFrame:
+    """The weakest set of links of ``sub`` whose removal separates every record of ``sources`` from every
+    record of ``sinks`` (max-flow/min-cut on the record-identifier graph). A link weighs its own
+    ``strength`` when it has one (a match link; an infinite one is never cut), else its type's strength
+    divided by how many records of ``sub`` its value links."""
     degree = sub["identifier"].value_counts()
     given = sub["strength"] if "strength" in sub.columns else pd.Series(float("nan"), index=sub.index)
     graph = nx.DiGraph()
@@ -134,12 +144,13 @@ def _min_cut(sub: pd.DataFrame, left: str, right: str, settings: ResolveSettings
         strength = (
             own if own == own else settings.link_strength(row.identifier.split(":", 1)[0]) / degree[row.identifier]
         )
+        arc = {} if strength == math.inf else {"capacity": strength}  # networkx: no capacity is infinite
         # an undirected link is two opposite arcs of the same capacity
-        graph.add_edge(("r", row.record), ("i", row.identifier), capacity=strength)
-        graph.add_edge(("i", row.identifier), ("r", row.record), capacity=strength)
-    for record in sub.loc[sub["identifier"] == left, "record"]:
+        graph.add_edge(("r", row.record), ("i", row.identifier), **arc)
+        graph.add_edge(("i", row.identifier), ("r", row.record), **arc)
+    for record in sources:
         graph.add_edge(_SOURCE, ("r", record))  # no capacity: never cut
-    for record in sub.loc[sub["identifier"] == right, "record"]:
+    for record in sinks:
         graph.add_edge(("r", record), _SINK)
     _, (reachable, _) = nx.minimum_cut(graph, _SOURCE, _SINK)
     crossing = [

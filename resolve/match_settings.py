@@ -74,5 +74,6 @@ class MatchSettings(BaseModel):
 
     @property
     def explicit(self) -> bool:
-        """True when the comparisons were chosen by the user (then a field no record has is an error)."""
-        return "comparisons" in self.model_fields_set
+        """True when the comparisons are not the defaults, so the user chose them (then a field no record
+        has is an error; a default comparison whose field the data lacks is just left out)."""
+        return self.comparisons != _default_comparisons()

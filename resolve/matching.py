@@ -45,7 +45,7 @@ class MatchResult:
             "skipped_blocks": self.blocking.skipped_blocks,
             "match_links": len(self.edges),
             "comparisons": self.comparisons,
-            "model": self.model.to_dict() if self.model else None,
+            "model": self.model.to_dict(with_tf=False) if self.model else None,
         }
 
 
@@ -74,29 +74,63 @@ def record_fields(attributes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return out
 
 
+@dataclass
+class Candidates:
+    """The records' comparable fields and the candidate pairs blocking found among them."""
+
+    fields: pd.DataFrame  # one row per record (index: record key)
+    comparisons: list[Comparison]
+    rules: list[list[str]]
+    pairs: np.ndarray  # (n, 2) row positions into ``fields``
+    report: BlockingReport
+
+
+def block(attributes: pd.DataFrame, settings: MatchSettings) -> Candidates:
+    """Fields of every record and the candidate pairs of the blocking rules. O(records + pairs)."""
+    fields = record_fields(attributes, settings.fields)
+    comparisons = _usable(settings, fields)
+    rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
+    pairs, report = candidate_pairs(fields, rules, settings.max_block_size)
+    return Candidates(fields, comparisons, rules, pairs, report)
+
+
 def find_matches(
     attributes: pd.DataFrame,
     components: pd.Series,
     settings: MatchSettings,
     on_progress: Callable[[str], None] | None = None,
+    model: MatchModel | None = None,
+    focus: np.ndarray | None = None,
+    candidates: Candidates | None = None,
 ) -> MatchResult:
     """Score the candidate pairs of records in different identifier ``components`` (record key -> label)
-    and return those at or above the threshold. Cost: O(records + candidate pairs x comparisons)."""
+    and return those at or above the threshold. Cost: O(records + candidate pairs x comparisons).
+
+    With ``model`` (a model estimated by an earlier run) nothing is estimated; with ``focus`` (a boolean
+    per attributes row) only pairs of two focused records are scored, while blocks are still sized over
+    every record, so a focused pair is scored exactly as in a run over everything.
+    """
     if not settings.enabled or attributes.empty:
         return no_matches()
-    fields = record_fields(attributes, settings.fields)
-    comparisons = _usable(settings, fields)
+    candidates = candidates or block(attributes, settings)
+    fields, comparisons, rules, pairs, report = (
+        candidates.fields, candidates.comparisons, candidates.rules, candidates.pairs, candidates.report)  # fmt: skip
+    if model is not None:
+        comparisons = [c for c in settings.comparisons if c.name in model.names]
     if not comparisons:
         return no_matches()
-    rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
-    pairs, report = candidate_pairs(fields, rules, settings.max_block_size)
-    _progress(on_progress, f"{report.pairs:,} candidate pairs")
+    if focus is not None:
+        pairs = pairs[focus[pairs[:, 0]] & focus[pairs[:, 1]]]
+    _progress(on_progress, f"{len(pairs):,} candidate pairs")
     columns = {name: FieldColumn.of(fields[name].to_numpy(dtype=object)) for name in fields.columns}
     levels = _levels(comparisons, columns, pairs)
-    model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
-    model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
-    trained = len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
-    tf_u = _term_frequencies(comparisons, columns, pairs) if trained else None
+    trained = model is None and len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
+    if model is None:
+        model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
+        model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
+        if trained:
+            model.tf = _tf_tables(comparisons, columns)
+    tf_u = _term_frequencies(comparisons, columns, pairs, model.tf) if model.tf else None
     if trained:
         _train(model, comparisons, columns, pairs, levels, tf_u, rules, settings)
         _progress(on_progress, "model estimated")
@@ -127,15 +161,36 @@ def _levels(comparisons: list[Comparison], columns: dict[str, FieldColumn], pair
     return levels
 
 
+def _tf_tables(comparisons: list[Comparison], columns: dict[str, FieldColumn]) -> dict[str, dict[str, float]]:
+    """Per term-frequency comparison, each value's share of the records that have one."""
+    tables = {}
+    for comparison in comparisons:
+        if comparison.term_frequency:
+            column = columns[comparison.field]
+            present = column.codes >= 0
+            counts = np.bincount(column.codes[present], minlength=len(column.values))
+            shares = counts / max(int(present.sum()), 1)
+            tables[comparison.name] = dict(zip(column.values.tolist(), shares.tolist(), strict=True))
+    return tables
+
+
 def _term_frequencies(
-    comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray
+    comparisons: list[Comparison],
+    columns: dict[str, FieldColumn],
+    pairs: np.ndarray,
+    tables: dict[str, dict[str, float]],
 ) -> dict[int, np.ndarray]:
-    """Per term-frequency comparison, the share of records holding the left record's value."""
-    return {
-        c: np.nan_to_num(columns[comparison.field].shares()[pairs[:, 0]], nan=1.0)
-        for c, comparison in enumerate(comparisons)
-        if comparison.term_frequency
-    }
+    """Per term-frequency comparison, the share of the left record's value in the model's table (a value
+    the table has not seen counts as seen once)."""
+    out = {}
+    for c, comparison in enumerate(comparisons):
+        table = tables.get(comparison.name)
+        if comparison.term_frequency and table is not None:
+            column = columns[comparison.field]
+            unseen = min(table.values()) if table else 1.0  # as rare as the rarest value seen
+            share = np.array([table.get(v, unseen) for v in column.values.tolist()] + [1.0])
+            out[c] = share[column.codes[pairs[:, 0]]]  # code -1 (missing) picks the trailing 1.0
+    return out
 
 
 def _train(

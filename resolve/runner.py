@@ -10,18 +10,22 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from graph import cypher
 from graph.model import IdentifierStatus, Label
 from graph.store import GraphStore
 from graph.writes import AssignmentChange, apply_assignment, in_batches
-from resolve.changes import ChangePreview, preview_changes, profile_events
+from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
+from resolve.fellegi_sunter import MatchModel
 from resolve.guards import identifier_status
 from resolve.households import households
+from resolve.incremental import changed_records, clear_changed, load_model, plan, save_model
 from resolve.limits import Rejection, enforce_limits
-from resolve.matching import find_matches, match_links
+from resolve.matching import Candidates, block, find_matches, match_links
+from resolve.overrides import active_overrides
 from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings
 
@@ -53,16 +57,30 @@ class ResolveSummary:
     changes: ChangePreview = field(default_factory=ChangePreview)
     dry_run: bool = False  # nothing was written
     matching: dict[str, object] = field(default_factory=dict)  # candidate pairs, links made, the estimated model
+    overrides: dict[str, object] = field(default_factory=dict)  # user merges and splits applied, and superseded
+    incremental: bool = False  # only the part new records could change was resolved again
+    resolved_records: int = 0  # records resolved again (all of them in a full run)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
 
 def resolve(
-    store: GraphStore, settings: ResolveSettings, on_progress: ProgressFn | None = None, dry_run: bool = False
+    store: GraphStore,
+    settings: ResolveSettings,
+    on_progress: ProgressFn | None = None,
+    dry_run: bool = False,
+    attribution: Attribution | None = None,
+    incremental: bool = False,
+    model: MatchModel | None = None,
 ) -> ResolveSummary:
     """Resolve every record of the store into profiles; only what changed is written, and nothing at
-    all with ``dry_run`` (the summary's ``changes`` then say what a real run would do)."""
+    all with ``dry_run`` (the summary's ``changes`` then say what a real run would do). User overrides
+    are honoured; ``attribution`` puts a user's reason and name on the history of the profiles it names.
+
+    ``incremental``: resolve again only what new records can change, with the saved match model (see
+    :mod:`resolve.incremental`), falling back to a full run when that is not possible. ``model``: score
+    with this model instead of estimating one."""
     started = time.perf_counter()
 
     def step(stage: str, done: int, total: int) -> None:
@@ -74,35 +92,54 @@ def resolve(
     records = store.record_keys()["record"]
     links = store.record_links()
     previous = store.assignments().set_index("record")["profile_id"]
+    attributes = store.record_attributes()
     step("guards", 1, 5)
     status = identifier_status(links, settings)
+    status_changed = _status_changes(store, status)
+    active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
+    overrides = active_overrides(store.overrides())
+    candidates = block(attributes, settings.matching) if settings.matching.enabled and len(attributes) else None
+    model, focus = _scope(store, settings, model, incremental, records, links, previous, status_changed,
+                          pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
     if not dry_run:
         _write_status_changes(store, status)
-    used = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
     step("match", 2, 5)
-    matches = find_matches(store.record_attributes(), record_components(records, used), settings.matching)
-    used = pd.concat([used, match_links(matches.edges, settings.matching)], ignore_index=True)
+    part = records[focus] if focus is not None else records
+    used = active[active["record"].isin(part)] if focus is not None else active
+    in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
+    matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
+                           focus=in_part, candidates=candidates)  # fmt: skip
+    used = pd.concat([used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True)
     step("components", 3, 5)
-    components, rejected = enforce_limits(records, used, record_components(records, used), settings)
+    components, rejected = enforce_limits(part, used, record_components(part, used), settings)
+    components, rejected = overrides.enforce(part, used, components, rejected, settings)
     profile_of = assign_profile_ids(components, previous)
+    if focus is not None:  # everything outside the focus keeps its profile
+        profile_of = pd.concat([previous[~previous.index.isin(part)], profile_of]).reindex(records)
     step("compare" if dry_run else "write profiles", 4, 5)
     change = _diff(profile_of, previous)
     homes = households(links, status, profile_of, settings)
     if not dry_run:
         apply_assignment(store, change)
-        _write_rejected(store, rejected)
-        _write_matches(store, matches.edges)
+        _write_rejected(store, rejected, part if focus is not None else None)
+        _write_matches(store, matches.edges, part if focus is not None else None)
         _write_households(store, homes)
+        clear_changed(store)
+        if focus is None and matches.model is not None:
+            save_model(store, settings, matches.model)
     summary = _summarise(profile_of, previous, change, links, used, status)
+    summary.incremental, summary.resolved_records = focus is not None, len(part)
     if not dry_run:
-        events = profile_events(profile_of, previous, change.aliases, summary.run_id, "resolver", change.updated_at)
+        events = profile_events(
+            profile_of, previous, change.aliases, summary.run_id, "resolver", change.updated_at, attribution
+        )
         for batch in in_batches(events, store.transaction_rows):
             with store.transaction():
                 store.create_nodes(Label.PROFILE_EVENT, batch)
     summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
     summary.rejected_links, summary.households = len(rejected), int(homes.nunique())
     summary.rejected_examples = [vars(r) for r in rejected[:10]]
-    summary.matching = matches.summary()
+    summary.matching, summary.overrides = matches.summary(), overrides.summary()
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
     if not dry_run:
@@ -113,6 +150,38 @@ def resolve(
     return summary
 
 
+def _scope(
+    store: GraphStore,
+    settings: ResolveSettings,
+    model: MatchModel | None,
+    incremental: bool,
+    records: pd.Series,
+    links: pd.DataFrame,
+    previous: pd.Series,
+    status_changed: pd.Index,
+    influence: pd.DataFrame,
+    candidates: Candidates | None,
+) -> tuple[MatchModel | None, np.ndarray | None]:
+    """The model to score with and, for an incremental run, the records to resolve again (None: all)."""
+    if not incremental or previous.empty:
+        return model, None
+    saved = model or load_model(store, settings)
+    if (settings.matching.enabled and saved is None) or changed_records(store):
+        logger.info("resolve: a full run is needed (no model for these settings, or changed records)")
+        return model, None
+    old = store.frame("all_match_links", cypher.ALL_MATCH_LINKS)
+    return saved, plan(records, links, influence, previous, status_changed, old, candidates, settings).focus
+
+
+def _status_changes(store: GraphStore, status: pd.Series) -> pd.Index:
+    """Identifiers whose status differs from the one the last run stored."""
+    before = pd.Series({row["key"]: row["status"] for row in store.run("flagged", cypher.FLAGGED_IDENTIFIERS)},
+                       dtype=object)  # fmt: skip
+    now = status[status != IdentifierStatus.ACTIVE.value]
+    keys = before.index.union(now.index)
+    return keys[before.reindex(keys).to_numpy() != now.reindex(keys).to_numpy()]
+
+
 def _write_status_changes(store: GraphStore, status: pd.Series) -> None:
     before = {row["key"]: row["status"] for row in store.run("flagged", cypher.FLAGGED_IDENTIFIERS)}
     flagged = status[status != IdentifierStatus.ACTIVE.value]
@@ -121,19 +190,26 @@ def _write_status_changes(store: GraphStore, status: pd.Series) -> None:
     store.write_rows("set_identifier_status", cypher.SET_IDENTIFIER_STATUS, rows)
 
 
-def _write_rejected(store: GraphStore, rejected: list[Rejection]) -> None:
-    """The run's rejected links replace the last run's (``cdp explain`` reads them)."""
+def _write_rejected(store: GraphStore, rejected: list[Rejection], part: pd.Series | None) -> None:
+    """The run's rejected links replace the last run's, of the records resolved (``cdp explain`` reads them)."""
     frame = pd.DataFrame([vars(r) for r in rejected], columns=["record", "identifier", "reason"], dtype="str")
     with store.transaction():
-        store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
+        if part is None:
+            store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
+        else:
+            store.write_rows("delete_rejected_links_of", cypher.DELETE_REJECTED_LINKS_OF, part.tolist(), "records")
         store.create_nodes(Label.REJECTED_LINK, frame.assign(key=frame["record"] + "|" + frame["identifier"]))
 
 
-def _write_matches(store: GraphStore, edges: pd.DataFrame) -> None:
-    """The run's match links replace the last run's (``cdp explain`` shows their evidence)."""
+def _write_matches(store: GraphStore, edges: pd.DataFrame, part: pd.Series | None) -> None:
+    """The run's match links replace the last run's, of the records resolved (``cdp explain`` shows
+    their evidence)."""
     frame = edges.assign(key=edges["record_a"] + "|" + edges["record_b"])
     with store.transaction():
-        store.run("delete_match_links", cypher.DELETE_MATCH_LINKS)
+        if part is None:
+            store.run("delete_match_links", cypher.DELETE_MATCH_LINKS)
+        else:
+            store.write_rows("delete_match_links_of", cypher.DELETE_MATCH_LINKS_OF, part.tolist(), "records")
     for batch in in_batches(frame, store.transaction_rows):
         with store.transaction():
             store.create_nodes(Label.MATCH_LINK, batch)

@@ -8,7 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
+from graph import cypher
 from graph.errors import ConfigError
+from graph.store import GraphStore
 from resolve.match_settings import MatchSettings
 
 #: how many records one identifier value may link before it is treated as shared and ignored.
@@ -86,3 +88,11 @@ def load_resolve_settings(path: Path | None) -> ResolveSettings:
 
 def settings_from_json(text: str) -> ResolveSettings:
     return ResolveSettings.model_validate(json.loads(text))
+
+
+def last_run_settings(store: GraphStore) -> ResolveSettings:
+    """The settings the last resolve of ``store`` ran with (saved with its summary); defaults before any run."""
+    runs = store.run("latest_run", cypher.LATEST_RUN)
+    if not runs:
+        return ResolveSettings()
+    return ResolveSettings.model_validate(json.loads(runs[0]["summary"]).get("settings") or {})

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from graph.settings import StoreSettings
+from api.service import CustomerService
+from graph.settings import StoreSettings, open_store
 from tests.api.conftest import CRM, POS, SOURCES
 
 runner = CliRunner()
@@ -134,3 +135,48 @@ def test_serve_refuses_a_default_neo4j_password(tmp_path: Path) -> None:
         [sys.executable, "-m", "api.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 1 and "refusing to serve" in out.stderr
+
+
+def _profiles(project: Path) -> dict[str, str]:
+    assert _cdp(project, "export", "profiles", "--out", str(project / "profiles.csv")).exit_code == 0
+    frame = pd.read_csv(project / "profiles.csv", dtype=str)
+    return dict(zip(frame["record_id"], frame["profile_id"], strict=True))
+
+
+def test_merge_and_split_are_kept_by_later_resolves(project: Path, store_settings: StoreSettings) -> None:
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    _cdp(project, "resolve")
+    ids = _profiles(project)
+    merged = _cdp(project, "merge", ids["C4"], ids["C1"], "--reason", "one customer, two cards")
+    assert merged.exit_code == 0, merged.output
+    assert f"into {ids['C1']}" in merged.output and len(set(_profiles(project).values())) == 2
+    split = _cdp(project, "split", ids["C1"], "--records", "crm:C4,pos:T3", "--reason", "two people after all")
+    assert split.exit_code == 0, split.output
+    again = _cdp(project, "resolve")
+    assert again.exit_code == 0 and "into 3 profiles" in again.output
+    assert "superseded" in again.output and "crm:C1 crm:C4" in again.output  # the merge the split overruled
+    after = _profiles(project)
+    assert after["C4"] == after["T3"] != after["C1"] == ids["C1"]
+    store = open_store(store_settings)
+    try:
+        history = CustomerService(store).history_of([ids["C1"]])[ids["C1"]]
+    finally:
+        store.close()
+    assert [(h.kind, h.reason) for h in history][-2:] == [
+        ("merged", "one customer, two cards"), ("split", "two people after all"),
+    ]  # fmt: skip
+    assert history[-1].actor not in ("resolver", "")  # the user who ran the command
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["merge", "p_nope", "p_other", "--reason", "x"], "no profile 'p_nope', 'p_other'"),
+        (["split", "p_nope", "--records", "crm:C1", "--reason", "x"], "no profile 'p_nope'"),
+    ],
+)
+def test_override_errors_name_the_ids(project: Path, args: list[str], message: str) -> None:
+    _cdp(project, "ingest", str(project / "sources.yaml"))
+    _cdp(project, "resolve")
+    result = _cdp(project, *args)
+    assert result.exit_code == 1 and message in " ".join(result.output.split())

@@ -167,6 +167,7 @@ def test_sources_yaml_describes_the_files(dataset: SyntheticDataset) -> None:
         "email": "email",
         "work_email": "email",
         "phone": "phone",
+        "loyalty_card": "loyalty_id",
     }
     assert config["sources"]["web"]["event"] == {
         "type": "page_view",
