@@ -122,6 +122,8 @@ class Evaluation:
     unresolved: int  # labelled records not in the graph (or in no profile)
     largest_profile: tuple[str, int]  # (profile id, records)
     largest_entity: tuple[str, int]  # (person id, records)
+    #: share of true pairs a resolve can link at all (candidate pair or shared identifier); None if unknown
+    blocking_reach: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

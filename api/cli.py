@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import logging
@@ -184,21 +185,24 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Score the resolved profiles against ground truth: pairwise and B-cubed precision/recall/F1."""
+    from analytics.blocking_reach import blocking_reach
     from analytics.quality import evaluate as score
     from analytics.quality import load_truth
+    from resolve.settings import last_run_settings
 
     try:
         labels = load_truth(str(truth))
         store = _open(data_dir)
         try:
             assigned = store.assignments().set_index("record")["profile_id"]
+            reach = blocking_reach(store, labels, last_run_settings(store)) if not assigned.empty else None
         finally:
             store.close()
     except CdpError as exc:
         raise _fail(exc) from None
     if assigned.empty:
         raise _fail(CdpError("no resolved profiles yet: run `cdp resolve` first"))
-    result = score(assigned, labels)
+    result = dataclasses.replace(score(assigned, labels), blocking_reach=reach)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

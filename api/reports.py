@@ -174,6 +174,9 @@ def print_evaluation(result: Evaluation) -> None:
         f"{result.unresolved:,} in the truth file but not resolved)\n"
         f"largest profile {profile[0]}: {profile[1]:,} records; largest true entity {entity[0]}: {entity[1]:,}"
     )
+    if result.blocking_reach is not None:
+        console.print(f"blocking: {result.blocking_reach:.2%} of true pairs reach scoring or share an identifier "
+                      "(the rest no resolve with these settings can link)")  # fmt: skip
 
 
 def print_explanation(found: Explanation) -> None:
