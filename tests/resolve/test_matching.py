@@ -186,3 +186,15 @@ def test_record_fields_fall_back_to_the_card_name() -> None:
     fields = record_fields(attributes, ["first_name", "last_name", "postcode"])
     assert fields.loc["pos:1"].tolist() == ["ann", "lee-smith", None]
     assert fields.loc["crm:1"].tolist() == ["ann", "lee", None]
+
+
+def test_a_saved_model_scores_exactly_as_the_estimated_one() -> None:
+    records, _ = _population(seed=4, people=300)
+    attributes = pd.DataFrame({"record": [r.key for r in records],
+                               "attributes": [json.dumps(r.attributes) for r in records]})  # fmt: skip
+    components = pd.Series(range(len(records)), index=attributes["record"])
+    estimated = find_matches(attributes, components, MatchSettings())
+    assert estimated.model is not None and estimated.model.tf
+    reloaded = MatchModel.from_dict(json.loads(json.dumps(estimated.model.to_dict())))
+    again = find_matches(attributes, components, MatchSettings(), model=reloaded)
+    pd.testing.assert_frame_equal(again.edges, estimated.edges)
