@@ -382,6 +382,8 @@ def is_placeholder(id_type: str, normalised_value: str) -> bool:
     (True, True)
     >>> is_placeholder("crm_id", "NULL"), is_placeholder("crm_id", "111"), is_placeholder("crm_id", "000")
     (True, False, True)
+    >>> is_placeholder("loyalty_id", "LC0000000000"), is_placeholder("loyalty_id", "LC1818027954")
+    (True, False)
     """
     value = normalised_value.strip()
     if value.lower() in PLACEHOLDER_VALUES["*"] or value in PLACEHOLDER_VALUES.get(id_type, ()):
@@ -394,5 +396,7 @@ def is_placeholder(id_type: str, normalised_value: str) -> bool:
         national = _national_number(value)
         sequential = len(national) >= 7 and any(national in run for run in _SEQUENTIAL_DIGITS)
         return (national.isdigit() and len(set(national)) == 1) or sequential
-    # Short keys of one digit (7, 111, 2222) are real rows in many CRMs; zeros and long runs are not.
-    return value.isdigit() and len(set(value)) == 1 and (value[0] == "0" or len(value) >= 6)
+    # Short keys of one digit (7, 111, 2222) are real rows in many CRMs; zeros and long runs are not,
+    # behind a letter prefix too (LC0000000000: a card scheme's prefix on a blank number).
+    digits = value.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_")
+    return digits.isdigit() and len(set(digits)) == 1 and (digits[0] == "0" or len(digits) >= 6)
