@@ -45,6 +45,9 @@ class MatchSettings(BaseModel):
     threshold: float = Field(default=0.95, gt=0, lt=1)
     #: strength of a match link at probability 1 when a limit must cut (an email is 3)
     link_strength: float = Field(default=3.0, gt=0)
+    #: two records sharing an identifier are kept apart when their disagreements alone weigh this or
+    #: less (a different first name and a different birth date); None turns the check off
+    conflict_weight: float | None = Field(default=-9.0, le=0)
     training_pairs: PositiveInt = 300_000  # per blocking rule, sampled
     random_pairs: PositiveInt = 100_000  # for u of the levels between exact and different
     min_training_pairs: PositiveInt = 300  # fewer: the starting values are kept

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,11 @@ class Candidates:
     pairs: np.ndarray  # (n, 2) row positions into ``fields``
     report: BlockingReport
 
+    @cached_property
+    def columns(self) -> dict[str, FieldColumn]:
+        """Every field factorised once (see :class:`FieldColumn`)."""
+        return {name: FieldColumn.of(self.fields[name].to_numpy(dtype=object)) for name in self.fields.columns}
+
 
 def block(attributes: pd.DataFrame, settings: MatchSettings) -> Candidates:
     """Fields of every record and the candidate pairs of the blocking rules. O(records + pairs)."""
@@ -122,7 +128,7 @@ def find_matches(
     if focus is not None:
         pairs = pairs[focus[pairs[:, 0]] & focus[pairs[:, 1]]]
     _progress(on_progress, f"{len(pairs):,} candidate pairs")
-    columns = {name: FieldColumn.of(fields[name].to_numpy(dtype=object)) for name in fields.columns}
+    columns = candidates.columns
     levels = _levels(comparisons, columns, pairs)
     trained = model is None and len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
     if model is None:
@@ -152,6 +158,16 @@ def _usable(settings: MatchSettings, fields: pd.DataFrame) -> list[Comparison]:
             f"(fields seen: {', '.join(sorted(present)) or 'none'})"
         )
     return [c for c in settings.comparisons if c.field in present]
+
+
+def pair_weights(
+    candidates: Candidates, model: MatchModel, settings: MatchSettings, pairs: np.ndarray
+) -> tuple[list[Comparison], np.ndarray, np.ndarray]:
+    """The comparisons of ``model``, and the level and weight of each for ``pairs`` (row positions)."""
+    comparisons = [c for c in settings.comparisons if c.name in model.names]
+    levels = _levels(comparisons, candidates.columns, pairs)
+    tf_u = _term_frequencies(comparisons, candidates.columns, pairs, model.tf) if model.tf else None
+    return comparisons, levels, model.level_weights(levels, tf_u)
 
 
 def _levels(comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from graph.store import GraphStore
 from graph.writes import AssignmentChange, apply_assignment, in_batches
 from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
+from resolve.conflicts import conflicting_pairs, keep_apart
 from resolve.fellegi_sunter import MatchModel
 from resolve.guards import identifier_status
 from resolve.households import households
@@ -113,6 +114,10 @@ def resolve(
     step("components", 3, 5)
     components, rejected = enforce_limits(part, used, record_components(part, used), settings)
     components, rejected = overrides.enforce(part, used, components, rejected, settings)
+    if candidates is not None and matches.model is not None and settings.matching.conflict_weight is not None:
+        conflicts = conflicting_pairs(used, candidates, matches.model, settings)
+        components, apart = keep_apart(part, used, components, conflicts, settings)
+        rejected += apart
     profile_of = assign_profile_ids(components, previous)
     if focus is not None:  # everything outside the focus keeps its profile
         profile_of = pd.concat([previous[~previous.index.isin(part)], profile_of]).reindex(records)
