@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+from networkx.algorithms.flow import edmonds_karp
 import numpy as np
 import pandas as pd
 
-from resolve.components import record_components
 from resolve.fellegi_sunter import MatchModel
-from resolve.limits import Rejection, min_cut
+from resolve.limits import Rejection
 from resolve.matching import MATCH_PREFIX, Candidates, pair_weights
 from resolve.overrides import OVERRIDE_PREFIX
 from resolve.settings import ResolveSettings
@@ -75,40 +75,53 @@ def keep_apart(
     conflicts = conflicts[same]
     if conflicts.empty:
         return components, []
-    labels, rejected = components.copy(), []
+    involved = components.reindex(conflicts["record_a"]).to_numpy()
+    inside = used[used["record"].map(components).isin(set(involved))]
+    overrides = inside["identifier"].str.startswith(OVERRIDE_PREFIX)
+    given = inside["strength"] if "strength" in inside.columns else pd.Series(math.nan, index=inside.index)
+    degree = inside["identifier"].map(inside["identifier"].value_counts())
+    kinds = inside["identifier"].str.split(":", n=1).str[0]
+    own = kinds.map(settings.link_strength).astype(float) / degree  # an identifier's: its type's, shared
+    strength = given.where(given.notna(), own).mask(overrides, math.inf)  # a user merge is never cut
+    inside = inside.assign(strength=strength, component=inside["record"].map(components))
+    rejected: list[Rejection] = []
     next_label = int(components.max()) + 1
-    by_component = conflicts.groupby(components.reindex(conflicts["record_a"]).to_numpy())
-    involved = set(by_component.groups)
-    inside = used[used["record"].map(components).isin(involved)]
-    if "strength" in inside.columns:  # a user merge is never cut (its finite strength only ranks it in limits)
-        inside = inside.assign(strength=inside["strength"].mask(inside["identifier"].str.startswith(OVERRIDE_PREFIX),
-                                                                 math.inf))  # fmt: skip
-    links_of = inside.groupby(inside["record"].map(components)).groups
-    for component, pairs in by_component:
-        members = components.index[components == component]
-        sub, cut = _cut_apart(inside.loc[links_of[component]], pairs, settings)
+    links_of = inside.groupby("component").groups
+    keys, parts = [], []
+    for component, pairs in conflicts.groupby(involved):
+        local, cut = _cut_apart(inside.loc[links_of[component]], pairs)
         rejected += cut
-        local = record_components(pd.Series(members), sub)
-        labels[members] = local[members].to_numpy() + next_label
+        keys.append(local.index.to_numpy())
+        parts.append(local.to_numpy() + next_label)
         next_label += int(local.max()) + 1
-    return pd.Series(pd.factorize(labels)[0], index=labels.index, name="component"), rejected
+    labels = components.to_numpy().copy()
+    labels[components.index.get_indexer(np.concatenate(keys))] = np.concatenate(parts)
+    return pd.Series(pd.factorize(labels)[0], index=components.index, name="component"), rejected
 
 
-def _cut_apart(
-    sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
-) -> tuple[pd.DataFrame, list[Rejection]]:
+def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame) -> tuple[pd.Series, list[Rejection]]:
+    """Cut one component's links (with ``strength``) between each conflicting pair in turn; returns a local
+    part label per record and the cut links. One flow graph per component, cuts removed from it as found."""
+    graph = nx.DiGraph()
+    for record, identifier, strength in zip(sub["record"], sub["identifier"], sub["strength"], strict=True):
+        arc = {} if strength == math.inf else {"capacity": float(strength)}  # no capacity: infinite
+        graph.add_edge(("r", record), ("i", identifier), **arc)  # an undirected link: two opposite arcs
+        graph.add_edge(("i", identifier), ("r", record), **arc)
     rejected: list[Rejection] = []
     for a, b, reason in zip(pairs["record_a"], pairs["record_b"], pairs["reason"], strict=True):
-        graph = nx.Graph()
-        graph.add_edges_from(zip("r:" + sub["record"], "i:" + sub["identifier"], strict=True))
-        if not (graph.has_node("r:" + a) and graph.has_node("r:" + b) and nx.has_path(graph, "r:" + a, "r:" + b)):
+        if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
         try:
-            cut = min_cut(sub, [a], [b], settings)
+            _, (reachable, _) = nx.minimum_cut(graph, ("r", a), ("r", b), flow_func=edmonds_karp)
         except nx.NetworkXUnbounded:
             continue  # a user merge holds them together
-        rejected += [
-            Rejection(r, i, f"{reason} ({a} vs {b})") for r, i in zip(cut["record"], cut["identifier"], strict=True)
-        ]
-        sub = sub.drop(cut.index)
-    return sub, rejected
+        crossing = [(u, v) for u, v in graph.edges if u in reachable and v not in reachable]
+        for u, v in crossing:
+            graph.remove_edge(u, v)
+            graph.remove_edge(v, u)
+            record, identifier = (u[1], v[1]) if u[0] == "r" else (v[1], u[1])
+            rejected.append(Rejection(record, identifier, f"{reason} ({a} vs {b})"))
+    parts = {
+        node[1]: n for n, part in enumerate(nx.weakly_connected_components(graph)) for node in part if node[0] == "r"
+    }
+    return pd.Series(parts, dtype=np.int64), rejected

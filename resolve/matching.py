@@ -16,6 +16,9 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from graph.errors import ConfigError
 from resolve.blocking import BlockingReport, candidate_pairs
@@ -59,20 +62,43 @@ def record_fields(attributes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
     ``attributes`` has columns ``record, attributes`` (JSON objects, as the store keeps them).
     """
-    parsed = [json.loads(text) if text else {} for text in attributes["attributes"]]
-    frame = pd.DataFrame.from_records(parsed, index=attributes["record"].to_numpy())
-    if "full_name" in frame.columns:  # a card name stands in for first and last name
-        words = frame["full_name"].astype("string").str.strip().str.split()
-        for name, pick in (("first_name", words.str[0]), ("last_name", words.str[-1])):
-            frame[name] = frame[name].fillna(pick) if name in frame.columns else pick
-    out = pd.DataFrame(index=frame.index)
-    for name in names:
-        column = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype="object")
-        text = column.astype("string").str.strip().str.lower()
-        values = text.to_numpy(dtype=object, na_value=None)
-        values[(text == "").fillna(False).to_numpy(dtype=bool)] = None
-        out[name] = values
-    return out
+    table = _parse_objects(attributes["attributes"])
+    columns: dict[str, pa.ChunkedArray] = {}
+    for name in table.column_names:
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table[name], pa.string())))
+        columns[name] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    if "full_name" in columns:  # a card name stands in for first and last name
+        words = pc.split_pattern_regex(columns["full_name"], r"\s+")
+        for name, pick in (("first_name", pc.list_element(words, 0)), ("last_name", _last_word(words))):
+            columns[name] = pc.coalesce(columns[name], pick) if name in columns else pick
+    index = attributes["record"].to_numpy()
+    return pd.DataFrame({name: _objects(columns.get(name), len(index)) for name in names}, index=index)
+
+
+def _objects(column: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    """Python strings, None where missing."""
+    if column is None:
+        return np.full(n, None, dtype=object)
+    values = column.to_numpy(zero_copy_only=False).astype(object)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _parse_objects(texts: pd.Series) -> pa.Table:
+    """JSON objects (one per record, None or "" for none) as one Arrow table, parsed in C++."""
+    if len(texts) == 0:
+        return pa.table({})
+    lines = texts.fillna("").replace("", "{}").astype(str)
+    buffer = ("\n".join(lines.tolist()) + "\n").encode()
+    options = pa_json.ReadOptions(block_size=max(1 << 20, len(buffer) + 1))
+    return pa_json.read_json(pa.BufferReader(buffer), read_options=options)
+
+
+def _last_word(words: pa.ChunkedArray) -> pa.ChunkedArray:
+    lengths = pc.list_value_length(words)
+    flat = pc.list_flatten(words)
+    ends = pc.subtract(pc.cumulative_sum(pc.fill_null(lengths, 0)), 1)
+    return pc.take(flat, pc.if_else(pc.greater(lengths, 0), ends, pa.scalar(None, pa.int64())))
 
 
 @dataclass
