@@ -75,16 +75,29 @@ def _rule_pairs(fields: pd.DataFrame, rule: list[str], max_block_size: int) -> t
 
 
 def _block_key(fields: pd.DataFrame, rule: list[str]) -> np.ndarray:
-    """A dense code per record for its values of ``rule``'s fields; -1 when any is missing."""
-    columns = [fields[name] for name in rule]
-    missing = np.zeros(len(fields), dtype=bool)
-    for column in columns:
-        missing |= column.isna().to_numpy() | (column == "").to_numpy()
-    if len(columns) == 1:
-        code = pd.factorize(columns[0])[0]
+    """A dense code per record for its values of ``rule``'s fields; -1 when any is missing. ``fields``
+    holds text (None or "" missing) or integer codes of the values (negative missing)."""
+    codes, missing = [], np.zeros(len(fields), dtype=bool)
+    for name in rule:
+        column = fields[name]
+        if pd.api.types.is_integer_dtype(column.dtype):
+            code = column.to_numpy()
+            missing |= code < 0
+        else:
+            code = pd.factorize(column)[0]
+            missing |= (code < 0) | (column == "").fillna(False).to_numpy(dtype=bool)
+        codes.append(code)
+    if len(codes) == 1:
+        key = pd.factorize(codes[0])[0]
     else:
-        code = pd.MultiIndex.from_arrays([pd.factorize(c)[0] for c in columns]).factorize()[0]
-    return np.where(missing, -1, code)
+        key = pd.factorize(np.ravel_multi_index(codes, [int(c.max()) + 2 for c in codes], mode="clip")
+                           if _fits(codes) else pd.MultiIndex.from_arrays(codes))[0]  # fmt: skip
+    return np.where(missing, -1, key)
+
+
+def _fits(codes: list[np.ndarray]) -> bool:
+    """Whether the combined codes fit one int64 (then one integer factorize beats a MultiIndex)."""
+    return float(np.prod([float(c.max()) + 2 for c in codes])) < 2**62
 
 
 def blocking_completeness(pairs: np.ndarray, truth: np.ndarray, linked: np.ndarray | None = None) -> float:

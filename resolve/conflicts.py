@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import networkx as nx
-from networkx.algorithms.flow import edmonds_karp
 import numpy as np
 import pandas as pd
+from networkx.algorithms.flow import edmonds_karp
 
 from resolve.fellegi_sunter import MatchModel
 from resolve.limits import Rejection
@@ -86,10 +86,10 @@ def keep_apart(
     inside = inside.assign(strength=strength, component=inside["record"].map(components))
     rejected: list[Rejection] = []
     next_label = int(components.max()) + 1
-    links_of = inside.groupby("component").groups
+    pairs_of = dict(tuple(conflicts.groupby(involved)))
     keys, parts = [], []
-    for component, pairs in conflicts.groupby(involved):
-        local, cut = _cut_apart(inside.loc[links_of[component]], pairs)
+    for component, links in inside.groupby("component", sort=False):
+        local, cut = _cut_apart(links, pairs_of[component])
         rejected += cut
         keys.append(local.index.to_numpy())
         parts.append(local.to_numpy() + next_label)

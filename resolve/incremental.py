@@ -86,7 +86,7 @@ def plan(
         is_new = pd.Index(keys).isin(new_keys)
         touching = candidates.pairs[is_new[candidates.pairs[:, 0]] | is_new[candidates.pairs[:, 1]]]
         influence.append(_pair_links(keys[touching[:, 0]], keys[touching[:, 1]], "pair"))
-        crossed = crossed_blocks(candidates.fields, candidates.rules, settings.matching.max_block_size, is_new)
+        crossed = crossed_blocks(candidates.codes, candidates.rules, settings.matching.max_block_size, is_new)
         rows = crossed["row"].to_numpy(dtype=np.int64)
         influence.append(pd.DataFrame({"record": keys[rows], "identifier": "block:" + crossed["block"].astype(str)}))
     components = record_components(records, pd.concat(influence, ignore_index=True))

@@ -112,6 +112,11 @@ class Candidates:
     report: BlockingReport
 
     @cached_property
+    def codes(self) -> pd.DataFrame:
+        """Each field as integer codes of its values (-1: missing): what blocking keys on."""
+        return pd.DataFrame({name: column.codes for name, column in self.columns.items()}, index=self.fields.index)
+
+    @cached_property
     def columns(self) -> dict[str, FieldColumn]:
         """Every field factorised once (see :class:`FieldColumn`)."""
         return {name: FieldColumn.of(self.fields[name].to_numpy(dtype=object)) for name in self.fields.columns}
@@ -122,8 +127,9 @@ def block(attributes: pd.DataFrame, settings: MatchSettings) -> Candidates:
     fields = record_fields(attributes, settings.fields)
     comparisons = _usable(settings, fields)
     rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
-    pairs, report = candidate_pairs(fields, rules, settings.max_block_size)
-    return Candidates(fields, comparisons, rules, pairs, report)
+    found = Candidates(fields, comparisons, rules, np.empty((0, 2), dtype=np.int64), BlockingReport())
+    found.pairs, found.report = candidate_pairs(found.codes, rules, settings.max_block_size)
+    return found
 
 
 def find_matches(

@@ -238,11 +238,16 @@ def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:
     return AssignmentChange(
         moves=dict(zip(moved.index.tolist(), moved.tolist(), strict=True)),
         reassigned=set(had_profile.index.tolist()),
-        sizes={p: int(sizes[p]) for p in touched if p in kept},
+        sizes=dict(zip(*_sizes_of(sizes, touched & kept), strict=True)),
         removed=removed,
         updated_at=_now(),
         aliases=successor_ids(previous, profile_of, removed),
     )
+
+
+def _sizes_of(sizes: pd.Series, profiles: set[str]) -> tuple[list[str], list[int]]:
+    picked = sizes.reindex(list(profiles))
+    return picked.index.tolist(), picked.astype(int).tolist()
 
 
 def _summarise(
