@@ -103,7 +103,7 @@ def resolve(
     model, focus = _scope(store, settings, model, incremental, records, links, previous, status_changed,
                           pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
     if not dry_run:
-        _write_status_changes(store, status)
+        _write_status_changes(store, status, status_changed)
     step("match", 2, 5)
     part = records[focus] if focus is not None else records
     used = active[active["record"].isin(part)] if focus is not None else active
@@ -187,11 +187,10 @@ def _status_changes(store: GraphStore, status: pd.Series) -> pd.Index:
     return keys[before.reindex(keys).to_numpy() != now.reindex(keys).to_numpy()]
 
 
-def _write_status_changes(store: GraphStore, status: pd.Series) -> None:
-    before = {row["key"]: row["status"] for row in store.run("flagged", cypher.FLAGGED_IDENTIFIERS)}
-    flagged = status[status != IdentifierStatus.ACTIVE.value]
-    rows = [{"key": k, "status": s} for k, s in flagged.items() if before.get(k) != s]
-    rows += [{"key": k, "status": IdentifierStatus.ACTIVE.value} for k in before if k not in flagged.index]
+def _write_status_changes(store: GraphStore, status: pd.Series, changed: pd.Index) -> None:
+    """Store the new status of the identifiers whose status changed (found by :func:`_status_changes`)."""
+    now = status.reindex(changed).fillna(IdentifierStatus.ACTIVE.value)
+    rows = [{"key": k, "status": s} for k, s in now.items()]
     store.write_rows("set_identifier_status", cypher.SET_IDENTIFIER_STATUS, rows)
 
 
