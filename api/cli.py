@@ -20,6 +20,7 @@ from graph.store import GraphStore
 
 if TYPE_CHECKING:
     from api.service import CustomerService
+    from resolve.explain import PairScore
 
 app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
@@ -84,23 +85,33 @@ def resolve(
     full: Annotated[
         bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")
     ] = False,
+    labels_file: Annotated[
+        Path | None, typer.Option("--labels", help="Pairs labelled match or not (CSV record_a,record_b,match).")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Resolve records into customer profiles: after the first run, only what new records can change."""
+    """Resolve records into customer profiles: after the first run, only what new records can change.
+    --labels refines the estimated match model with labelled pairs (and so makes it a full run)."""
+    from resolve.labels import load_labels
     from resolve.runner import resolve as run_resolve
     from resolve.settings import load_resolve_settings
 
     try:
         settings = load_resolve_settings(settings_file)
+        labels = load_labels(labels_file) if labels_file else None
         store = _open(data_dir)
         try:
             with progress_bars() as update:
-                summary = run_resolve(store, settings, update, dry_run=dry_run, incremental=not full)
+                summary = run_resolve(store, settings, update, dry_run=dry_run, incremental=not full, labels=labels)
         finally:
             store.close()
     except CdpError as exc:
         raise _fail(exc) from None
     reports.print_resolve(summary)
+    used = summary.matching.get("labels") or {}
+    if labels is not None and isinstance(used, dict):
+        console.print(f"match model refined with {used.get('pairs', 0):,} labelled pairs (matches: "
+                      f"{used.get('matches', 0):,}, non-matches: {used.get('non_matches', 0):,})", highlight=False)  # fmt: skip
 
 
 @export_app.command("profiles")
@@ -176,6 +187,16 @@ def explain(
         print(json.dumps(payload, indent=2))
     else:
         reports.print_explanation(found)
+        if found.pair_score:
+            _print_pair_score(found.pair_score)
+
+
+def _print_pair_score(score: PairScore) -> None:
+    keys = ", ".join(score.blocking_rules) or "none (never compared)"
+    console.print(f"  fuzzy-match score: probability {score.probability:.4f}, total weight {score.weight:+.2f}, "
+                  f"threshold {score.threshold:g}; blocking keys shared: {keys}", highlight=False)  # fmt: skip
+    for c in score.comparisons:
+        console.print(f"       {c.comparison:<14} {c.level:<36} {c.weight:+.2f}", highlight=False)
 
 
 @app.command()

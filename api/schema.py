@@ -14,6 +14,7 @@ from strawberry.types import Info
 from api.loaders import Loaders
 from api.service import CustomerService
 from graph.errors import CdpError, NotFound
+from resolve import explain as explained
 
 
 @strawberry.type
@@ -90,6 +91,18 @@ class MergeBarrier:
     reason: str
 
 
+@strawberry.type(description="How the saved match model scores two records in different profiles")
+class PairScore:
+    probability: float
+    weight: float = strawberry.field(description="the total match weight, prior included")
+    threshold: float = strawberry.field(description="the match probability from which records are linked")
+    comparisons: list[ComparisonWeight]
+    blocking_rules: list[str] = strawberry.field(
+        description="the blocking rules the two records agree on; none: they are never compared"
+    )
+    note: str = strawberry.field(description="why the score did not link them")
+
+
 @strawberry.type(description="Why two records are in one profile (the chain of evidence) or are not")
 class Explanation:
     a: str
@@ -99,6 +112,10 @@ class Explanation:
     profile_b: strawberry.ID | None
     hops: list[EvidenceHop]
     barriers: list[MergeBarrier]
+    pair_score: PairScore | None = strawberry.field(
+        description="two records in different profiles: the fuzzy-match score; null when not scored (see unscored)"
+    )
+    unscored: str | None = strawberry.field(description="why two records in different profiles have no pairScore")
     summary: str
 
 
@@ -216,6 +233,8 @@ class Query:
                 for hop in found.hops
             ],
             barriers=[MergeBarrier(**vars(barrier)) for barrier in found.barriers],
+            pair_score=_pair_score(found.pair_score),
+            unscored=found.unscored,
             summary=found.summary,
         )
 
@@ -248,6 +267,12 @@ class Mutation:
     async def split_profile(self, info: Info, id: strawberry.ID, records: list[str], reason: str) -> list[Profile]:
         parts = await asyncio.to_thread(_service(info).split_profile, str(id), records, reason)
         return [Profile(id=strawberry.ID(p)) for p in parts]
+
+
+def _pair_score(score: explained.PairScore | None) -> PairScore | None:
+    if score is None:
+        return None
+    return PairScore(**{**vars(score), "comparisons": [ComparisonWeight(**vars(c)) for c in score.comparisons]})
 
 
 def _mask(error: Any) -> bool:

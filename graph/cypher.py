@@ -77,6 +77,8 @@ ALL_RECORD_KEYS = f"MATCH (r:{R}) RETURN r.key AS record"
 
 ALL_RECORD_ATTRIBUTES = f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes"
 
+RECORD_ATTRIBUTES_OF = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes"
+
 ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier"
 
 ALL_ASSIGNMENTS = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"

@@ -158,6 +158,12 @@ class GraphStore(ABC):
         """Every record's attributes, columns ``record, attributes`` (a JSON object per record)."""
         return self.frame("all_record_attributes", cypher.ALL_RECORD_ATTRIBUTES)
 
+    def record_attributes_of(self, keys: Sequence[str]) -> pd.DataFrame:
+        """The attributes of the records ``keys`` (the columns of :meth:`record_attributes`; unknown keys
+        are left out). O(len(keys)) lookups by key."""
+        rows = self.frame("record_attributes_of", cypher.RECORD_ATTRIBUTES_OF, {"keys": list(keys)})
+        return rows.reindex(columns=["record", "attributes"])  # an empty Neo4j result has no columns
+
     def record_keys(self) -> pd.DataFrame:
         return self.frame("all_record_keys", cypher.ALL_RECORD_KEYS)
 

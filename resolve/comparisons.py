@@ -10,6 +10,10 @@ highest being an exact match. Levels are computed for many pairs at once with ra
 >>> c.levels(np.array(["john", "jon", "john", None], dtype=object),
 ...          np.array(["john", "john", "mary", "john"], dtype=object)).tolist()
 [4, 3, 1, 0]
+>>> named = Comparison(name="first_name", kind="jaro_winkler", initials=True)
+>>> [named.labels()[k] for k in named.levels(np.array(["g", "g", "k"], dtype=object),
+...                                          np.array(["gemma", "sarah", "karen"], dtype=object))]
+['missing or initial', 'different', 'missing or initial']
 """
 
 from __future__ import annotations
@@ -42,12 +46,17 @@ class Comparison(BaseModel):
     term_frequency: bool = False
     #: leading characters two postcodes share at the "same area" level
     area_chars: int = Field(default=3, ge=1)
+    #: names: an initial and a name it starts ("G" and "Gemma", as a till prints a card) are no evidence
+    #: either way (level 0, "missing or initial"), not a disagreement
+    initials: bool = False
 
     @model_validator(mode="after")
     def _defaults(self) -> Comparison:
         self.field = self.field or self.name
         if not self.thresholds:
             self.thresholds = list(_DEFAULT_THRESHOLDS.get(self.kind, []))
+        if self.initials and self.kind not in ("jaro_winkler", "levenshtein"):
+            raise ValueError(f"comparison '{self.name}': initials apply to jaro_winkler or levenshtein names")
         if self.kind == "jaro_winkler":
             self.thresholds = sorted(self.thresholds)  # lowest first: level 2 is the loosest
         if self.kind == "levenshtein":
@@ -67,7 +76,7 @@ class Comparison(BaseModel):
             middle = [f"same area ({self.area_chars} characters)", "one typo"]
         else:
             middle = []
-        return ["missing", "different", *middle, "exact"]
+        return ["missing or initial" if self.initials else "missing", "different", *middle, "exact"]
 
     @property
     def n_levels(self) -> int:
@@ -89,7 +98,7 @@ class Comparison(BaseModel):
         exact = present & (left == right)
         out[exact] = self.n_levels - 1
         rest = np.flatnonzero(present & ~exact)
-        if len(rest) == 0 or self.n_levels <= 3:
+        if len(rest) == 0 or (self.n_levels <= 3 and not self.initials):
             return out
         width = np.int64(len(column.values))
         distinct, inverse = np.unique(left[rest].astype(np.int64) * width + right[rest], return_inverse=True)
@@ -97,6 +106,8 @@ class Comparison(BaseModel):
         level = np.ones(len(distinct), dtype=np.int8)
         for rank, hit in enumerate(self._middle_hits(a, b), start=2):
             level[hit] = rank
+        if self.initials:
+            level[(level == 1) & _initial_hits(a, b)] = 0
         out[rest] = level[inverse]
         return out
 
@@ -140,6 +151,13 @@ class FieldColumn:
         counts = np.bincount(self.codes[self.codes >= 0], minlength=len(self.values)).astype(np.float64)
         total = counts.sum()
         return float(((counts / total) ** 2).sum()) if total else 0.0
+
+
+def _initial_hits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One value is a single letter (a dot allowed) that the other starts with."""
+    ua, ub = np.char.rstrip(a.astype("U"), "."), np.char.rstrip(b.astype("U"), ".")
+    one_letter = (np.char.str_len(ua) == 1) | (np.char.str_len(ub) == 1)
+    return one_letter & (ua.astype("U1") == ub.astype("U1"))
 
 
 def _date_hits(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:

@@ -28,25 +28,29 @@ _PSEUDO = (MATCH_PREFIX, OVERRIDE_PREFIX)  # links that are not identifiers the 
 
 
 def conflicting_pairs(
-    used: pd.DataFrame, candidates: Candidates, model: MatchModel, settings: ResolveSettings
+    used: pd.DataFrame,
+    candidates: Candidates,
+    model: MatchModel,
+    settings: ResolveSettings,
+    components: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Pairs of records sharing an identifier whose attributes disagree strongly: columns ``record_a,
-    record_b, reason``. Cost: O(pairs sharing an identifier) comparisons; records without attributes
-    are skipped."""
+    """Pairs of records whose attributes disagree strongly: columns ``record_a, record_b, reason``.
+
+    Without ``components``, the pairs sharing an identifier of ``used``. With them (record -> component),
+    every pair of records in one component: the two sides of a bridge, a shared tablet linking a mother's
+    sessions to her son's, disagree through their CRM records even though those share nothing directly.
+    Cost: O(pairs) vectorised comparisons (sum of k² over components of k attributed records); records
+    without attributes are skipped."""
     keys = candidates.fields.index
-    has_any = candidates.fields.notna().any(axis=1).to_numpy()
-    held = used.loc[~used["identifier"].str.startswith(_PSEUDO), ["record", "identifier"]]
-    held = held.assign(row=pd.Index(keys).get_indexer(held["record"]))
-    held = held[(held["row"] >= 0)]
-    held = held[has_any[held["row"].to_numpy()]]
-    joined = held.merge(held, on="identifier", suffixes=("_a", "_b"))
-    joined = joined[joined["row_a"] < joined["row_b"]].drop_duplicates(["row_a", "row_b"])
-    pairs = joined[["row_a", "row_b"]].to_numpy(dtype=np.int64)
+    pairs = (
+        _pairs_in(components, keys, candidates) if components is not None else _pairs_sharing(used, keys, candidates)
+    )
     if len(pairs) == 0:
-        return pd.DataFrame({"record_a": [], "record_b": [], "reason": []}, dtype=object)
+        return pd.DataFrame({"record_a": [], "record_b": [], "reason": [], "weight": []})
     comparisons, levels, weights = pair_weights(candidates, model, settings.matching, pairs)
     against = np.where(weights < 0, weights, 0.0)
-    conflict = np.flatnonzero(against.sum(axis=1) <= settings.matching.conflict_weight)
+    total = against.sum(axis=1)
+    conflict = np.flatnonzero(total <= _loosest(settings))
     reasons = [
         "conflicting evidence: "
         + ", ".join(
@@ -57,7 +61,41 @@ def conflicting_pairs(
     ]
     return pd.DataFrame(
         {"record_a": keys[pairs[conflict, 0]], "record_b": keys[pairs[conflict, 1]], "reason": reasons}, dtype=object
-    )
+    ).assign(weight=total[conflict])
+
+
+def _loosest(settings: ResolveSettings) -> float:
+    """The disagreement weight from which a pair may be kept apart (by household links only, or at all)."""
+    weights = [settings.matching.conflict_weight, settings.matching.household_conflict_weight]
+    return max(w for w in weights if w is not None)
+
+
+def _attributed(candidates: Candidates) -> np.ndarray:
+    return candidates.fields.notna().any(axis=1).to_numpy()
+
+
+def _pairs_sharing(used: pd.DataFrame, keys: pd.Index, candidates: Candidates) -> np.ndarray:
+    """Row pairs (a < b) of attributed records holding one identifier (not a match or override link)."""
+    held = used.loc[~used["identifier"].str.startswith(_PSEUDO), ["record", "identifier"]]
+    held = held.assign(row=pd.Index(keys).get_indexer(held["record"]))
+    held = held[(held["row"] >= 0)]
+    held = held[_attributed(candidates)[held["row"].to_numpy()]]
+    joined = held.merge(held, on="identifier", suffixes=("_a", "_b"))
+    joined = joined[joined["row_a"] < joined["row_b"]].drop_duplicates(["row_a", "row_b"])
+    return joined[["row_a", "row_b"]].to_numpy(dtype=np.int64)
+
+
+def _pairs_in(components: pd.Series, keys: pd.Index, candidates: Candidates) -> np.ndarray:
+    """Row pairs (a < b) of attributed records in one component."""
+    rows = pd.Index(keys).get_indexer(components.index)
+    found = rows >= 0
+    rows, labels = rows[found], components.to_numpy()[found]
+    kept = _attributed(candidates)[rows]
+    held = pd.DataFrame({"row": rows[kept], "component": labels[kept]})
+    held = held[held["component"].duplicated(keep=False)]
+    joined = held.merge(held, on="component", suffixes=("_a", "_b"))
+    joined = joined[joined["row_a"] < joined["row_b"]]
+    return joined[["row_a", "row_b"]].to_numpy(dtype=np.int64)
 
 
 def keep_apart(
@@ -68,13 +106,25 @@ def keep_apart(
     settings: ResolveSettings,
 ) -> tuple[pd.Series, list[Rejection]]:
     """Cut each component holding both records of a conflicting pair between them (minimum cut); returns
-    the new component labels and the cut links. Components without a conflict are untouched."""
+    the new component labels and the cut links. Components without a conflict are untouched, and so is a
+    profile a user merged (a must-link in it): the user's word outranks the attributes."""
     if conflicts.empty:
         return components, []
-    same = components.reindex(conflicts["record_a"]).to_numpy() == components.reindex(conflicts["record_b"]).to_numpy()
-    conflicts = conflicts[same]
+    merged = components.reindex(used.loc[used["identifier"].str.startswith(OVERRIDE_PREFIX), "record"])
+    of_a, of_b = (
+        components.reindex(conflicts["record_a"]).to_numpy(),
+        components.reindex(conflicts["record_b"]).to_numpy(),
+    )
+    conflicts = conflicts[(of_a == of_b) & ~np.isin(of_a, merged.dropna().to_numpy())]
     if conflicts.empty:
         return components, []
+    # cuts are taken in turn, so the order is fixed: strongest disagreement first, then by record; the links
+    # likewise, so a tie between two equal cuts is broken the same way whatever order the store reads in
+    swap = (conflicts["record_a"] > conflicts["record_b"]).to_numpy()
+    first = np.where(swap, conflicts["record_b"], conflicts["record_a"])
+    conflicts = conflicts.assign(record_a=first, record_b=np.where(swap, conflicts["record_a"], conflicts["record_b"]))
+    conflicts = conflicts.sort_values(["weight", "record_a", "record_b"], kind="stable")
+    used = used.sort_values(["record", "identifier"], kind="stable")
     involved = components.reindex(conflicts["record_a"]).to_numpy()
     inside = used[used["record"].map(components).isin(set(involved))]
     overrides = inside["identifier"].str.startswith(OVERRIDE_PREFIX)
@@ -89,7 +139,7 @@ def keep_apart(
     pairs_of = dict(tuple(conflicts.groupby(involved)))
     keys, parts = [], []
     for component, links in inside.groupby("component", sort=False):
-        local, cut = _cut_apart(links, pairs_of[component])
+        local, cut = _cut_apart(links, pairs_of[component], settings)
         rejected += cut
         keys.append(local.index.to_numpy())
         parts.append(local.to_numpy() + next_label)
@@ -99,16 +149,22 @@ def keep_apart(
     return pd.Series(pd.factorize(labels)[0], index=components.index, name="component"), rejected
 
 
-def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame) -> tuple[pd.Series, list[Rejection]]:
+def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings) -> tuple[pd.Series, list[Rejection]]:
     """Cut one component's links (with ``strength``) between each conflicting pair in turn; returns a local
-    part label per record and the cut links. One flow graph per component, cuts removed from it as found."""
+    part label per record and the cut links. One flow graph per component, cuts removed from it as found.
+    A pair whose disagreement is only past ``household_conflict_weight`` is cut only when its minimum cut
+    is all household links (a family email, a home phone, a tablet); else it stays."""
     graph = nx.DiGraph()
     for record, identifier, strength in zip(sub["record"], sub["identifier"], sub["strength"], strict=True):
         arc = {} if strength == math.inf else {"capacity": float(strength)}  # no capacity: infinite
         graph.add_edge(("r", record), ("i", identifier), **arc)  # an undirected link: two opposite arcs
         graph.add_edge(("i", identifier), ("r", record), **arc)
+    strong = settings.matching.conflict_weight
+    household = tuple(f"{id_type}:" for id_type in settings.household_types)
     rejected: list[Rejection] = []
-    for a, b, reason in zip(pairs["record_a"], pairs["record_b"], pairs["reason"], strict=True):
+    for a, b, reason, weight in zip(
+        pairs["record_a"], pairs["record_b"], pairs["reason"], pairs["weight"], strict=True
+    ):
         if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
         try:
@@ -116,10 +172,12 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame) -> tuple[pd.Series, list[
         except nx.NetworkXUnbounded:
             continue  # a user merge holds them together
         crossing = [(u, v) for u, v in graph.edges if u in reachable and v not in reachable]
-        for u, v in crossing:
+        links = [(u[1], v[1]) if u[0] == "r" else (v[1], u[1]) for u, v in crossing]
+        if (strong is None or weight > strong) and not all(i.startswith(household) for _, i in links):
+            continue  # a weaker disagreement parts only what a household shares
+        for (u, v), (record, identifier) in zip(crossing, links, strict=True):
             graph.remove_edge(u, v)
             graph.remove_edge(v, u)
-            record, identifier = (u[1], v[1]) if u[0] == "r" else (v[1], u[1])
             rejected.append(Rejection(record, identifier, f"{reason} ({a} vs {b})"))
     parts = {
         node[1]: n for n, part in enumerate(nx.weakly_connected_components(graph)) for node in part if node[0] == "r"

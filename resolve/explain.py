@@ -5,6 +5,8 @@ identifier that resolution used. In two profiles: every identifier the two profi
 each ignored by resolution, with the rule that ignored it (a placeholder, the user blocklist, or a
 value shared by more records than its type's cap); or, when they share nothing, that no evidence links
 them. A fuzzy-match hop carries the level and weight of every comparison and the total weight.
+Two records in two profiles are also scored with the match model the last full resolve saved: the
+probability against the threshold, or that no blocking key brings them together, so they are never compared.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from graph import cypher
 from graph.errors import NotFound
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
-from resolve.matching import MATCH_PREFIX
+from resolve.blocking import BlockingReport, rule_name
+from resolve.incremental import load_model
+from resolve.matching import MATCH_PREFIX, Candidates, pair_weights, record_fields
 from resolve.overrides import active_overrides
 from resolve.settings import ResolveSettings, last_run_settings
 
@@ -61,6 +66,18 @@ class Barrier:
     reason: str
 
 
+@dataclass(frozen=True)
+class PairScore:
+    """The saved match model's score of two records in different profiles, and why it did not link them."""
+
+    probability: float
+    weight: float  # the total match weight, prior included
+    threshold: float
+    comparisons: list[ComparisonWeight]
+    blocking_rules: list[str]  # the blocking rules the two records agree on; none: they are never compared
+    note: str  # the score's part of the answer
+
+
 @dataclass
 class Explanation:
     a: str
@@ -69,6 +86,8 @@ class Explanation:
     profile_b: str | None
     hops: list[Hop] = field(default_factory=list)
     barriers: list[Barrier] = field(default_factory=list)
+    pair_score: PairScore | None = None
+    unscored: str | None = None  # why two records in different profiles have no pair score
 
     @property
     def same_profile(self) -> bool:
@@ -83,10 +102,12 @@ class Explanation:
             if self.hops:
                 return f"same profile {self.profile_a}: linked by {steps}"
             return "the same record" if self.a == self.b and ":" in self.a else f"same profile {self.profile_a}"
+        text = "different profiles: no identifier links them"
         if self.barriers:
             kept = "; ".join(f"{b.identifier_type} {b.identifier_value} {b.reason}" for b in self.barriers)
-            return f"different profiles: the identifiers they share were ignored ({kept})"
-        return "different profiles: no identifier links them"
+            text = f"different profiles: the identifiers they share were ignored ({kept})"
+        score = self.pair_score.note if self.pair_score else self.unscored
+        return f"{text}; {score}" if score else text
 
 
 def explain(store: GraphStore, a: str, b: str) -> Explanation:
@@ -107,6 +128,8 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
         result.hops = _chain(store, links, members, rejected, a, b)
     elif not result.same_profile:
         result.barriers = _barriers(store, links, rejected)
+        if a != result.profile_a and b != result.profile_b:  # two records: how the match model scores them
+            result.pair_score, result.unscored = _pair_score(store, a, b, rejected, bool(result.barriers))
     return result
 
 
@@ -208,3 +231,67 @@ def _reason(status: str, id_type: str, records: int, settings: ResolveSettings) 
     if status == IdentifierStatus.SHARED.value:
         return f"links {records:,} records, over the {id_type} cap of {settings.cap(id_type):,} (a shared value)"
     return "is active but joined after the last resolve: run `cdp resolve`"
+
+
+def _pair_score(
+    store: GraphStore, a: str, b: str, rejected: dict[tuple[str, str], str], barred: bool
+) -> tuple[PairScore | None, str | None]:
+    """Score records ``a`` and ``b`` with the saved model; reads their two attributes only (and every
+    record's when a block size decides, see :func:`_kept_apart`). Else None and why not."""
+    settings = last_run_settings(store)
+    if not settings.matching.enabled:
+        return None, "not scored: fuzzy matching is off"
+    fields = record_fields(store.record_attributes_of([a, b]), settings.matching.fields).reindex([a, b])
+    bare = [key for key in (a, b) if fields.loc[key].isna().all()]
+    if bare:
+        return None, f"not scored: {bare[0]} has no attributes to compare"
+    model = load_model(store, settings)
+    if model is None:
+        return None, "not scored: no match model saved (run `cdp resolve`)"
+    pair = np.array([[0, 1]], dtype=np.int64)
+    candidates = Candidates(fields, [], [], pair, BlockingReport())
+    comparisons, levels, weights = pair_weights(candidates, model, settings.matching, pair)
+    probability, weight = float(model.probability(weights)[0]), model.prior_weight() + float(weights.sum())
+    first, second = fields.loc[a], fields.loc[b]
+    rules = [r for r in settings.matching.blocking if first[r].notna().all() and (first[r] == second[r]).all()]
+    score, threshold = f"probability {probability:.4f} (weight {weight:+.1f})", settings.matching.threshold
+    if not rules:
+        note = (f"not scored: the records share no blocking key, so they are never compared (the model would "
+                f"give them probability {probability:.4f}, weight {weight:+.1f})")  # fmt: skip
+    elif probability < threshold:
+        note = f"fuzzy match {score} is below the threshold {threshold:g}"
+    else:
+        why = _kept_apart(store, a, b, rejected, barred, rules, settings, first)
+        note = f"fuzzy match {score} is at or above the threshold {threshold:g}, but {why}"
+    detail = [ComparisonWeight(c.name, model.labels[n][int(levels[0, n])], float(weights[0, n]))
+              for n, c in enumerate(comparisons)]  # fmt: skip
+    return PairScore(probability, weight, threshold, detail, [rule_name(r) for r in rules], note), None
+
+
+def _kept_apart(
+    store: GraphStore,
+    a: str,
+    b: str,
+    rejected: dict[tuple[str, str], str],
+    barred: bool,
+    rules: list[list[str]],
+    settings: ResolveSettings,
+    values: pd.Series,
+) -> str:
+    """Why a pair over the threshold is in two profiles: its match link was cut (a limit, conflicting
+    evidence, a user split), an identifier they share was cut or ignored, or every block they share is
+    over the size limit (then all records' attributes are read: O(n))."""
+    for link in (f"{MATCH_PREFIX}{a}|{b}", f"{MATCH_PREFIX}{b}|{a}"):
+        cut = rejected.get((link, a)) or rejected.get((link, b))
+        if cut:
+            return f"the match link was cut: {cut}"
+    if barred:
+        return "the identifiers they share were cut or ignored (above)"
+    names = list(dict.fromkeys(f for rule in rules for f in rule))
+    everyone = record_fields(store.record_attributes(), names)
+    limit = settings.matching.max_block_size
+    sizes = {rule_name(r): int((everyone[r] == values[r]).all(axis=1).sum()) for r in rules}
+    if all(size > limit for size in sizes.values()):
+        blocks = ", ".join(f"{name}: {size:,} records" for name, size in sizes.items())
+        return f"they were never compared: every block they share is over the size limit of {limit:,} ({blocks})"
+    return "the last resolve did not link them (data or settings changed since): run `cdp resolve`"

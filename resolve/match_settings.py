@@ -9,7 +9,7 @@ from resolve.comparisons import Comparison
 
 def _default_comparisons() -> list[Comparison]:
     return [
-        Comparison(name="first_name", kind="jaro_winkler", thresholds=[0.92, 0.8], term_frequency=True),
+        Comparison(name="first_name", kind="jaro_winkler", thresholds=[0.92, 0.8], term_frequency=True, initials=True),
         Comparison(name="last_name", kind="jaro_winkler", thresholds=[0.92, 0.8], term_frequency=True),
         Comparison(name="birth_date", kind="date"),
         Comparison(name="postcode", kind="postcode"),
@@ -48,11 +48,18 @@ class MatchSettings(BaseModel):
     #: two records sharing an identifier are kept apart when their disagreements alone weigh this or
     #: less (a different first name and a different birth date); None turns the check off
     conflict_weight: float | None = Field(default=-9.0, le=0)
+    #: records held together only by values a family shares (the ``household_types``: a family email, a
+    #: home phone, a tablet) are kept apart from this weaker disagreement (a different first name alone)
+    household_conflict_weight: float | None = Field(default=-5.0, le=0)
     training_pairs: PositiveInt = 300_000  # per blocking rule, sampled
     random_pairs: PositiveInt = 100_000  # for u of the levels between exact and different
     min_training_pairs: PositiveInt = 300  # fewer: the starting values are kept
     em_iterations: PositiveInt = 20
     seed: int = 0
+
+    @property
+    def checks_conflicts(self) -> bool:
+        return self.conflict_weight is not None or self.household_conflict_weight is not None
 
     @model_validator(mode="after")
     def _check(self) -> MatchSettings:

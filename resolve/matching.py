@@ -23,7 +23,8 @@ import pyarrow.json as pa_json
 from graph.errors import ConfigError
 from resolve.blocking import BlockingReport, candidate_pairs
 from resolve.comparisons import Comparison, FieldColumn
-from resolve.fellegi_sunter import MatchModel, default_model, estimate_m, estimate_prior, estimate_u
+from resolve.fellegi_sunter import MatchModel, default_model, estimate_m, estimate_prior, estimate_u, refine_with_labels
+from resolve.labels import check_labels, label_positions
 from resolve.match_settings import MatchSettings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class MatchResult:
     blocking: BlockingReport = field(default_factory=BlockingReport)
     scored_pairs: int = 0
     comparisons: list[str] = field(default_factory=list)  # the comparisons used (fields no record has are left out)
+    labels: dict[str, object] = field(default_factory=dict)  # the labelled pairs that refined the model, if any
 
     def summary(self) -> dict[str, object]:
         return {
@@ -50,6 +52,7 @@ class MatchResult:
             "match_links": len(self.edges),
             "comparisons": self.comparisons,
             "model": self.model.to_dict(with_tf=False) if self.model else None,
+            "labels": self.labels,
         }
 
 
@@ -140,14 +143,18 @@ def find_matches(
     model: MatchModel | None = None,
     focus: np.ndarray | None = None,
     candidates: Candidates | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> MatchResult:
     """Score the candidate pairs of records in different identifier ``components`` (record key -> label)
     and return those at or above the threshold. Cost: O(records + candidate pairs x comparisons).
 
     With ``model`` (a model estimated by an earlier run) nothing is estimated; with ``focus`` (a boolean
     per attributes row) only pairs of two focused records are scored, while blocks are still sized over
-    every record, so a focused pair is scored exactly as in a run over everything.
+    every record, so a focused pair is scored exactly as in a run over everything. ``labels`` (labelled
+    pairs, see :func:`resolve.labels.check_labels`) refine the model this run estimates (see :func:`refine_with_labels`).
     """
+    if labels is not None:
+        _check_labelled_run(settings, model)
     if not settings.enabled or attributes.empty:
         return no_matches()
     candidates = candidates or block(attributes, settings)
@@ -172,12 +179,16 @@ def find_matches(
     if trained:
         _train(model, comparisons, columns, pairs, levels, tf_u, rules, settings)
         _progress(on_progress, "model estimated")
+    labelled: dict[str, object] = {}
+    if labels is not None:
+        model, labelled = _refine(model, comparisons, candidates, labels)
+        _progress(on_progress, f"model refined with {labelled['pairs']:,} labelled pairs")
     group = components.reindex(fields.index).to_numpy()
     weights = model.level_weights(levels, tf_u)
     probability = model.probability(weights)
     keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
     edges = _edges(fields.index, pairs[keep], probability[keep], weights[keep], levels[keep], model)
-    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons])
+    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled)
 
 
 def _usable(settings: MatchSettings, fields: pd.DataFrame) -> list[Comparison]:
@@ -284,6 +295,29 @@ def _train(
     candidate_prior = estimate_prior(levels, model, tf_u, settings.em_iterations)
     model.prior = max(candidate_prior * len(pairs) / (n * (n - 1) / 2), 1e-12)
     model.trained = {"records": n, "random_pairs": len(sample), "candidate_pairs": len(pairs)}
+
+
+def _check_labelled_run(settings: MatchSettings, model: MatchModel | None) -> None:
+    if not settings.enabled:
+        raise ConfigError("labelled pairs refine the match model, but matching is turned off")
+    if model is not None:
+        raise ConfigError("labelled pairs refine the model a run estimates: run without a given (saved) model")
+
+
+def _refine(
+    model: MatchModel, comparisons: list[Comparison], candidates: Candidates, labels: pd.DataFrame
+) -> tuple[MatchModel, dict[str, object]]:
+    """The model refined by the labelled pairs, and how many refined it (per comparison: with both values)."""
+    checked = check_labels(labels)
+    levels = _levels(comparisons, candidates.columns, label_positions(checked, candidates.fields.index))
+    is_match = checked["match"].to_numpy(dtype=bool)
+    used = {
+        "pairs": len(is_match),
+        "matches": int(is_match.sum()),
+        "non_matches": int((~is_match).sum()),
+        "per_comparison": {c.name: int((levels[:, i] > 0).sum()) for i, c in enumerate(comparisons)},
+    }
+    return refine_with_labels(model, levels, is_match), used
 
 
 def _weighted_mean(estimates: list[tuple[np.ndarray, float]]) -> np.ndarray:

@@ -74,6 +74,7 @@ def resolve(
     attribution: Attribution | None = None,
     incremental: bool = False,
     model: MatchModel | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> ResolveSummary:
     """Resolve every record of the store into profiles; only what changed is written, and nothing at
     all with ``dry_run`` (the summary's ``changes`` then say what a real run would do). User overrides
@@ -81,7 +82,8 @@ def resolve(
 
     ``incremental``: resolve again only what new records can change, with the saved match model (see
     :mod:`resolve.incremental`), falling back to a full run when that is not possible. ``model``: score
-    with this model instead of estimating one."""
+    with this model instead of estimating one. ``labels``: labelled pairs (``record_a, record_b, match``, see
+    :func:`resolve.labels.check_labels`) that refine the estimated model; they make the run a full one."""
     started = time.perf_counter()
 
     def step(stage: str, done: int, total: int) -> None:
@@ -100,6 +102,7 @@ def resolve(
     active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
     overrides = active_overrides(store.overrides())
     candidates = block(attributes, settings.matching) if settings.matching.enabled and len(attributes) else None
+    incremental = incremental and labels is None  # labels refine a model this run estimates
     model, focus = _scope(store, settings, model, incremental, records, links, previous, status_changed,
                           pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
     if not dry_run:
@@ -109,13 +112,13 @@ def resolve(
     used = active[active["record"].isin(part)] if focus is not None else active
     in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
     matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
-                           focus=in_part, candidates=candidates)  # fmt: skip
+                           focus=in_part, candidates=candidates, labels=labels)  # fmt: skip
     used = pd.concat([used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True)
     step("components", 3, 5)
     components, rejected = enforce_limits(part, used, record_components(part, used), settings)
     components, rejected = overrides.enforce(part, used, components, rejected, settings)
-    if candidates is not None and matches.model is not None and settings.matching.conflict_weight is not None:
-        conflicts = conflicting_pairs(used, candidates, matches.model, settings)
+    if candidates is not None and matches.model is not None and settings.matching.checks_conflicts:
+        conflicts = conflicting_pairs(used, candidates, matches.model, settings, components)
         components, apart = keep_apart(part, used, components, conflicts, settings)
         rejected += apart
     profile_of = assign_profile_ids(components, previous)

@@ -45,11 +45,11 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     assert "9 rows" in first.output
     preview = _cdp(project, "resolve", "--dry-run")
     assert preview.exit_code == 0, preview.output
-    assert "would resolve 9 records into 3 profiles" in preview.output and "nothing was written" in preview.output
+    assert "would resolve 9 records into 4 profiles" in preview.output and "nothing was written" in preview.output
     assert "move" in preview.output and "crm:C1" in preview.output  # examples of records to be assigned
     resolved = _cdp(project, "resolve")
     assert resolved.exit_code == 0, resolved.output
-    assert "into 3 profiles" in resolved.output  # the family email joins C5 and C6
+    assert "into 4 profiles" in resolved.output  # the family email alone does not join Cat and Dan (C5, C6)
     for name in ("out.csv", "out.parquet"):
         exported = _cdp(project, "export", "profiles", "--out", str(project / name))
         assert exported.exit_code == 0, exported.output
@@ -68,9 +68,17 @@ def test_explain_prints_the_chain_of_evidence(project: Path) -> None:
     result = _cdp(project, "explain", "crm:C2", "pos:T1")
     assert result.exit_code == 0, result.output
     assert "crm:C2 -> crm:C1: both hold email ann@mailbox.co.uk" in result.output
-    assert json.loads(_cdp(project, "explain", "crm:C1", "crm:C4", "--json").output)["summary"] == (
-        "different profiles: no identifier links them"
+    found = json.loads(_cdp(project, "explain", "crm:C1", "crm:C4", "--json").output)
+    assert found["summary"].startswith(
+        "different profiles: no identifier links them; not scored: the records share no blocking key"
     )
+    assert found["pair_score"]["blocking_rules"] == [] and len(found["pair_score"]["comparisons"]) == 3
+    apart = _cdp(project, "explain", "crm:C1", "crm:C4")  # Ann Smith of Leeds, Bob Jones of Hull
+    text = " ".join(apart.output.split())  # the console wraps long lines
+    assert "fuzzy-match score: probability" in text and "blocking keys shared: none (never compared)" in text
+    assert [line.split()[:2] for line in apart.output.splitlines() if line.strip().startswith("first_name")] == [
+        ["first_name", "different"]
+    ]
     unknown = _cdp(project, "explain", "crm:C1", "nope:1")
     assert unknown.exit_code == 1 and "no record 'nope:1'" in unknown.output
 
@@ -149,11 +157,11 @@ def test_merge_and_split_are_kept_by_later_resolves(project: Path, store_setting
     ids = _profiles(project)
     merged = _cdp(project, "merge", ids["C4"], ids["C1"], "--reason", "one customer, two cards")
     assert merged.exit_code == 0, merged.output
-    assert f"into {ids['C1']}" in merged.output and len(set(_profiles(project).values())) == 2
+    assert f"into {ids['C1']}" in merged.output and len(set(_profiles(project).values())) == 3  # Cat, Dan apart
     split = _cdp(project, "split", ids["C1"], "--records", "crm:C4,pos:T3", "--reason", "two people after all")
     assert split.exit_code == 0, split.output
     again = _cdp(project, "resolve")
-    assert again.exit_code == 0 and "into 3 profiles" in again.output
+    assert again.exit_code == 0 and "into 4 profiles" in again.output
     assert "superseded" in again.output and "crm:C1 crm:C4" in again.output  # the merge the split overruled
     after = _profiles(project)
     assert after["C4"] == after["T3"] != after["C1"] == ids["C1"]

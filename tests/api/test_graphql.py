@@ -12,8 +12,10 @@ from api.schema import build_schema
 from graph.errors import ConfigError
 from graph.model import IdentifierLink, SourceRecord
 from graph.settings import StoreSettings
+from resolve.incremental import load_model
+from resolve.match_settings import MatchSettings
 from resolve.runner import resolve
-from resolve.settings import ResolveSettings
+from resolve.settings import ResolveSettings, last_run_settings
 from tests.api.conftest import Server
 
 PROFILE_FIELDS = """
@@ -80,9 +82,12 @@ def test_an_invalid_lookup_value_is_a_clear_error(server: Server) -> None:
 def test_explain_gives_the_evidence_chain_or_the_rule_that_kept_records_apart(server: Server) -> None:
     query = """query($a: String!, $b: String!) { explain(a: $a, b: $b) {
         sameProfile summary hops { fromRecord toRecord kind identifierType identifierValue }
-        barriers { identifierType identifierValue status records reason } } }"""
+        barriers { identifierType identifierValue status records reason }
+        pairScore { probability weight threshold blockingRules note comparisons { comparison level weight } }
+        unscored } }"""
     joined = server.query(query, a="crm:C2", b="pos:T1")["data"]["explain"]
     assert joined["sameProfile"] and [h["identifierType"] for h in joined["hops"]] == ["email", "phone"]
+    assert joined["pairScore"] is None and joined["unscored"] is None
     assert joined["hops"][0] == {
         "fromRecord": "crm:C2", "toRecord": "crm:C1", "kind": "shared_identifier",
         "identifierType": "email", "identifierValue": "ann@mailbox.co.uk",
@@ -92,6 +97,18 @@ def test_explain_gives_the_evidence_chain_or_the_rule_that_kept_records_apart(se
         "identifierType": "email", "identifierValue": "family@mailbox.co.uk", "status": "blocklisted",
         "records": 2, "reason": "is on the user blocklist",
     }]  # fmt: skip
+    score = apart["pairScore"]  # Cat and Dan Lee: no blocking rule brings them together
+    assert score["blockingRules"] == [] and score["threshold"] == 0.95
+    assert score["note"].startswith("not scored: the records share no blocking key") and apart["summary"].endswith(
+        score["note"]
+    )
+    levels = {c["comparison"]: c["level"] for c in score["comparisons"]}
+    assert levels == {"first_name": "different", "last_name": "exact", "city": "exact"}
+    model = load_model(server.store, last_run_settings(server.store))
+    assert model is not None
+    assert score["weight"] == pytest.approx(model.prior_weight() + sum(c["weight"] for c in score["comparisons"]))
+    bare = server.query(query, a="pos:T3", b="crm:C5")["data"]["explain"]
+    assert bare["pairScore"] is None and bare["unscored"] == "not scored: pos:T3 has no attributes to compare"
     missing = server.query(query, a="crm:C1", b="crm:C99")
     assert "no record 'crm:C99'" in missing["errors"][0]["message"]
 
@@ -101,7 +118,9 @@ def test_a_merged_away_profile_id_answers_with_the_surviving_profile(server: Ser
     bob = server.query('{ profileByRecord(source: "crm", recordId: "C4") { id } }')["data"]["profileByRecord"]["id"]
     links = [IdentifierLink("email", "ann@mailbox.co.uk"), IdentifierLink("email", "bob@mailbox.co.uk")]
     server.store.upsert_records([SourceRecord("web", "x", links, {}, "2025-06-01T00:00:00Z")])
-    resolve(server.store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))
+    # Ann Smith and Bob Jones disagree on both names: the attribute check would part them again
+    off = MatchSettings(conflict_weight=None, household_conflict_weight=None)
+    resolve(server.store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}, matching=off))
     merged = server.query("query($id: ID!) { profile(id: $id) { id size } }", id=bob)["data"]["profile"]
     assert merged == {"id": ann, "size": 8}  # Ann's five records, Bob's two, and the session joining them
 

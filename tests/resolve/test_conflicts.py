@@ -39,7 +39,8 @@ def test_a_family_email_does_not_merge_mother_and_son(store: GraphStore) -> None
 
 def test_the_check_can_be_turned_off(store: GraphStore) -> None:
     store.upsert_records(_family())
-    resolve(store, ResolveSettings(matching=MatchSettings(conflict_weight=None)))
+    off = MatchSettings(conflict_weight=None, household_conflict_weight=None)
+    resolve(store, ResolveSettings(matching=off))
     assert store.assignments()["profile_id"].nunique() == 1  # the shared email merges all three
 
 
@@ -55,3 +56,103 @@ def test_a_user_merge_outranks_conflicting_evidence(store: GraphStore) -> None:
     assert store.assignments()["profile_id"].nunique() == 1
     resolve(store, ResolveSettings())  # and every later run keeps it
     assert store.assignments()["profile_id"].nunique() == 1
+
+
+def _session(rid: str, **ids: str) -> SourceRecord:
+    links = [IdentifierLink(t, v) for t, v in ids.items()]
+    return SourceRecord("web", rid, links, {}, "2025-01-01T00:00:00Z")
+
+
+def test_a_shared_tablet_between_two_peoples_sessions_is_cut(store: GraphStore) -> None:
+    """The CRM records of mother and son share nothing; a tablet both used bridges their sessions.
+    The pair is still compared (they are in one component) and the bridge is what gets cut."""
+    store.upsert_records(
+        [
+            _rec("mum", "Grace", "1961-04-02", crm_id="C1", email="grace@x.com"),
+            _session("s1", cookie_id="k1", device_id="tablet", email="grace@x.com"),
+            _rec("son", "Tobi", "1993-09-17", crm_id="C2", email="tobi@x.com"),
+            _session("s2", cookie_id="k2", device_id="tablet", email="tobi@x.com"),
+        ]
+    )
+    summary = resolve(store, ResolveSettings())
+    assigned = store.assignments().set_index("record")["profile_id"]
+    assert assigned["crm:mum"] == assigned["web:s1"] != assigned["crm:son"] == assigned["web:s2"]
+    cut = {(r["record"], r["identifier"]): r["reason"] for r in summary.rejected_examples}
+    assert [i for _, i in cut] == ["device_id:tablet"]
+    assert "(crm:mum vs crm:son)" in next(iter(cut.values())) or "(crm:son vs crm:mum)" in next(iter(cut.values()))
+    assert summary.households == 1
+
+
+def _marketing(rid: str, first: str, **ids: str) -> SourceRecord:
+    links = [IdentifierLink(t, v) for t, v in ids.items()]
+    return SourceRecord("marketing", rid, links, {"first_name": first, "last_name": "Okafor"}, "2025-01-01T00:00:00Z")
+
+
+def test_a_different_first_name_alone_parts_only_what_a_household_shares(store: GraphStore) -> None:
+    store.upsert_records(
+        [
+            _rec("mum", "Grace", "1961-04-02", crm_id="C1", email="okafors@x.com", loyalty_id="LC1"),
+            _marketing("m1", "Tobi", email="okafors@x.com"),  # the family email only: kept apart
+            _marketing("m2", "Ebony", loyalty_id="LC1"),  # her own loyalty card: a name alone does not part it
+        ]
+    )
+    resolve(store, ResolveSettings())
+    assigned = store.assignments().set_index("record")["profile_id"]
+    assert assigned["crm:mum"] == assigned["marketing:m2"] != assigned["marketing:m1"]
+    resolve(store, ResolveSettings(matching=MatchSettings(household_conflict_weight=None)))
+    assigned = store.assignments().set_index("record")["profile_id"]
+    assert assigned["crm:mum"] == assigned["marketing:m1"]  # the strong check alone needs two disagreements
+
+
+def test_an_initial_is_no_disagreement(store: GraphStore) -> None:
+    store.upsert_records(
+        [
+            _rec("mum", "Grace", "1961-04-02", phone="+447700900001"),
+            _marketing("m1", "G.", phone="+447700900001"),  # as a till prints her card
+            _marketing("m2", "T", phone="+447700900001"),  # an initial that is not hers
+        ]
+    )
+    resolve(store, ResolveSettings())
+    assigned = store.assignments().set_index("record")["profile_id"]
+    assert assigned["crm:mum"] == assigned["marketing:m1"] != assigned["marketing:m2"]
+
+
+def test_the_cuts_do_not_depend_on_the_order_the_store_reads_in() -> None:
+    """Cuts are taken in turn, so equal-strength ties must break the same way for any input order."""
+    import numpy as np
+    import pandas as pd
+
+    from resolve.conflicts import keep_apart
+    from resolve.settings import ResolveSettings
+
+    rng = np.random.default_rng(5)
+    records = pd.Series([f"crm:{i:02d}" for i in range(40)])
+    held = [(r, f"{t}:{rng.integers(0, 12)}") for r in records for t in ("email", "phone") if rng.random() < 0.8]
+    used = pd.DataFrame(held, columns=["record", "identifier"]).drop_duplicates()
+    picks = rng.choice(len(records), size=(25, 2))
+    conflicts = pd.DataFrame(
+        {
+            "record_a": records[picks[:, 0]].to_numpy(),
+            "record_b": records[picks[:, 1]].to_numpy(),
+            "reason": "conflicting evidence",
+            "weight": rng.choice([-12.0, -9.0, -6.0], size=25),
+        }  # fmt: skip
+    )
+    conflicts = conflicts[conflicts["record_a"] != conflicts["record_b"]]
+    components = pd.Series(0, index=records.to_numpy())
+    from resolve.components import record_components
+
+    components = record_components(records, used)
+
+    def partition(links: pd.DataFrame, pairs: pd.DataFrame) -> set[frozenset[str]]:
+        labels, cut = keep_apart(records, links, components, pairs, ResolveSettings())
+        assert cut  # the check has work to do
+        return {frozenset(group.index) for _, group in labels.groupby(labels)}
+
+    expected = partition(used, conflicts)
+    for seed in range(4):
+        shuffled = used.sample(frac=1, random_state=seed).reset_index(drop=True)
+        flipped = conflicts.sample(frac=1, random_state=seed).rename(
+            columns={"record_a": "record_b", "record_b": "record_a"}
+        )
+        assert partition(shuffled, flipped) == expected

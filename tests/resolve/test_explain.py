@@ -49,7 +49,9 @@ def test_records_kept_apart_name_the_ignored_identifier_and_its_rule(store: Grap
     ]
     shared = explain(store, "pos:0", "pos:3")
     assert shared.barriers[0].reason == "links 5 records, over the phone cap of 4 (a shared value)"
-    assert explain(store, "crm:1", "crm:9").summary == "different profiles: no identifier links them"
+    assert explain(store, "crm:1", "crm:9").summary == (
+        "different profiles: no identifier links them; not scored: crm:1 has no attributes to compare"
+    )
 
 
 def test_unknown_and_unresolved_records(store: GraphStore) -> None:
