@@ -34,7 +34,8 @@ def conflicting_pairs(
     settings: ResolveSettings,
     components: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Pairs of records whose attributes disagree strongly: columns ``record_a, record_b, reason``.
+    """Pairs of records whose attributes disagree strongly: columns ``record_a, record_b, reason, weight``
+    (the disagreements' total) and ``direct`` (the two hold one identifier).
 
     Without ``components``, the pairs sharing an identifier of ``used``. With them (record -> component),
     every pair of records in one component: the two sides of a bridge, a shared tablet linking a mother's
@@ -42,11 +43,12 @@ def conflicting_pairs(
     Cost: O(pairs) vectorised comparisons (sum of k² over components of k attributed records); records
     without attributes are skipped."""
     keys = candidates.fields.index
-    pairs = (
-        _pairs_in(components, keys, candidates) if components is not None else _pairs_sharing(used, keys, candidates)
-    )
+    sharing = _pairs_sharing(used, keys, candidates)
+    pairs = _pairs_in(components, keys, candidates) if components is not None else sharing
     if len(pairs) == 0:
-        return pd.DataFrame({"record_a": [], "record_b": [], "reason": [], "weight": []})
+        return pd.DataFrame({"record_a": [], "record_b": [], "reason": [], "weight": [], "direct": []})
+    width = np.int64(len(keys))
+    direct = np.isin(pairs[:, 0] * width + pairs[:, 1], sharing[:, 0] * width + sharing[:, 1])
     comparisons, levels, weights = pair_weights(candidates, model, settings.matching, pairs)
     against = np.where(weights < 0, weights, 0.0)
     total = against.sum(axis=1)
@@ -61,7 +63,7 @@ def conflicting_pairs(
     ]
     return pd.DataFrame(
         {"record_a": keys[pairs[conflict, 0]], "record_b": keys[pairs[conflict, 1]], "reason": reasons}, dtype=object
-    ).assign(weight=total[conflict])
+    ).assign(weight=total[conflict], direct=direct[conflict])
 
 
 def _loosest(settings: ResolveSettings) -> float:
@@ -152,8 +154,10 @@ def keep_apart(
 def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings) -> tuple[pd.Series, list[Rejection]]:
     """Cut one component's links (with ``strength``) between each conflicting pair in turn; returns a local
     part label per record and the cut links. One flow graph per component, cuts removed from it as found.
-    A pair whose disagreement is only past ``household_conflict_weight`` is cut only when its minimum cut
-    is all household links (a family email, a home phone, a tablet); else it stays."""
+    A pair holding one identifier whose disagreement reaches ``conflict_weight`` is always cut. Any other
+    pair (a weaker disagreement, or two records joined only through others) is cut only when its minimum
+    cut is all household links (a family email, a home phone, a tablet): two duplicates of one person,
+    each matched to the original but garbled differently, disagree with each other and stay together."""
     graph = nx.DiGraph()
     for record, identifier, strength in zip(sub["record"], sub["identifier"], sub["strength"], strict=True):
         arc = {} if strength == math.inf else {"capacity": float(strength)}  # no capacity: infinite
@@ -162,8 +166,8 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
     strong = settings.matching.conflict_weight
     household = tuple(f"{id_type}:" for id_type in settings.household_types)
     rejected: list[Rejection] = []
-    for a, b, reason, weight in zip(
-        pairs["record_a"], pairs["record_b"], pairs["reason"], pairs["weight"], strict=True
+    for a, b, reason, weight, direct in zip(
+        pairs["record_a"], pairs["record_b"], pairs["reason"], pairs["weight"], pairs["direct"], strict=True
     ):
         if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
@@ -173,8 +177,10 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
             continue  # a user merge holds them together
         crossing = [(u, v) for u, v in graph.edges if u in reachable and v not in reachable]
         links = [(u[1], v[1]) if u[0] == "r" else (v[1], u[1]) for u, v in crossing]
-        if (strong is None or weight > strong) and not all(i.startswith(household) for _, i in links):
-            continue  # a weaker disagreement parts only what a household shares
+        if not (direct and strong is not None and weight <= strong) and not all(
+            i.startswith(household) for _, i in links
+        ):
+            continue  # a weaker disagreement, or one across other records, parts only what a household shares
         for (u, v), (record, identifier) in zip(crossing, links, strict=True):
             graph.remove_edge(u, v)
             graph.remove_edge(v, u)

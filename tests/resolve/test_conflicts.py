@@ -136,7 +136,8 @@ def test_the_cuts_do_not_depend_on_the_order_the_store_reads_in() -> None:
             "record_b": records[picks[:, 1]].to_numpy(),
             "reason": "conflicting evidence",
             "weight": rng.choice([-12.0, -9.0, -6.0], size=25),
-        }  # fmt: skip
+            "direct": rng.random(25) < 0.5,
+        }
     )
     conflicts = conflicts[conflicts["record_a"] != conflicts["record_b"]]
     components = pd.Series(0, index=records.to_numpy())
@@ -156,3 +157,38 @@ def test_the_cuts_do_not_depend_on_the_order_the_store_reads_in() -> None:
             columns={"record_a": "record_b", "record_b": "record_a"}
         )
         assert partition(shuffled, flipped) == expected
+
+
+def test_records_joined_only_through_others_are_parted_only_across_household_links() -> None:
+    """Two duplicates of one person, each matched to the original but garbled differently, disagree with
+    each other: they stay together. The same disagreement across a shared tablet parts them."""
+    import pandas as pd
+
+    from resolve.conflicts import keep_apart
+    from resolve.settings import ResolveSettings
+
+    records = pd.Series(["a:orig", "a:dup1", "a:dup2"])
+    pair = pd.DataFrame(
+        {
+            "record_a": ["a:dup1"],
+            "record_b": ["a:dup2"],
+            "reason": ["conflicting evidence"],
+            "weight": [-14.0],
+            "direct": [False],
+        }  # fmt: skip
+    )
+    components = pd.Series(0, index=records.to_numpy())
+    for kind, expected_parts in (("match:", 1), ("device_id:", 2)):
+        used = pd.DataFrame(
+            {
+                "record": ["a:orig", "a:dup1", "a:orig", "a:dup2"],
+                "identifier": [f"{kind}1", f"{kind}1", f"{kind}2", f"{kind}2"],
+                "strength": [2.9, 2.9, 2.9, 2.9] if kind == "match:" else [float("nan")] * 4,
+            }  # fmt: skip
+        )
+        labels, cut = keep_apart(records, used, components, pair, ResolveSettings())
+        assert labels.nunique() == expected_parts, kind
+        assert all(r.identifier.startswith("device_id:") for r in cut)
+        direct = pair.assign(direct=True)  # holding one identifier, the strong check cuts whatever the link
+        labels, _ = keep_apart(records, used, components, direct, ResolveSettings())
+        assert labels.nunique() == 2
