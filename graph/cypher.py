@@ -115,6 +115,17 @@ ALL_MATCH_LINKS = f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, 
 DELETE_MATCH_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x"
 DELETE_REJECTED_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x"
 
+DELETE_EMBEDDINGS = f"MATCH (x:{Label.EMBEDDING_CHUNK}) DELETE x"
+DELETE_EMBEDDING_MODELS = f"MATCH (x:{Label.EMBEDDING_MODEL}) DELETE x"
+EMBEDDING_MODEL = (
+    f"MATCH (x:{Label.EMBEDDING_MODEL}) RETURN x.id AS id, x.settings AS settings, x.version AS version, "
+    "x.created_at AS created_at, x.summary AS summary ORDER BY x.created_at DESC LIMIT 1"
+)
+EMBEDDING_CHUNKS = (
+    f"MATCH (x:{Label.EMBEDDING_CHUNK} {{model_id: $id}}) RETURN x.chunk AS chunk, x.keys AS keys, "
+    "x.vectors AS vectors ORDER BY chunk"
+)
+
 SAVE_MODEL = f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model"
 LOAD_MODEL = f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model"
 
@@ -189,6 +200,11 @@ PROFILE_IDENTIFIERS = (
 
 PROFILE_EVENTS = (
     f"UNWIND $ids AS pid MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
+    "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
+)
+
+ALL_PROFILE_EVENTS = (
+    f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
     "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
 )
 

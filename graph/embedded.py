@@ -42,6 +42,8 @@ _NODE_TABLES: dict[Label, list[str]] = {  # "name TYPE", primary key first
     Label.RESOLVE_RUN: ["id STRING", "finished_at STRING", "summary STRING"],
     Label.MATCH_MODEL: ["id STRING", "settings STRING", "model STRING"],
     Label.CHANGED_RECORD: ["key STRING"],
+    Label.EMBEDDING_MODEL: ["id STRING", "settings STRING", "version STRING", "created_at STRING", "summary STRING"],
+    Label.EMBEDDING_CHUNK: ["key STRING", "model_id STRING", "chunk INT64", "keys STRING", "vectors STRING"],
 }  # fmt: skip
 _REL_PROPERTIES: dict[Rel, list[str]] = {
     Rel.HAS_IDENTIFIER: ["source STRING", "first_seen STRING", "last_seen STRING"],

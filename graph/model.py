@@ -30,6 +30,8 @@ class Label(enum.StrEnum):
     RESOLVE_RUN = "ResolveRun"
     MATCH_MODEL = "MatchModel"  # the match model a full resolve estimated, reused by incremental runs
     CHANGED_RECORD = "ChangedRecord"  # a record ingest changed since the last resolve
+    EMBEDDING_MODEL = "EmbeddingModel"  # node2vec settings, graph version and timings of the stored embeddings
+    EMBEDDING_CHUNK = "EmbeddingChunk"  # up to 10k nodes' vectors of one embedding model, packed
 
 
 class Rel(enum.StrEnum):
@@ -45,6 +47,7 @@ KEY_PROPERTY: dict[Label, str] = {
     Label.PROFILE_ALIAS: "id",
     Label.HOUSEHOLD_MEMBER: "profile_id",
     Label.MATCH_MODEL: "id",
+    Label.EMBEDDING_MODEL: "id",
 }
 
 #: (from label, to label) of every relationship type

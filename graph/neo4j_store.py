@@ -27,6 +27,8 @@ _UNIQUE_KEYS = {
     Label.RESOLVE_RUN: "id",
     Label.MATCH_MODEL: "id",
     Label.CHANGED_RECORD: "key",
+    Label.EMBEDDING_MODEL: "id",
+    Label.EMBEDDING_CHUNK: "key",
 }
 _INDEXES = [
     (Label.RECORD, "source"),

@@ -164,6 +164,12 @@ class GraphStore(ABC):
         rows = self.frame("record_attributes_of", cypher.RECORD_ATTRIBUTES_OF, {"keys": list(keys)})
         return rows.reindex(columns=["record", "attributes"])  # an empty Neo4j result has no columns
 
+    def profile_events(self) -> pd.DataFrame:
+        """Every event of a resolved record with its profile: columns ``profile_id, type, ts, source,
+        properties`` (a JSON object per event). Events of records no resolve has assigned are left out."""
+        frame = self.frame("all_profile_events", cypher.ALL_PROFILE_EVENTS)
+        return frame.reindex(columns=["profile_id", "type", "ts", "source", "properties"])
+
     def record_keys(self) -> pd.DataFrame:
         return self.frame("all_record_keys", cypher.ALL_RECORD_KEYS)
 

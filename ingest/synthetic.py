@@ -88,7 +88,7 @@ postcode: postcode, opt_in: email_opt_in}
     path: web.jsonl
     record_id: session_id
     identifiers: {cookie: cookie_id, device: device_id, login_email: email}
-    event: {type: page_view, timestamp: ts, properties: [page, category, product]}
+    event: {type: page_view, timestamp: ts, properties: [page, category, product, sku]}
   pos:   # point of sale, Parquet
     path: pos.parquet
     record_id: txn_id
@@ -328,6 +328,7 @@ def _web_rows(rng: np.random.Generator, people: People, n_rows: int, rates: Nois
         "page": "/" + category + "/" + catalogue.slug[product],
         "category": category,
         "product": catalogue.name[product],
+        "sku": catalogue.sku[product],  # as an e-commerce tag records it, so views and purchases meet
     }
     return columns, owners
 

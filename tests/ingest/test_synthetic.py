@@ -172,7 +172,7 @@ def test_sources_yaml_describes_the_files(dataset: SyntheticDataset) -> None:
     assert config["sources"]["web"]["event"] == {
         "type": "page_view",
         "timestamp": "ts",
-        "properties": ["page", "category", "product"],
+        "properties": ["page", "category", "product", "sku"],
     }
     assert config["sources"]["pos"]["attributes"] == {"card_name": "full_name"}
     for name, source in config["sources"].items():

@@ -1,0 +1,107 @@
+"""Embeddings kept in the graph store: one ``EmbeddingModel`` node (settings, graph version, timings) and
+its vectors packed in ``EmbeddingChunk`` nodes of up to :data:`CHUNK` nodes each (float32, base64), so
+both stores hold them, a million vectors are a hundred writes, and an API process reads them back in
+one query. Saving replaces the previous model: there is one current model per store.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph import cypher
+from graph.model import Label
+from graph.store import GraphStore
+
+CHUNK = 10_000
+
+
+@dataclass
+class Embeddings:
+    """One vector per node key (``profile:<id>``, ``product:<sku>``, ...), float32."""
+
+    keys: np.ndarray
+    vectors: np.ndarray  # (n, dimensions) float32
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: str = ""  # graph version trained on (see :func:`analytics.customer_graph.graph_version`)
+    summary: dict[str, Any] = field(default_factory=dict)  # timings, walk counts, quality
+    id: str = ""
+    created_at: str = ""
+    _index: pd.Index | None = field(default=None, repr=False)
+
+    @property
+    def index(self) -> pd.Index:
+        if self._index is None:
+            self._index = pd.Index(self.keys)
+        return self._index
+
+    def of_kind(self, kind: str) -> np.ndarray:
+        """Row numbers of the nodes of one kind (``profile``, ``product``, ...)."""
+        return np.flatnonzero(pd.Series(self.keys).str.startswith(f"{kind}:").to_numpy())
+
+
+def save_embeddings(store: GraphStore, embeddings: Embeddings) -> str:
+    """Store ``embeddings`` as the current model (the previous one is deleted); returns its id."""
+    embeddings.id = embeddings.id or uuid.uuid4().hex[:12]
+    embeddings.created_at = embeddings.created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    chunks = [
+        {
+            "key": f"{embeddings.id}|{n}",
+            "model_id": embeddings.id,
+            "chunk": n,
+            "keys": json.dumps(embeddings.keys[start : start + CHUNK].tolist()),
+            "vectors": _pack(embeddings.vectors[start : start + CHUNK]),
+        }
+        for n, start in enumerate(range(0, len(embeddings.keys), CHUNK))
+    ]
+    model = {
+        "id": embeddings.id,
+        "settings": json.dumps(embeddings.settings),
+        "version": embeddings.version,
+        "created_at": embeddings.created_at,
+        "summary": json.dumps(embeddings.summary | {"dimensions": int(embeddings.vectors.shape[1])}),
+    }
+    with store.transaction():
+        store.run("delete_embeddings", cypher.DELETE_EMBEDDINGS)
+        store.run("delete_embedding_models", cypher.DELETE_EMBEDDING_MODELS)
+        store.create_nodes(Label.EMBEDDING_MODEL, pd.DataFrame([model]))
+        store.create_nodes(Label.EMBEDDING_CHUNK, pd.DataFrame(chunks, columns=list(chunks[0]) if chunks else None))
+    return embeddings.id
+
+
+def load_embeddings(store: GraphStore) -> Embeddings | None:
+    """The current model, or None when ``cdp embed`` has not run."""
+    models = store.run("embedding_model", cypher.EMBEDDING_MODEL)
+    if not models:
+        return None
+    model = models[0]
+    chunks = store.run("embedding_chunks", cypher.EMBEDDING_CHUNKS, {"id": model["id"]})
+    summary = json.loads(model["summary"])
+    dimensions = int(summary.get("dimensions", 0))
+    keys = [key for chunk in chunks for key in json.loads(chunk["keys"])]
+    parts = [_unpack(chunk["vectors"], dimensions) for chunk in chunks]
+    vectors = np.concatenate(parts) if parts else np.zeros((0, dimensions), dtype=np.float32)
+    return Embeddings(
+        keys=np.array(keys, dtype=object),
+        vectors=vectors,
+        settings=json.loads(model["settings"]),
+        version=model["version"],
+        summary=summary,
+        id=model["id"],
+        created_at=model["created_at"],
+    )
+
+
+def _pack(vectors: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unpack(text: str, dimensions: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").reshape(-1, dimensions).copy()
