@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -131,6 +132,38 @@ def export_profiles(
     except CdpError as exc:
         raise _fail(exc) from None
     console.print(f"wrote {rows:,} rows to {out}")
+
+
+@export_app.command("traits")
+def export_traits(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"],
+            help="Traits as they stood then (a date is 00:00 UTC); later events are left out. Default: now.",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write each profile's traits computed from its events: recency_days, frequency, monetary, first_seen,
+    last_seen, top_category, events, channel_mix; one row per profile with events."""
+    from api.exports import export_traits as run_export
+
+    moment = as_of or datetime.now(UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a date, or a time without a zone
+    try:
+        store = _open(data_dir)
+        try:
+            with progress_bars() as update:
+                rows, without = run_export(store, out, moment, update)
+        finally:
+            store.close()
+    except CdpError as exc:
+        raise _fail(exc) from None
+    console.print(f"wrote {rows:,} rows to {out} (traits as of {moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}; "
+                  f"{without:,} profiles without events by then have no row)", highlight=False)  # fmt: skip
 
 
 @app.command()

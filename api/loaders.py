@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from analytics.traits import ProfileTraits
 from api.service import CustomerService
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ class Loaders:
     golden: DataLoader
     household: DataLoader
     history: DataLoader
+    traits: DataLoader
 
 
 def make_loaders(service: CustomerService) -> Loaders:
@@ -42,4 +44,5 @@ def make_loaders(service: CustomerService) -> Loaders:
         golden=_loader(service.golden_of, list),
         household=_loader(service.household_of, list),
         history=_loader(service.history_of, list),
+        traits=_loader(service.traits_of, ProfileTraits),
     )

@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from analytics.traits import PURCHASE_WEIGHT
 from api.loaders import Loaders
 from api.service import CustomerService
 from graph.errors import CdpError, NotFound
@@ -49,6 +50,30 @@ class GoldenAttribute:
     value: str
     source: str
     support: int = strawberry.field(description="how many records hold this value")
+
+
+@strawberry.type(description="One source's share of a profile's events")
+class ChannelShare:
+    channel: str
+    share: float
+
+
+@strawberry.type(
+    description="Computed from a profile's events as of now (UTC). A profile without events has frequency 0 "
+    "and events 0, an empty channelMix and null elsewhere: there is nothing to compute them from"
+)
+class Traits:
+    recency_days: float | None = strawberry.field(description="days since the last purchase; null without one")
+    frequency: int = strawberry.field(description="purchases")
+    monetary: float | None = strawberry.field(description="the sum of the purchases' numeric amounts")
+    first_seen: str | None = strawberry.field(description="the first event")
+    last_seen: str | None = strawberry.field(description="the last event")
+    top_category: str | None = strawberry.field(
+        description=f"the category with the most interactions, a purchase weighing {PURCHASE_WEIGHT} and any "
+        "other event 1; ties go to the first alphabetically"
+    )
+    events: int
+    channel_mix: list[ChannelShare] = strawberry.field(description="each source's share of the events, largest first")
 
 
 @strawberry.type(description="One entry of a profile's history")
@@ -160,6 +185,12 @@ class Profile:
     async def attributes(self, info: Info) -> list[GoldenAttribute]:
         golden = await _loaders(info).golden.load(self.id)
         return [GoldenAttribute(**vars(g)) for g in golden]
+
+    @strawberry.field(description="Recency, frequency, monetary value and more, from the profile's events")
+    async def traits(self, info: Info) -> Traits:
+        found = await _loaders(info).traits.load(str(self.id))
+        mix = [ChannelShare(channel=channel, share=share) for channel, share in found.channel_mix.items()]
+        return Traits(**{**vars(found), "channel_mix": mix})
 
 
 @strawberry.type

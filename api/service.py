@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.traits import EVENT_COLUMNS, ProfileTraits, profile_traits, traits_by_profile
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from graph import cypher
 from graph.errors import NotFound
@@ -147,6 +148,14 @@ class CustomerService:
         for views in out.values():
             views.sort(key=lambda e: e.timestamp, reverse=True)
         return out
+
+    def traits_of(self, ids: Sequence[str], as_of: datetime | None = None) -> dict[str, ProfileTraits]:
+        """Profile id -> its traits computed from its events as of ``as_of`` (default now, UTC); profiles
+        without events are left out (their traits are ``ProfileTraits()``: zero counts, nothing else)."""
+        self._allow("profiles:read")
+        rows = self.store.run("profile_events", cypher.PROFILE_EVENTS, {"ids": list(ids)})
+        events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        return traits_by_profile(profile_traits(events, as_of or datetime.now(UTC)))
 
     def golden_of(self, ids: Sequence[str]) -> dict[str, list[GoldenAttribute]]:
         records = self.records_of(ids)
