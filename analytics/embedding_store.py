@@ -25,16 +25,27 @@ CHUNK = 10_000
 
 @dataclass
 class Embeddings:
-    """One vector per node key (``profile:<id>``, ``product:<sku>``, ...), float32."""
+    """Per node key (``profile:<id>``, ``product:<sku>``, ...) skip-gram's input and output vectors
+    (float32) and how often the walks visited it. ``vectors`` (their sum) is what similarity uses."""
 
     keys: np.ndarray
-    vectors: np.ndarray  # (n, dimensions) float32
+    inputs: np.ndarray  # (n, dimensions) float32
+    outputs: np.ndarray | None = None  # (n, dimensions) float32; zeros when not given
+    counts: np.ndarray | None = None  # (n,) visits in the walks; ones when not given
     settings: dict[str, Any] = field(default_factory=dict)
     version: str = ""  # graph version trained on (see :func:`analytics.customer_graph.graph_version`)
     summary: dict[str, Any] = field(default_factory=dict)  # timings, walk counts, quality
     id: str = ""
     created_at: str = ""
     _index: pd.Index | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.inputs = np.asarray(self.inputs, dtype=np.float32)
+        if self.outputs is None:
+            self.outputs = np.zeros_like(self.inputs)
+        if self.counts is None:
+            self.counts = np.ones(len(self.keys), dtype=np.float32)
+        self.vectors = self.inputs + self.outputs
 
     @property
     def index(self) -> pd.Index:
@@ -50,6 +61,7 @@ class Embeddings:
 def save_embeddings(store: GraphStore, embeddings: Embeddings) -> str:
     """Store ``embeddings`` as the current model (the previous one is deleted); returns its id."""
     embeddings.id = embeddings.id or uuid.uuid4().hex[:12]
+    packed = np.hstack([embeddings.inputs, embeddings.outputs, np.asarray(embeddings.counts)[:, None]])
     embeddings.created_at = embeddings.created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     chunks = [
         {
@@ -57,7 +69,7 @@ def save_embeddings(store: GraphStore, embeddings: Embeddings) -> str:
             "model_id": embeddings.id,
             "chunk": n,
             "keys": json.dumps(embeddings.keys[start : start + CHUNK].tolist()),
-            "vectors": _pack(embeddings.vectors[start : start + CHUNK]),
+            "vectors": _pack(packed[start : start + CHUNK]),
         }
         for n, start in enumerate(range(0, len(embeddings.keys), CHUNK))
     ]
@@ -66,7 +78,7 @@ def save_embeddings(store: GraphStore, embeddings: Embeddings) -> str:
         "settings": json.dumps(embeddings.settings),
         "version": embeddings.version,
         "created_at": embeddings.created_at,
-        "summary": json.dumps(embeddings.summary | {"dimensions": int(embeddings.vectors.shape[1])}),
+        "summary": json.dumps(embeddings.summary | {"dimensions": int(embeddings.inputs.shape[1])}),
     }
     with store.transaction():
         store.run("delete_embeddings", cypher.DELETE_EMBEDDINGS)
@@ -86,11 +98,13 @@ def load_embeddings(store: GraphStore) -> Embeddings | None:
     summary = json.loads(model["summary"])
     dimensions = int(summary.get("dimensions", 0))
     keys = [key for chunk in chunks for key in json.loads(chunk["keys"])]
-    parts = [_unpack(chunk["vectors"], dimensions) for chunk in chunks]
-    vectors = np.concatenate(parts) if parts else np.zeros((0, dimensions), dtype=np.float32)
+    parts = [_unpack(chunk["vectors"], 2 * dimensions + 1) for chunk in chunks]
+    packed = np.concatenate(parts) if parts else np.zeros((0, 2 * dimensions + 1), dtype=np.float32)
     return Embeddings(
         keys=np.array(keys, dtype=object),
-        vectors=vectors,
+        inputs=packed[:, :dimensions],
+        outputs=packed[:, dimensions : 2 * dimensions],
+        counts=packed[:, -1],
         settings=json.loads(model["settings"]),
         version=model["version"],
         summary=summary,

@@ -69,8 +69,8 @@ def embed(graph: CustomerGraph, settings: EmbeddingSettings, on_progress: Progre
                          settings.p, settings.q, settings.seed)  # fmt: skip
     walked = time.perf_counter()
     _report(on_progress, "train", 1)
-    vectors = train_skipgram(walks, graph.n_nodes, settings.dimensions, settings.window, settings.negative,
-                             settings.epochs, settings.sample, settings.workers, settings.seed)  # fmt: skip
+    inputs, outputs = train_skipgram(walks, graph.n_nodes, settings.dimensions, settings.window, settings.negative,
+                                     settings.epochs, settings.sample, settings.workers, settings.seed)  # fmt: skip
     trained = time.perf_counter()
     _report(on_progress, "done", 2)
     summary = {
@@ -82,7 +82,9 @@ def embed(graph: CustomerGraph, settings: EmbeddingSettings, on_progress: Progre
         "train_s": round(trained - walked, 3),
     }
     logger.info("embed: %s", summary)
-    return Embeddings(graph.keys, vectors, settings=settings.model_dump(), version=graph.version, summary=summary)
+    counts = np.bincount(walks[walks >= 0], minlength=graph.n_nodes).astype(np.float32)
+    return Embeddings(graph.keys, inputs, outputs, counts, settings=settings.model_dump(), version=graph.version,
+                      summary=summary)  # fmt: skip
 
 
 def embed_store(store: GraphStore, settings: EmbeddingSettings, on_progress: ProgressFn | None = None) -> Embeddings:

@@ -245,9 +245,9 @@ def train_skipgram(
     seed: int,
     alpha: float = 0.025,
     min_alpha: float = 0.0001,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Skip-gram with negative sampling over ``walks`` (int32, -1 padded): the ``(n_nodes, dimensions)``
-    float32 input vectors. O(tokens x window x negative x dimensions) / workers."""
+    float32 input and output vectors. O(tokens x window x negative x dimensions) / workers."""
     walks = np.ascontiguousarray(walks, dtype=np.int32)
     counts = np.bincount(walks[walks >= 0], minlength=n_nodes).astype(np.float64)
     keep = _keep_probabilities(counts, sample)
@@ -259,7 +259,7 @@ def train_skipgram(
     nb.set_num_threads(threads)
     alphas = np.array([alpha, min_alpha], dtype=np.float64)
     _train(walks, keep, syn0, syn1, alias_j, alias_q, window, negative, alphas, epochs, threads, seed)
-    return syn0
+    return syn0, syn1
 
 
 def _keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

@@ -74,7 +74,7 @@ def test_skipgram_vectors_put_a_community_together() -> None:
     graph = _communities(seed=2)
     matrix = _csr(graph)
     walks = random_walks(matrix.indptr, matrix.indices, matrix.data, 10, 20, 1.0, 1.0, seed=0)
-    vectors = train_skipgram(walks, 60, 16, 5, 5, 3, 0.0, 1, seed=0)
+    vectors, _ = train_skipgram(walks, 60, 16, 5, 5, 3, 0.0, 1, seed=0)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     cosine = unit @ unit.T
     same = np.add.outer(np.arange(60) < 30, np.arange(60) < 30) != 1  # both in one half
@@ -82,7 +82,7 @@ def test_skipgram_vectors_put_a_community_together() -> None:
     other = ~same
     np.fill_diagonal(other, False)
     assert cosine[same].mean() > cosine[other].mean() + 0.3
-    again = train_skipgram(walks, 60, 16, 5, 5, 3, 0.0, 1, seed=0)
+    again, _ = train_skipgram(walks, 60, 16, 5, 5, 3, 0.0, 1, seed=0)
     assert np.array_equal(vectors, again)  # one worker: reproducible
 
 
