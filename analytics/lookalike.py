@@ -30,10 +30,10 @@ BY_IDENTIFIER = ["identifier_type", "identifier_value"]
 
 @dataclass
 class SeedList:
-    """The rows of a seed file: profile ids, or identifiers (type, raw value), with their line numbers."""
+    """Seeds by profile id, or by identifier (type, raw value), each with where it came from ("line 4")."""
 
-    profile_ids: list[tuple[int, str]] = field(default_factory=list)
-    identifiers: list[tuple[int, str, str]] = field(default_factory=list)
+    profile_ids: list[tuple[str, str]] = field(default_factory=list)
+    identifiers: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def read_seed_file(path: Path) -> SeedList:
@@ -52,7 +52,7 @@ def read_seed_file(path: Path) -> SeedList:
         )
     seeds = SeedList()
     for index, row in frame.iterrows():
-        line = int(index) + 2  # type: ignore[call-overload]  # the header is line 1
+        line = f"line {int(index) + 2}"  # type: ignore[call-overload]  # the header is line 1
         if row.get("profile_id", "").strip():
             seeds.profile_ids.append((line, row["profile_id"].strip()))
         elif row.get("identifier_type", "").strip() and row.get("identifier_value", "").strip():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api import reports
+from api import cli_insights, reports
 from api.progress import console, progress_bars
 from graph.errors import CdpError
 from graph.settings import StoreSettings, open_store
@@ -375,6 +375,8 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
     else:
         print(sdl, end="")
 
+
+cli_insights.register(app, _open, _fail)
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from analytics.lookalike import SeedList
 from analytics.traits import PURCHASE_WEIGHT
 from api.loaders import Loaders
 from api.service import CustomerService
@@ -192,6 +193,43 @@ class Profile:
         mix = [ChannelShare(channel=channel, share=share) for channel, share in found.channel_mix.items()]
         return Traits(**{**vars(found), "channel_mix": mix})
 
+    @strawberry.field(description="Products this customer has not bought, most likely first (from `cdp embed`)")
+    async def recommendations(self, info: Info, k: int = 10) -> list[Recommendation]:
+        found = await asyncio.to_thread(_service(info).recommendations_of, [str(self.id)], min(max(k, 0), 100))
+        return [Recommendation(product=row.product, score=row.score) for row in found.itertuples()]
+
+
+@strawberry.type(description="A product recommended to a customer; the score is the model's log-odds, higher first")
+class Recommendation:
+    product: str
+    score: float
+
+
+@strawberry.type(description="A profile and its cosine similarity (1 is identical) to the one asked about")
+class SimilarProfile:
+    profile: Profile
+    score: float
+
+
+@strawberry.type(description="A lookalike audience member; email and phone only for profiles that opted in")
+class AudienceMember:
+    profile: Profile
+    score: float
+    email: str | None
+    phone: str | None
+
+
+@strawberry.type
+class LookalikeAudience:
+    members: list[AudienceMember]
+    unknown_seeds: list[str] = strawberry.field(description="seed rows that named no profile, and why")
+
+
+@strawberry.input
+class IdentifierInput:
+    type: str
+    value: str
+
 
 @strawberry.type
 class PageInfo:
@@ -268,6 +306,23 @@ class Query:
             unscored=found.unscored,
             summary=found.summary,
         )
+
+    @strawberry.field(description="The k profiles most like this one by their embeddings (`cdp embed`)")
+    async def similar_profiles(self, info: Info, id: strawberry.ID, k: int = 10) -> list[SimilarProfile]:
+        found = await asyncio.to_thread(_service(info).similar_profiles, str(id), min(max(k, 0), 500))
+        return [SimilarProfile(profile=Profile(id=strawberry.ID(pid)), score=score) for pid, score in found]
+
+    @strawberry.field(description="The profiles most like the seeds (profile ids and/or identifiers), seeds left out")
+    async def lookalike_audience(
+        self, info: Info, size: int, profile_ids: list[strawberry.ID] | None = None,
+        identifiers: list[IdentifierInput] | None = None,
+    ) -> LookalikeAudience:  # fmt: skip
+        seeds = SeedList([(f"profileIds[{n}]", str(p)) for n, p in enumerate(profile_ids or [])],
+                         [(f"identifiers[{n}]", i.type, i.value) for n, i in enumerate(identifiers or [])])  # fmt: skip
+        audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, min(max(size, 0), 10_000))
+        members = [AudienceMember(profile=Profile(id=strawberry.ID(r.profile_id)), score=r.score,
+                                  email=r.email or None, phone=r.phone or None) for r in audience.itertuples()]  # fmt: skip
+        return LookalikeAudience(members=members, unknown_seeds=unknown)
 
     @strawberry.field(description="Profiles ordered by id, cursor-paginated")
     async def profiles(self, info: Info, first: int = 20, after: str | None = None) -> ProfileConnection:

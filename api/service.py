@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.lookalike import SeedList
 from analytics.traits import EVENT_COLUMNS, ProfileTraits, profile_traits, traits_by_profile
+from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from graph import cypher
 from graph.errors import NotFound
@@ -204,6 +206,30 @@ class CustomerService:
         """Why records (``source:record_id``) or profiles ``a`` and ``b`` are, or are not, one profile."""
         self._allow("profiles:read")
         return explain_records(self.store, a, b)
+
+    def similar_profiles(self, profile_id: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` profiles nearest ``profile_id`` by the stored embeddings (a merged-away id answers for
+        its survivor), best first, with cosine scores."""
+        self._allow("profiles:read")
+        current = self.current_ids([profile_id]).get(profile_id)
+        if current is None:
+            raise NotFound(f"no profile '{profile_id}'")
+        return insights.MODELS.get(self.store).profiles.neighbours(current, k)
+
+    def lookalike(self, seeds: SeedList, size: int) -> tuple[pd.DataFrame, list[str]]:
+        """A lookalike audience of ``size`` for the seed list (``profile_id, score, email, phone``, contact
+        details of profiles that opted in) and the seeds not found; no seed found is an error."""
+        self._allow("audiences:export")
+        found, unknown = insights.seed_profiles(self, seeds)
+        if not found:
+            raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
+        return insights.lookalike_audience(self, found, size), unknown
+
+    def recommendations_of(self, ids: Sequence[str] | None, k: int) -> pd.DataFrame:
+        """``profile_id, product, score``: ``k`` products per profile (every profile when ``ids`` is None)
+        it has not bought, best first."""
+        self._allow("profiles:read")
+        return insights.recommendations(self, None if ids is None else list(ids), k)
 
     def profile_of_record(self, source: str, record_id: str) -> str | None:
         self._allow("profiles:read")

@@ -213,6 +213,11 @@ PROFILES_BY_IDENTIFIER = (
     "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
 )
 
+PROFILES_BY_IDENTIFIERS = (  # per key, the profile holding it on most records comes last
+    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+    "RETURN k AS key, p.id AS id, count(r) AS records ORDER BY key, records, id"
+)
+
 PROFILE_OF_RECORD = f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS id"
 
 # -- stats ----------------------------------------------------------------------------------------------

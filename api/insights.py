@@ -1,0 +1,134 @@
+"""Embedding-backed reads for the service facade: similar customers, lookalike audiences, recommendations.
+
+The stored model is loaded once per process and reloaded when ``cdp embed`` stores a new one (one small
+query per call checks its id), so an API query costs one matrix-vector product. Contact details in an
+audience are the golden email and phone of profiles that opted in (their golden ``email_opt_in`` is
+true); others get the profile id and score only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analytics.customer_graph import parse_properties
+from analytics.embedding_store import Embeddings, load_embeddings
+from analytics.embeddings import current_embeddings
+from analytics.lookalike import SeedList, lookalike_scores
+from analytics.recommend import recommend
+from analytics.similarity import SimilarityIndex
+from graph import cypher
+from graph.errors import NotFound
+from graph.model import identifier_key
+from graph.store import GraphStore
+from ingest.normalise import InvalidValue, normalise_identifier
+
+if TYPE_CHECKING:
+    from api.service import CustomerService
+
+_OPTED_IN = {"true", "yes", "1", "y"}
+
+
+@dataclass
+class LoadedModel:
+    embeddings: Embeddings
+    profiles: SimilarityIndex
+
+
+class ModelCache:
+    """The current embedding model of each store, loaded on first use and when its id changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: dict[int, tuple[str, LoadedModel]] = {}
+
+    def get(self, store: GraphStore) -> LoadedModel:
+        rows = store.run("embedding_model", cypher.EMBEDDING_MODEL)
+        if not rows:
+            raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
+        with self._lock:
+            cached = self._loaded.get(id(store))
+            if cached is None or cached[0] != rows[0]["id"]:
+                embeddings = load_embeddings(store)
+                if embeddings is None:
+                    raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
+                cached = (embeddings.id, LoadedModel(embeddings, SimilarityIndex(embeddings, "profile")))
+                self._loaded[id(store)] = cached
+            return cached[1]
+
+
+MODELS = ModelCache()
+
+
+def seed_profiles(service: CustomerService, seeds: SeedList) -> tuple[list[str], list[str]]:
+    """The live profiles a seed list names (merged-away ids followed) and one line per seed not found,
+    saying why (unknown id, invalid identifier value, identifier held by no profile)."""
+    asked = [pid for _, pid in seeds.profile_ids]
+    current = service.current_ids(asked)
+    found = [current[pid] for pid in asked if pid in current]
+    unknown = [f"{line}: no profile '{pid}'" for line, pid in seeds.profile_ids if pid not in current]
+    keys, lines = [], []
+    for line, id_type, raw in seeds.identifiers:
+        try:
+            value = normalise_identifier(id_type, raw, service.options)
+        except InvalidValue as exc:
+            unknown.append(f"{line}: {id_type} '{raw}' is not a valid value: {exc.reason}")
+            continue
+        keys.append(identifier_key(id_type, value) if value else "")
+        lines.append((line, id_type, raw))
+    held = {row["key"]: row["id"] for row in service.store.run("profiles_by_identifiers", cypher.PROFILES_BY_IDENTIFIERS,
+                                                                {"keys": [k for k in keys if k]})}  # fmt: skip
+    for key, (line, id_type, raw) in zip(keys, lines, strict=True):
+        if key in held:
+            found.append(held[key])
+        else:
+            unknown.append(f"{line}: no profile holds {id_type} '{raw}'")
+    return list(dict.fromkeys(found)), unknown
+
+
+def lookalike_audience(service: CustomerService, seeds: list[str], size: int) -> pd.DataFrame:
+    """``profile_id, score, email, phone`` of the ``size`` profiles most like ``seeds`` (a fresh model
+    only); contact details only for profiles that opted in."""
+    embeddings, _ = current_embeddings(service.store, fresh=True)
+    audience = lookalike_scores(SimilarityIndex(embeddings, "profile"), seeds, size)
+    return audience.join(contacts(service, audience["profile_id"].tolist()), on="profile_id")
+
+
+def contacts(service: CustomerService, ids: list[str]) -> pd.DataFrame:
+    """Golden ``email`` and ``phone`` (the active value most sources hold, then the latest seen) of the
+    profiles that opted in, indexed by profile id; empty for the rest."""
+    golden = service.golden_of(ids)
+    identifiers = service.identifiers_of(ids)
+    rows = []
+    for pid in ids:
+        opted = any(a.name == "email_opt_in" and a.value.strip().lower() in _OPTED_IN for a in golden.get(pid, []))
+        best = {}
+        for kind in ("email", "phone"):
+            held = [v for v in identifiers.get(pid, []) if v.type == kind and v.status == "active"]
+            pick = max(held, key=lambda v: (len(v.sources), v.last_seen, v.value), default=None)
+            best[kind] = pick.value if (pick and opted) else ""
+        rows.append({"profile_id": pid, **best})
+    return pd.DataFrame(rows, columns=["profile_id", "email", "phone"]).set_index("profile_id")
+
+
+def purchases_of(store: GraphStore, ids: list[str] | None) -> pd.DataFrame:
+    """``profile_id, sku`` of every purchase (of ``ids``, or of every profile)."""
+    if ids is None:
+        events = store.profile_events()
+    else:
+        events = pd.DataFrame(store.run("profile_events", cypher.PROFILE_EVENTS, {"ids": ids}),
+                              columns=["profile_id", "type", "ts", "source", "properties"])  # fmt: skip
+    events = events[events["type"] == "purchase"]
+    sku = parse_properties(events["properties"], ["sku"])["sku"]
+    return pd.DataFrame({"profile_id": events["profile_id"].to_numpy(), "sku": sku.to_numpy()}).dropna()
+
+
+def recommendations(service: CustomerService, ids: list[str] | None, k: int) -> pd.DataFrame:
+    """``profile_id, product, score``: ``k`` products for each of ``ids`` (every profile with a vector when
+    None) that it has not bought."""
+    model = MODELS.get(service.store)
+    profiles = ids if ids is not None else model.profiles.ids.tolist()
+    return recommend(model.embeddings, profiles, purchases_of(service.store, ids), k)
