@@ -151,7 +151,10 @@ def resolve(
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.settings = json.loads(settings.to_json())
     if not dry_run:
-        saved = {"id": summary.run_id, "finished_at": _now(), "summary": summary.to_json()}
+        # microseconds: the latest run decides the settings explain uses and the embeddings' graph version,
+        # so two runs within one second must still sort
+        finished = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        saved = {"id": summary.run_id, "finished_at": finished, "summary": summary.to_json()}
         store.run("save_run", cypher.SAVE_RUN, saved)
     step("done", 5, 5)
     logger.info("resolve: %s", summary)

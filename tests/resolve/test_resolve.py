@@ -125,3 +125,12 @@ def test_a_dry_run_reports_merges_and_splits_and_writes_nothing(store: GraphStor
     assert _groups(store) == {
         frozenset({"crm:1"}), frozenset({"crm:2"}), frozenset({"crm:3", "crm:4", "web:s", "pos:t"}),
     }  # fmt: skip
+
+
+def test_the_latest_of_two_runs_in_one_second_is_the_last_one(store: GraphStore) -> None:
+    from resolve.settings import last_run_settings
+
+    store.upsert_records([SourceRecord("crm", "1", [IdentifierLink("email", "a@x.com")], {}, "2025-01-01")])
+    for size in (50, 60, 70):  # well within a second of each other
+        resolve(store, ResolveSettings(max_profile_size=size))
+    assert last_run_settings(store).max_profile_size == 70
