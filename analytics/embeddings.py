@@ -42,7 +42,7 @@ class EmbeddingSettings(BaseModel):
     negative: PositiveInt = 5
     epochs: PositiveInt = 1
     sample: float = Field(default=1e-3, ge=0)  # frequent-node subsampling, as word2vec's
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     workers: PositiveInt = 2  # training threads; 1 makes training reproducible for a seed
 
 
@@ -62,17 +62,17 @@ def embed(graph: CustomerGraph, settings: EmbeddingSettings, on_progress: Progre
     """node2vec vectors of every node of ``graph``; the summary has the seconds of walks and training."""
     if graph.n_nodes == 0:
         raise NotFound("the customer graph is empty: no resolved profile has events (run `cdp resolve`)")
-    _report(on_progress, "walks", 0)
+    walks_bar = _bar(on_progress, "walks")
+    walks_bar(0, settings.walks_per_node)
     started = time.perf_counter()
     matrix = adjacency(graph)
     walks = random_walks(matrix.indptr, matrix.indices, matrix.data, settings.walks_per_node, settings.walk_length,
-                         settings.p, settings.q, settings.seed)  # fmt: skip
+                         settings.p, settings.q, settings.seed, on_round=walks_bar)  # fmt: skip
     walked = time.perf_counter()
-    _report(on_progress, "train", 1)
     inputs, outputs = train_skipgram(walks, graph.n_nodes, settings.dimensions, settings.window, settings.negative,
-                                     settings.epochs, settings.sample, settings.workers, settings.seed)  # fmt: skip
+                                     settings.epochs, settings.sample, settings.workers, settings.seed,
+                                     on_block=_bar(on_progress, "train"))  # fmt: skip
     trained = time.perf_counter()
-    _report(on_progress, "done", 2)
     summary = {
         "nodes": graph.n_nodes,
         "edges": graph.n_edges,
@@ -109,7 +109,10 @@ def current_embeddings(store: GraphStore, fresh: bool = False) -> tuple[Embeddin
     return embeddings, stale
 
 
-def _report(on_progress: ProgressFn | None, stage: str, done: int) -> None:
-    logger.info("embed: %s", stage)
-    if on_progress:
-        on_progress(stage, done, 2)
+def _bar(on_progress: ProgressFn | None, stage: str) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        logger.debug("embed: %s %d/%d", stage, done, total)
+        if on_progress:
+            on_progress(stage, done, total)
+
+    return update

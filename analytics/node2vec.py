@@ -18,11 +18,14 @@ and BENCHMARKS.md. The kernels follow a helper's prototype written for this proj
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba as nb
 import numpy as np
 from numba import njit, prange
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+BLOCKS = 20  # training blocks per epoch: progress is reported after each
 
 
 @njit(inline="always")
@@ -97,10 +100,10 @@ def _step(indptr, indices, cdf, prev, cur, accept, state):  # type: ignore[no-un
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _walks(indptr, indices, cdf, starts, length, accept, seed):  # type: ignore[no-untyped-def]
+def _walks(indptr, indices, cdf, starts, length, accept, seed, first):  # type: ignore[no-untyped-def]
     out = np.full((starts.shape[0], length), -1, dtype=np.int32)
     for i in prange(starts.shape[0]):
-        state = _stream(seed, i)
+        state = _stream(seed, first + i)  # walk number first + i has its own stream
         cur = starts[i]
         out[i, 0] = cur
         if indptr[cur] == indptr[cur + 1]:
@@ -124,17 +127,24 @@ def random_walks(
     p: float,
     q: float,
     seed: int,
+    on_round: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """node2vec walks over a symmetric CSR graph (sorted neighbours per row): ``walks_per_node`` from every
-    node, in a seeded random order, as an ``(n * walks_per_node, walk_length)`` int32 array (a walk from
-    an isolated node is -1 after its start). O(walks x length x log degree)."""
+    """node2vec walks over a symmetric CSR graph (sorted neighbours per row): ``walks_per_node`` rounds of
+    one walk from every node in a seeded random order, as an ``(n * walks_per_node, walk_length)`` int32
+    array (a walk from an isolated node is -1 after its start); ``on_round(done, rounds)`` after each.
+    O(walks x length x log degree)."""
     n = len(indptr) - 1
     rng = np.random.default_rng(seed)
-    starts = np.concatenate([rng.permutation(n) for _ in range(walks_per_node)]).astype(np.int32)
     top = max(1 / p, 1.0, 1 / q)
     accept = np.array([1 / p / top, 1 / top, 1 / q / top], dtype=np.float64)
-    cdf = row_cdf(indptr, weights)
-    return _walks(indptr.astype(np.int64), indices.astype(np.int32), cdf, starts, walk_length, accept, seed)
+    cdf, indptr, indices = row_cdf(indptr, weights), indptr.astype(np.int64), indices.astype(np.int32)
+    rounds = []
+    for r in range(walks_per_node):
+        starts = rng.permutation(n).astype(np.int32)
+        rounds.append(_walks(indptr, indices, cdf, starts, walk_length, accept, seed, r * n))
+        if on_round:
+            on_round(r + 1, walks_per_node)
+    return np.concatenate(rounds) if rounds else np.zeros((0, walk_length), dtype=np.int32)
 
 
 def row_cdf(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -216,20 +226,21 @@ def _train_sentence(sentence, n, syn0, syn1, alias_j, alias_q, window, negative,
 
 
 @njit(parallel=True, nogil=True, fastmath=True, cache=True)
-def _train(walks, keep, syn0, syn1, alias_j, alias_q, window, negative, alphas, epochs, threads, seed):  # type: ignore[no-untyped-def]
+def _train(walks, keep, syn0, syn1, alias_j, alias_q, window, negative, alphas, span, threads, seed, stream):  # type: ignore[no-untyped-def]
+    """One block of walks over ``threads`` threads (hogwild); the learning rate falls linearly from
+    ``alphas[0]`` to ``alphas[1]`` over the whole run, of which this block covers ``span`` (from, to)."""
     n_walks, length = walks.shape
     share = (n_walks + threads - 1) // threads
     for t in prange(threads):
         grad = np.zeros(syn0.shape[1], dtype=np.float32)
         sentence = np.empty(length, dtype=np.int32)
-        state = _stream(seed, (1 << 40) + t)
+        state = _stream(seed, (1 << 40) + stream + t)  # apart from the walks' streams
         lo, hi = t * share, min(n_walks, (t + 1) * share)
-        for epoch in range(epochs):
-            for wi in range(lo, hi):
-                progress = (epoch * n_walks + (wi - lo) * threads) / (n_walks * epochs)
-                alpha = max(alphas[1], alphas[0] - (alphas[0] - alphas[1]) * progress)
-                n, state = _kept(walks[wi], keep, sentence, state)
-                state = _train_sentence(sentence, n, syn0, syn1, alias_j, alias_q, window, negative, alpha, grad, state)
+        for wi in range(lo, hi):
+            progress = span[0] + (span[1] - span[0]) * (wi - lo) / max(hi - lo, 1)
+            alpha = max(alphas[1], alphas[0] - (alphas[0] - alphas[1]) * progress)
+            n, state = _kept(walks[wi], keep, sentence, state)
+            state = _train_sentence(sentence, n, syn0, syn1, alias_j, alias_q, window, negative, alpha, grad, state)
     return 0
 
 
@@ -245,9 +256,11 @@ def train_skipgram(
     seed: int,
     alpha: float = 0.025,
     min_alpha: float = 0.0001,
+    on_block: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Skip-gram with negative sampling over ``walks`` (int32, -1 padded): the ``(n_nodes, dimensions)``
-    float32 input and output vectors. O(tokens x window x negative x dimensions) / workers."""
+    float32 input and output vectors, trained in :data:`BLOCKS` blocks per epoch (``on_block(done,
+    blocks)`` after each). O(tokens x window x negative x dimensions) / workers."""
     walks = np.ascontiguousarray(walks, dtype=np.int32)
     counts = np.bincount(walks[walks >= 0], minlength=n_nodes).astype(np.float64)
     keep = _keep_probabilities(counts, sample)
@@ -258,7 +271,15 @@ def train_skipgram(
     threads = max(1, min(workers, nb.config.NUMBA_NUM_THREADS))
     nb.set_num_threads(threads)
     alphas = np.array([alpha, min_alpha], dtype=np.float64)
-    _train(walks, keep, syn0, syn1, alias_j, alias_q, window, negative, alphas, epochs, threads, seed)
+    bounds = np.linspace(0, len(walks), BLOCKS + 1).astype(np.int64)
+    total = epochs * BLOCKS
+    for step in range(total):
+        epoch, block = divmod(step, BLOCKS)
+        span = np.array([step / total, (step + 1) / total], dtype=np.float64)
+        part = walks[bounds[block] : bounds[block + 1]]
+        _train(part, keep, syn0, syn1, alias_j, alias_q, window, negative, alphas, span, threads, seed, step * threads)
+        if on_block:
+            on_block(step + 1, total)
     return syn0, syn1
 
 

@@ -93,7 +93,11 @@ def test_embed_keeps_node_order_and_reports_its_timings() -> None:
     customers = CustomerGraph(keys, np.full(60, "profile", dtype=object), edges, np.ones(len(edges)), version="r:1")
     assert (adjacency(customers) != adjacency(customers).T).nnz == 0  # symmetric
     settings = EmbeddingSettings(dimensions=8, walks_per_node=4, walk_length=10, workers=1)
-    result = embed(customers, settings)
+    calls: list[tuple[str, int, int]] = []
+    result = embed(customers, settings, lambda stage, done, total: calls.append((stage, done, total)))
+    walks = [(d, t) for s, d, t in calls if s == "walks"]
+    train = [(d, t) for s, d, t in calls if s == "train"]
+    assert walks == [(i, 4) for i in range(5)] and train[-1][0] == train[-1][1] > 1  # progress shown as it goes
     assert result.vectors.shape == (60, 8) and result.keys.tolist() == keys.tolist()
     assert result.version == "r:1" and result.settings["dimensions"] == 8
     assert result.summary["walks"] == 240 and result.summary["tokens"] == 2400
