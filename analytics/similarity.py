@@ -36,7 +36,10 @@ class SimilarityIndex:
     def vector(self, node_id: str) -> np.ndarray:
         position = self.ids.get_indexer([node_id])[0]
         if position < 0:
-            raise NotFound(f"no embedding for {self.kind} '{node_id}': run `cdp embed` after the last resolve")
+            raise NotFound(
+                f"no embedding for {self.kind} '{node_id}': it has no events, or it is newer than the model "
+                "(run `cdp embed` after the last resolve)"
+            )
         return self.matrix[position]
 
     def neighbours(self, node_id: str, k: int) -> list[tuple[str, float]]:

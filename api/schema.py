@@ -193,7 +193,10 @@ class Profile:
         mix = [ChannelShare(channel=channel, share=share) for channel, share in found.channel_mix.items()]
         return Traits(**{**vars(found), "channel_mix": mix})
 
-    @strawberry.field(description="Products this customer has not bought, most likely first (from `cdp embed`)")
+    @strawberry.field(
+        description="Products this customer has not bought, most likely first (from `cdp embed`); empty for a "
+        "profile with no events, or newer than the model"
+    )
     async def recommendations(self, info: Info, k: int = 10) -> list[Recommendation]:
         found = await asyncio.to_thread(_service(info).recommendations_of, [str(self.id)], min(max(k, 0), 100))
         return [Recommendation(product=row.product, score=row.score) for row in found.itertuples()]

@@ -136,3 +136,8 @@ def test_graphql_similar_profiles_recommendations_and_lookalike(server: Server) 
     ]
     missing = server.query('{ similarProfiles(id: "p_nope") { score } }')
     assert "no profile 'p_nope'" in missing["errors"][0]["message"]
+    quiet = profile["C5"]  # a CRM record of the example, no events: an empty or explained answer, no crash
+    none = server.query("query($id: ID!) { profile(id: $id) { recommendations { product } } }", id=quiet)
+    assert none["data"]["profile"]["recommendations"] == []
+    unknown = server.query("query($id: ID!) { similarProfiles(id: $id) { score } }", id=quiet)
+    assert "it has no events" in unknown["errors"][0]["message"]
