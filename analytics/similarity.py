@@ -28,6 +28,7 @@ class SimilarityIndex:
         rows = embeddings.of_kind(kind)
         self.kind = kind
         self.ids = pd.Index([key.split(":", 1)[1] for key in embeddings.keys[rows]])
+        self._names = self.ids.to_numpy(dtype=object)  # once: pandas 3 keeps the index as Arrow strings
         self.matrix = normalised(embeddings.vectors[rows])
 
     def __len__(self) -> int:
@@ -61,8 +62,8 @@ class SimilarityIndex:
         if k <= 0:
             return []
         best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.lexsort((self.ids.to_numpy()[best], -scores[best]))]  # ties: by id, so results are stable
-        return [(str(self.ids[i]), float(scores[i])) for i in best]
+        best = best[np.lexsort((self._names[best], -scores[best]))]  # ties: by id, so results are stable
+        return [(str(self._names[i]), float(scores[i])) for i in best]
 
 
 def normalised(vectors: np.ndarray) -> np.ndarray:

@@ -108,8 +108,15 @@ def test_labels_stop_em_taking_households_for_people(store: GraphStore) -> None:
     labels = reviewed.assign(match=(truth[reviewed["record_a"]].to_numpy() == truth[reviewed["record_b"]].to_numpy()))
     summary = resolve(store, settings, labels=labels, incremental=True)
     after = pairwise_scores(store.assignments().set_index("record")["profile_id"], truth)
-    assert summary.matching["labels"] == {"pairs": 400, "matches": 86, "non_matches": 314, "per_comparison": {
-        "first_name": 400, "last_name": 400, "birth_date": 364, "postcode": 400, "street": 400, "city": 400}}  # fmt: skip
+    # which links the first run makes can vary a little with the order a store returns rows (EM samples
+    # its training pairs in that order), so the reviewed sample is counted rather than hard-coded
+    matches = int(labels["match"].sum())
+    used = summary.matching["labels"]
+    assert (used["pairs"], used["matches"], used["non_matches"]) == (400, matches, 400 - matches)
+    assert 60 <= matches <= 120
+    counted = used["per_comparison"]
+    assert all(counted[name] == 400 for name in ("first_name", "last_name", "postcode", "street", "city"))
+    assert 320 <= counted["birth_date"] < 400  # some records have no birth date
     assert not summary.incremental  # labels refine a model this run estimates
     # F1 0.33 -> 0.66: the refined m (a different first name: 0.57 -> 0.03) leaves most families apart;
     # the rest stay chained through fuzzy links, which the conflict check does not cut between records that
@@ -118,7 +125,7 @@ def test_labels_stop_em_taking_households_for_people(store: GraphStore) -> None:
     assert before.recall > 0.95 and after.recall > 0.95
     assert before.f1 < 0.35 and after.f1 > 0.6
     saved = load_model(store, settings)  # the refined model is the one incremental runs reuse
-    assert saved is not None and saved.trained["labelled_matches"] == 86
+    assert saved is not None and saved.trained["labelled_matches"] == matches
 
 
 def _write(path: Path, text: str) -> Path:
