@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -22,10 +24,19 @@ from analytics.recommend import item_knn, most_popular, recommend
 from analytics.similarity import normalised
 
 
-def link_prediction_auc(graph: CustomerGraph, settings: EmbeddingSettings, fraction: float = 0.1) -> dict[str, float]:
-    """AUC of held-out customer-product links against as many random unlinked pairs (seeded by
-    ``settings.seed``). A customer keeps at least one of its links, so it still has a vector."""
-    rng = np.random.default_rng(settings.seed)
+@dataclass
+class Holdout:
+    """The training graph and the scored pairs: held-out customer-product links, then as many unlinked ones."""
+
+    train: CustomerGraph
+    pairs: np.ndarray
+    labels: np.ndarray
+
+
+def holdout(graph: CustomerGraph, seed: int, fraction: float = 0.1) -> Holdout:
+    """Hide ``fraction`` of the customer-product links (a customer keeps at least one, so it still has a
+    vector) and draw as many random unlinked customer-product pairs, seeded."""
+    rng = np.random.default_rng(seed)
     kinds = graph.kinds
     bought = np.flatnonzero((kinds[graph.edges[:, 0]] == "profile") & (kinds[graph.edges[:, 1]] == "product"))
     shuffled = rng.permutation(bought)
@@ -35,18 +46,24 @@ def link_prediction_auc(graph: CustomerGraph, settings: EmbeddingSettings, fract
     keep = np.ones(graph.n_edges, dtype=bool)
     keep[held] = False
     train = CustomerGraph(graph.keys, graph.kinds, graph.edges[keep], graph.weights[keep], graph.version)
-    vectors = normalised(embed(train, settings).vectors)
     profiles, products = graph.of_kind("profile"), graph.of_kind("product")
     linked = set(map(tuple, graph.edges[bought].tolist()))
-    negatives = []
+    negatives: list[tuple[int, int]] = []
     while len(negatives) < len(held):
         pair = (int(rng.choice(profiles)), int(rng.choice(products)))
         if pair not in linked:
             negatives.append(pair)
     pairs = np.vstack([graph.edges[held], np.array(negatives, dtype=np.int64).reshape(-1, 2)])
-    scores = (vectors[pairs[:, 0]] * vectors[pairs[:, 1]]).sum(axis=1)
-    labels = np.r_[np.ones(len(held)), np.zeros(len(negatives))]
-    return {"auc": float(roc_auc_score(labels, scores)), "held_out": int(len(held))}
+    return Holdout(train, pairs, np.r_[np.ones(len(held)), np.zeros(len(negatives))])
+
+
+def link_prediction_auc(graph: CustomerGraph, settings: EmbeddingSettings, fraction: float = 0.1) -> dict[str, float]:
+    """AUC of held-out customer-product links against as many random unlinked pairs (:func:`holdout`,
+    seeded by ``settings.seed``), scored by the cosine of the vectors embedded without them."""
+    split = holdout(graph, settings.seed, fraction)
+    vectors = normalised(embed(split.train, settings).vectors)
+    scores = (vectors[split.pairs[:, 0]] * vectors[split.pairs[:, 1]]).sum(axis=1)
+    return {"auc": float(roc_auc_score(split.labels, scores)), "held_out": int(split.labels.sum())}
 
 
 def recommendation_quality(

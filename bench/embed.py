@@ -42,6 +42,7 @@ import pandas as pd
 from rich.console import Console
 
 from analytics.customer_graph import CustomerGraph, build_customer_graph
+from analytics.embedding_quality import Holdout, holdout
 from analytics.embeddings import EmbeddingSettings
 from bench.febrl import _commit
 from bench.ingest_resolve import DATA, _machine
@@ -86,39 +87,6 @@ def person_events(directory: Path) -> pd.DataFrame:
             "properties": props,
         }))  # fmt: skip
     return pd.concat(frames, ignore_index=True).dropna(subset=["profile_id"])
-
-
-@dataclass
-class Holdout:
-    """The training graph and the scored pairs: held-out customer-product links, then as many unlinked ones."""
-
-    train: CustomerGraph
-    pairs: np.ndarray
-    labels: np.ndarray
-
-
-def holdout(graph: CustomerGraph, seed: int, fraction: float = 0.1) -> Holdout:
-    """The split of :func:`analytics.embedding_quality.link_prediction_auc`, draw for draw (same seed, same
-    pairs), without the embedding it does in between."""
-    rng = np.random.default_rng(seed)
-    kinds = graph.kinds
-    bought = np.flatnonzero((kinds[graph.edges[:, 0]] == "profile") & (kinds[graph.edges[:, 1]] == "product"))
-    shuffled = rng.permutation(bought)
-    first_of_profile = np.unique(graph.edges[shuffled, 0], return_index=True)[1]
-    candidates = np.setdiff1d(shuffled, shuffled[first_of_profile])  # each profile keeps one link
-    held = rng.choice(candidates, size=min(len(candidates), int(len(bought) * fraction)), replace=False)
-    keep = np.ones(graph.n_edges, dtype=bool)
-    keep[held] = False
-    train = CustomerGraph(graph.keys, graph.kinds, graph.edges[keep], graph.weights[keep], graph.version)
-    profiles, products = graph.of_kind("profile"), graph.of_kind("product")
-    linked = set(map(tuple, graph.edges[bought].tolist()))
-    negatives: list[tuple[int, int]] = []
-    while len(negatives) < len(held):
-        pair = (int(rng.choice(profiles)), int(rng.choice(products)))
-        if pair not in linked:
-            negatives.append(pair)
-    pairs = np.vstack([graph.edges[held], np.array(negatives, dtype=np.int64).reshape(-1, 2)])
-    return Holdout(train, pairs, np.r_[np.ones(len(held)), np.zeros(len(negatives))])
 
 
 def auc(vectors: np.ndarray, split: Holdout) -> float:
