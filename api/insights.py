@@ -1,7 +1,7 @@
 """Embedding-backed reads for the service facade: similar customers, lookalike audiences, recommendations.
 
-The stored model is loaded once per process and reloaded when ``cdp embed`` stores a new one (one small
-query per call checks its id), so an API query costs one matrix-vector product. Contact details in an
+The stored model is loaded once per process and reloaded when ``cdp embed`` stores a new one (its id is
+checked at most once a second: one small query), so an API query costs one matrix-vector product. Contact details in an
 audience are the golden email and phone of profiles that opted in (their golden ``email_opt_in`` is
 true); others get the profile id and score only.
 """
@@ -9,6 +9,8 @@ true); others get the profile id and score only.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,24 +41,32 @@ class LoadedModel:
 
 
 class ModelCache:
-    """The current embedding model of each store, loaded on first use and when its id changes."""
+    """The current embedding model of each store, loaded on first use and when its id changes; the id is
+    read from the store at most once every ``recheck_s`` seconds (a new model is served within that)."""
 
-    def __init__(self) -> None:
+    def __init__(self, recheck_s: float = 1.0) -> None:
+        self.recheck_s = recheck_s
         self._lock = threading.Lock()
-        self._loaded: dict[int, tuple[str, LoadedModel]] = {}
+        # store -> (model id, model, monotonic time the id was last read); weak, so a closed store's model goes
+        self._loaded: weakref.WeakKeyDictionary[GraphStore, tuple[str, LoadedModel, float]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def get(self, store: GraphStore) -> LoadedModel:
+        cached = self._loaded.get(store)
+        if cached is not None and time.monotonic() - cached[2] < self.recheck_s:
+            return cached[1]
         rows = store.run("embedding_model", cypher.EMBEDDING_MODEL)
         if not rows:
             raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
         with self._lock:
-            cached = self._loaded.get(id(store))
+            cached = self._loaded.get(store)
             if cached is None or cached[0] != rows[0]["id"]:
                 embeddings = load_embeddings(store)
                 if embeddings is None:
                     raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
-                cached = (embeddings.id, LoadedModel(embeddings, SimilarityIndex(embeddings, "profile")))
-                self._loaded[id(store)] = cached
+                cached = (embeddings.id, LoadedModel(embeddings, SimilarityIndex(embeddings, "profile")), 0.0)
+            self._loaded[store] = (cached[0], cached[1], time.monotonic())
             return cached[1]
 
 

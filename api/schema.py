@@ -7,7 +7,7 @@ import base64
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -369,4 +369,12 @@ def _mask(error: Any) -> bool:
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[lambda: MaskErrors(should_mask_error=_mask)])
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: MaskErrors(should_mask_error=_mask),
+            ParserCache(maxsize=256),  # an app sends a few query texts with new variables: parse and validate each once
+            ValidationCache(maxsize=256),
+        ],
+    )

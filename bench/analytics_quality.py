@@ -15,9 +15,9 @@ with default settings, ``embed_store`` with default settings (as ``cdp ingest``,
   every non-seed profile with a vector (1.0 is random);
 - recommendations on a temporal holdout (:func:`recommendation_quality`): hit rate and NDCG at 10 for
   node2vec, most popular and item-kNN;
-- ``similarProfiles(id, k: 10)`` over real HTTP: the app of ``api.app.create_app`` under uvicorn on a
-  loopback port (as ``tests/api/conftest.py`` serves it), one keep-alive client, queries one at a time for
-  random profiles with a vector, after a warm-up.
+- ``similarProfiles(id, k: 10)`` over real HTTP: ``cdp serve`` (uvicorn) in its own process on a loopback
+  port over the store just built, one keep-alive client in this process, queries one at a time for random
+  profiles with a vector, after a warm-up.
 
 The data is ``generate_dataset(..., n_records=N, seed=7)`` in ``bench/out/analytics-N`` (shared with
 ``bench/embed.py``). The largest default size gives over 100k profiles with a vector, the size the latency
@@ -27,13 +27,14 @@ target is set at.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,32 +97,37 @@ def lookalike_lifts(index: Any, person_of: pd.Series, people: pd.DataFrame, seed
 
 
 @contextmanager
-def serving(store: Any) -> Iterator[str]:
-    """The app over ``store`` under uvicorn in a thread on a free loopback port, as the API tests serve it."""
-    import uvicorn
-    from pydantic import SecretStr
+def serving(data_dir: Path) -> Iterator[str]:
+    """``cdp serve`` over the embedded store in ``data_dir``, in its own process on a free loopback port, as
+    it is deployed (the client's Python then does not share the server's interpreter lock)."""
+    import httpx
 
-    from api.app import create_app
-    from graph.settings import StoreSettings
-
-    settings = StoreSettings(store="embedded", neo4j_password=SecretStr("not-a-default-pw"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError("uvicorn did not start")
+    env = os.environ | {"CDP_STORE": "embedded"}
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
     try:
-        yield f"http://127.0.0.1:{port}"
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"cdp serve exited {proc.returncode}: {proc.stderr.read()[-500:] if proc.stderr else ''}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("cdp serve did not answer /healthz in 60 s")
+            time.sleep(0.2)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.kill()
 
 
 def similar_latency(url: str, ids: list[str], rng: np.random.Generator) -> dict[str, float]:
@@ -175,10 +181,10 @@ def _one(records: int) -> dict[str, Any]:
         people = pd.read_csv(directory / "people.csv", dtype=str)
         lifts = _timed(steps, "lookalike", lambda: lookalike_lifts(
             index, majority_person(store.assignments(), truth), people))  # fmt: skip
-        with serving(store) as url:
+        store.close()  # the server process opens it
+        with serving(Path(tmp) / "store") as url:
             latency = _timed(steps, "latency", lambda: similar_latency(url, index.ids.tolist(),
                                                                        np.random.default_rng(1)))  # fmt: skip
-        store.close()
     return {
         "records": records, "profiles": resolved.profiles, "embedded_profiles": len(index),
         "nodes": embeddings.summary["nodes"], "walks_s": embeddings.summary["walks_s"],
@@ -256,8 +262,8 @@ def section(results: list[dict[str, Any]], command: str, commit: str, load: floa
         "Lookalike lift per first taste (cohort size):\n",
         *_lift_lines(results),
         "",
-        f"`similarProfiles(id, k: {K})` over HTTP: uvicorn on loopback, one keep-alive httpx client in the same "
-        f"process, {WARM_UP} warm-up queries after the first (which loads the model), then {QUERIES:,} "
+        f"`similarProfiles(id, k: {K})` over HTTP: `cdp serve` (uvicorn, one worker) in its own process on "
+        f"loopback, one keep-alive httpx client in the benchmark's process, {WARM_UP} warm-up queries after the first (which loads the model), then {QUERIES:,} "
         "queries one at a time for random profiles with a vector; milliseconds per request (target p99 < 25 ms "
         "at >= 100k profiles).\n",
         "| records | profiles with a vector | queries | first ms | p50 ms | p95 ms | p99 ms | max ms |",

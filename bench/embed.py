@@ -285,29 +285,56 @@ def transition_table_mb(graph: CustomerGraph) -> float:
     return float((degree**2).sum() * 8 / 2**20)
 
 
-def measure(target: int, tools: list[str], skip: dict[str, str], memory_mb: float) -> dict[str, Any]:
-    """One graph of about ``target`` nodes, every tool on it; ``skip``: tools not to run, with why."""
+def measure(target: int, tools: list[str], skip: dict[str, str], memory_mb: float, seeds: list[int]) -> dict[str, Any]:
+    """One graph of about ``target`` nodes, every tool on it once per seed (each seed its own holdout and
+    training seed, the same for both tools); ``skip``: tools not to run, with why."""
     records = int(round(target * RECORDS_PER_NODE, -3))
     directory = demo_data(records)
-    settings = EmbeddingSettings()
     graph = build_customer_graph(person_events(directory))
-    split = holdout(graph, settings.seed)
+    first = holdout(graph, seeds[0])
     console.print(f"[bold]~{target:,} nodes[/bold]: {records:,} records, {graph.n_nodes:,} nodes, "
-                  f"{graph.n_edges:,} edges, {int(split.labels.sum()):,} held out")  # fmt: skip
+                  f"{graph.n_edges:,} edges, {int(first.labels.sum()):,} held out")  # fmt: skip
     row: dict[str, Any] = {"target": target, "records": records, "nodes": graph.n_nodes, "edges": graph.n_edges,
-                           "train_edges": split.train.n_edges, "held_out": int(split.labels.sum()),
-                           "table_mb": transition_table_mb(split.train), "tools": {}}  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="cdp-embed-graph-") as tmp:
-        graph_path = Path(tmp) / "train.npz"
-        _save_graph(split.train, graph_path)
-        for tool in tools:
-            if tool in skip:
-                row["tools"][tool] = {"tool": tool, "error": skip[tool]}
-                continue
-            console.print(f" {tool} ...")
-            row["tools"][tool] = run_tool(tool, graph_path, split, settings, memory_mb)
-            console.print(f"  {_row(row, row['tools'][tool])}", highlight=False)
+                           "train_edges": first.train.n_edges, "held_out": int(first.labels.sum()),
+                           "table_mb": transition_table_mb(first.train), "tools": {}, "seeds": {}}  # fmt: skip
+    for seed in seeds:
+        settings = EmbeddingSettings(seed=seed)
+        split = first if seed == seeds[0] else holdout(graph, seed)
+        with tempfile.TemporaryDirectory(prefix="cdp-embed-graph-") as tmp:
+            graph_path = Path(tmp) / "train.npz"
+            _save_graph(split.train, graph_path)
+            for tool in tools:
+                if tool in skip:
+                    row["tools"][tool] = {"tool": tool, "error": skip[tool], "seed": seed}
+                    continue
+                console.print(f" {tool}, seed {seed} ...")
+                run = run_tool(tool, graph_path, split, settings, memory_mb) | {"seed": seed}
+                row["seeds"].setdefault(tool, []).append(run)
+                row["tools"].setdefault(tool, run)  # the first seed's run: what the single-seed figures use
+                console.print(f"  {_row(row, run)}", highlight=False)
+                if "error" in run:
+                    skip[tool] = f"not run: did not finish at {row['nodes']:,} nodes"
     return row
+
+
+def _over_seeds(rows: list[dict[str, Any]]) -> list[str]:
+    """AUC mean and spread over the seeds of each size with more than one, and the paired difference."""
+    lines = []
+    for row in rows:
+        runs = {tool: [r for r in found if "auc" in r] for tool, found in row["seeds"].items()}
+        if max((len(r) for r in runs.values()), default=0) < 2:
+            continue
+        parts = [f"{tool} {np.mean([r['auc'] for r in found]):.4f} +/- {np.std([r['auc'] for r in found], ddof=1):.4f}"
+                 f" ({len(found)} seeds, embed {np.mean([r['embed_s'] for r in found]):.1f} s)"
+                 for tool, found in runs.items() if len(found) > 1]  # fmt: skip
+        pairs = [(c["auc"], n["auc"]) for c in runs.get("cdp", []) for n in runs.get("node2vec", [])
+                 if c["seed"] == n["seed"]]  # fmt: skip
+        if len(pairs) > 1:
+            diff = np.array([c - n for c, n in pairs])
+            parts.append(f"cdp - node2vec, paired by seed: {diff.mean():+.4f} +/- {diff.std(ddof=1):.4f} "
+                         f"(min {diff.min():+.4f}, max {diff.max():+.4f})")  # fmt: skip
+        lines.append(f"- {row['nodes']:,} nodes, AUC (in+out) over seeds: " + "; ".join(parts))
+    return ["AUC over seeds (mean +/- sample standard deviation):\n", *lines, ""] if lines else []
 
 
 def _size(mb: float) -> str:
@@ -325,7 +352,8 @@ def _detail(row: dict[str, Any], r: dict[str, Any]) -> str:
 
 
 def _row(row: dict[str, Any], r: dict[str, Any]) -> str:
-    head = f"| {row['target']:,} | {row['records']:,} | {row['nodes']:,} | {row['train_edges']:,} | {r['tool']} |"
+    head = (f"| {row['target']:,} | {row['records']:,} | {row['nodes']:,} | {row['train_edges']:,} | {r['tool']} | "
+            f"{r.get('seed', 0)} |")  # fmt: skip
     if "error" in r:
         return head + f" - | - | - | - | - | - | - | {_detail(row, r)} |"
     return head + (
@@ -376,9 +404,11 @@ def _estimates(rows: list[dict[str, Any]]) -> list[str]:
 
 def section(rows: list[dict[str, Any]], command: str, commit: str, load: float, memory_mb: float) -> str:
     """The BENCHMARKS.md section for one run; ``commit`` and ``load`` as they were when it started."""
-    head = ("| target nodes | records | nodes | edges trained on | tool | walks s | train s | embed s | process s | "
-            "peak RSS MB | AUC in+out | AUC in | detail |")  # fmt: skip
-    lines = [_row(row, r) for row in rows for r in row["tools"].values()]
+    head = ("| target nodes | records | nodes | edges trained on | tool | seed | walks s | train s | embed s | "
+            "process s | peak RSS MB | AUC in+out | AUC in | detail |")  # fmt: skip
+    lines = [
+        _row(row, r) for row in rows for tool in row["tools"] for r in row["seeds"].get(tool) or [row["tools"][tool]]
+    ]
     return "\n".join([
         f"\n## node2vec embeddings beside the node2vec package ({datetime.now(UTC):%Y-%m-%d}, commit {commit})\n",
         f"Machine: {_machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
@@ -386,8 +416,9 @@ def section(rows: list[dict[str, Any]], command: str, commit: str, load: float, 
         "The customer graph of the demo data (`generate_dataset(..., n_records=N, seed=7)`) with the true "
         "persons as profiles (web and POS events under the `person_id` of their record), 10% of the "
         "customer-product links held out as `link_prediction_auc` holds them out. Both tools embed the same "
-        "training graph with `EmbeddingSettings()` (p 1, q 0.5, walks of 30, 10 per node, 64 dimensions, "
-        "window 5, 5 negatives, sample 1e-3, 1 epoch, 2 workers), each in its own process: cdp's "
+        "training graph with `EmbeddingSettings(seed=S)` (p 1, q 0.5, walks of 30, 10 per node, 64 dimensions, "
+        "window 5, 5 negatives, sample 1e-3, 1 epoch, 2 workers), each in its own process, once per seed S "
+        "(each seed draws its own holdout, the same for both tools; the ratios are the first seed's): cdp's "
         "`analytics.embeddings.embed`; `node2vec` 0.4.3 (`Node2Vec(...)`, then `.fit(...)`: gensim 4.4.0 "
         "Word2Vec, skip-gram). walks s is the walks (for node2vec with its transition-probability "
         "precompute), embed s walks + training; process s the whole process (imports, loading the graph, "
@@ -397,11 +428,12 @@ def section(rows: list[dict[str, Any]], command: str, commit: str, load: float, 
         "against as many random unlinked customer-product pairs, by the cosine of input + output vectors "
         "(gensim: `wv` + `syn1neg`), and of input vectors alone, scored the same way for both.\n",
         head,
-        "|" + "---|" * 13,
+        "|" + "---|" * 14,
         *lines,
         "",
         *_ratios(rows),
         "",
+        *_over_seeds(rows),
         *_estimates(rows),
     ])  # fmt: skip
 
@@ -416,6 +448,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="node2vec embeddings: cdp beside the node2vec package.")
     parser.add_argument("--sizes", default=SIZES, help=f"comma-separated target node counts (default {SIZES})")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: cdp,node2vec")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds: each tool runs once per seed (AUC spread)")
     parser.add_argument("--memory-mb", type=float, default=MEMORY_MB, help="stop a tool's process tree past this")
     parser.add_argument("--no-write", action="store_true", help="print the section; do not append it")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -428,14 +461,14 @@ def main() -> None:
     tools = args.tools.split(",")
     if unknown := sorted(set(tools) - set(TOOLS)):
         parser.error(f"unknown tool: {', '.join(unknown)}")
+    seeds = [int(s) for s in args.seeds.split(",")]
     commit, load = _commit(), os.getloadavg()[0]
     rows, skip = [], dict[str, str]()
     for target in [int(s) for s in args.sizes.split(",")]:
-        rows.append(measure(target, tools, skip, args.memory_mb))
-        for tool, r in rows[-1]["tools"].items():
-            if "error" in r and tool not in skip:  # a bigger graph would only take longer
-                skip[tool] = f"not run: did not finish at {rows[-1]['nodes']:,} nodes"
-    command = f"python -m bench.embed --sizes {args.sizes} --tools {args.tools}"
+        rows.append(measure(target, tools, skip, args.memory_mb, seeds))  # a tool that failed is skipped after
+    command = f"python -m bench.embed --sizes {args.sizes} --tools {args.tools}" + (
+        f" --seeds {args.seeds}" if args.seeds != "0" else ""
+    )
     text = section(rows, command, commit, load, args.memory_mb)
     if not args.no_write:
         with args.out.open("a") as handle:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from analytics.embeddings import EmbeddingSettings, embed_store
 from api.cli import app
+from api.insights import ModelCache
 from api.service import CustomerService
 from graph.model import Event, IdentifierLink, SourceRecord
 from graph.settings import StoreSettings, open_store
@@ -57,6 +58,26 @@ def test_similar_customers_share_a_taste(store: GraphStore) -> None:
     bought = {TASTES["books"][0], TASTES["books"][1]}  # customer 0 bought B1 and B2, viewed B3 and B4
     assert set(recs["product"][:2]) == {"B3", "B4"}  # what it viewed, of its taste, comes first
     assert not set(recs["product"]) & bought
+
+
+def test_the_model_cache_reads_the_model_id_at_most_once_per_interval(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _loaded(store)
+    asked: list[str] = []
+    run = store.run
+    monkeypatch.setattr(store, "run", lambda name, *args, **kw: asked.append(name) or run(name, *args, **kw))
+    slow, eager = ModelCache(recheck_s=3600), ModelCache(recheck_s=0)
+    first, first_eager = slow.get(store), eager.get(store)
+    embed_store(store, EmbeddingSettings(workers=1, walks_per_node=5, dimensions=8, seed=1))  # a new model
+    asked.clear()
+    assert slow.get(store) is first and asked == []  # within the interval: no query, the model it has
+    newer = eager.get(store)
+    assert asked[0] == "embedding_model" and "embedding_chunks" in asked  # past it: checked, and reloaded
+    assert newer is not first_eager
+    assert newer.embeddings.id != first_eager.embeddings.id and newer.profiles.matrix.shape[1] == 8
+    asked.clear()
+    assert eager.get(store) is newer and asked == ["embedding_model"]  # same id: checked, not reloaded
 
 
 def test_cli_embed_lookalike_and_recommend(
