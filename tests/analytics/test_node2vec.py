@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from analytics.customer_graph import CustomerGraph
 from analytics.embeddings import EmbeddingSettings, adjacency, embed
-from analytics.node2vec import random_walks, train_skipgram
+from analytics.node2vec import _alias, random_walks, train_skipgram
 
 
 def _csr(graph: nx.Graph) -> sp.csr_matrix:
@@ -102,3 +102,14 @@ def test_embed_keeps_node_order_and_reports_its_timings() -> None:
     assert result.version == "r:1" and result.settings["dimensions"] == 8
     assert result.summary["walks"] == 240 and result.summary["tokens"] == 2400
     assert result.summary["walks_s"] >= 0 and result.summary["train_s"] > 0
+
+
+def test_alias_tables_give_back_every_probability() -> None:
+    rng = np.random.default_rng(3)
+    for probabilities in (rng.dirichlet(np.ones(1000)), rng.dirichlet(np.full(500, 0.05)), np.full(7, 1 / 7)):
+        j, q = _alias(probabilities)
+        n = len(probabilities)
+        assert j.min() >= 0 and j.max() < n and ((q >= 0) & (q <= 1)).all()
+        # column c keeps q[c] of its 1/n share, and gives 1 - q[c] of it to j[c]
+        back = (q + np.bincount(j, weights=1 - q.astype(np.float64), minlength=n)) / n
+        np.testing.assert_allclose(back, probabilities, atol=1e-6)
