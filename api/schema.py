@@ -374,7 +374,9 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         extensions=[
             lambda: MaskErrors(should_mask_error=_mask),
-            ParserCache(maxsize=256),  # an app sends a few query texts with new variables: parse and validate each once
-            ValidationCache(maxsize=256),
+            # an app sends a few query texts with new variables: each is parsed and validated once, in LRU
+            # caches strawberry keeps at module level (shared by these per-request instances)
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
         ],
     )
