@@ -321,29 +321,24 @@ def _alias(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _vose(scaled):  # type: ignore[no-untyped-def]
     k = scaled.shape[0]
     j = np.zeros(k, dtype=np.int64)
-    small, large = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
-    n_small = n_large = 0
+    stacks = np.empty((2, k), dtype=np.int64)  # [0]: columns under 1 (small), [1]: the rest (large)
+    sizes = np.zeros(2, dtype=np.int64)
     for i in range(k):
-        if scaled[i] < 1.0:
-            small[n_small] = i
-            n_small += 1
-        else:
-            large[n_large] = i
-            n_large += 1
-    while n_small > 0 and n_large > 0:
-        n_small -= 1
-        n_large -= 1
-        s, big = small[n_small], large[n_large]
+        _file(stacks, sizes, i, scaled[i] >= 1.0)
+    while sizes[0] > 0 and sizes[1] > 0:
+        sizes -= 1
+        s, big = stacks[0, sizes[0]], stacks[1, sizes[1]]
         j[s] = big
         scaled[big] -= 1.0 - scaled[s]
-        if scaled[big] < 1.0:
-            small[n_small] = big
-            n_small += 1
-        else:
-            large[n_large] = big
-            n_large += 1
-    for i in range(n_small):
-        scaled[small[i]] = 1.0
-    for i in range(n_large):
-        scaled[large[i]] = 1.0
+        _file(stacks, sizes, big, scaled[big] >= 1.0)
+    for side in range(2):
+        for i in range(sizes[side]):
+            scaled[stacks[side, i]] = 1.0  # what is left is full, up to rounding
     return j, scaled
+
+
+@njit(inline="always")
+def _file(stacks, sizes, column, large):  # type: ignore[no-untyped-def]
+    side = 1 if large else 0
+    stacks[side, sizes[side]] = column
+    sizes[side] += 1

@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from bench import common
+from bench.common import ROOT
 from bench.embed import demo_data
-from bench.febrl import _commit
-from bench.ingest_resolve import _machine
-from bench.splink_peer import ROOT, run_measured
+from bench.splink_peer import run_measured
 
 SIZES = "10000,100000,400000"
 SEED_SHARE = 0.2
@@ -235,7 +235,7 @@ def section(results: list[dict[str, Any]], command: str, commit: str, load: floa
     """The BENCHMARKS.md section for one run; ``commit`` and ``load`` as they were when it started."""
     return "\n".join([
         f"\n## Analytics quality through the product path ({datetime.now(UTC):%Y-%m-%d}, commit {commit})\n",
-        f"Machine: {_machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
+        f"Machine: {common.machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
         f"Command: `{command}`\n",
         "The demo data (`generate_dataset(..., n_records=N, seed=7)`), each size in a fresh process on an empty "
         "embedded store: `ingest`, `resolve(store, ResolveSettings())`, `embed_store(store, "
@@ -283,7 +283,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(_one(args.one), default=float))
         return
-    commit, load = _commit(), os.getloadavg()[0]
+    commit, load = common.commit(), os.getloadavg()[0]
     results = []
     for records in [int(s) for s in args.sizes.split(",")]:
         console.print(f"[bold]{records:,} records[/bold]")
@@ -293,10 +293,7 @@ def main() -> None:
             _step_row(results[-1]), _quality_row(results[-1]), _latency_row(results[-1]), sep="\n", highlight=False
         )
     text = section(results, f"python -m bench.analytics_quality --sizes {args.sizes}", commit, load)
-    if not args.no_write:
-        with args.out.open("a") as handle:
-            handle.write(text)
-    print(text)
+    common.publish(text, args.out, args.no_write)
 
 
 if __name__ == "__main__":

@@ -29,25 +29,16 @@ import pandas as pd
 from rich.console import Console
 
 from analytics.quality import evaluate, load_truth
+from bench import common
+from bench.common import ROOT, demo_data
 from bench.demo_splink import THRESHOLD, flatten
-from bench.febrl import _RESOLVED_IN, _cdp, _commit, _profiles
-from bench.ingest_resolve import DATA, _machine
-from bench.splink_peer import ROOT, run_measured
+from bench.febrl import _RESOLVED_IN, _cdp, _profiles
+from bench.splink_peer import run_measured
 
 TOOLS = ("cdp", "splink")
 SIZES = "10000,100000,1000000"
 SPLINK_LIMIT_S = 900  # a Splink run still going after 15 minutes is recorded as not finished
 console = Console(stderr=True)
-
-
-def demo_data(size: int) -> Path:
-    """``bench/out/data-<size>``, generated on first use."""
-    from ingest.synthetic import generate_dataset
-
-    directory = DATA / f"data-{size}"
-    if not (directory / "sources.yaml").exists():
-        generate_dataset(directory, n_records=size, seed=7)
-    return directory
 
 
 def _scored(evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +219,7 @@ def section(
     return "\n".join(
         [
             f"\n## Demo data beside Splink 5 ({datetime.now(UTC):%Y-%m-%d}, commit {commit})\n",
-            f"Machine: {_machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
+            f"Machine: {common.machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
             f"Command: `{command}`\n",
             "The synthetic demo data (`generate_dataset(..., seed=7)`: CRM, web sessions, POS, marketing; "
             "typos, format variants, households, junk identifiers). Pairwise and B-cubed scores against "
@@ -263,7 +254,7 @@ def main() -> None:
         parser.error(f"unknown tool: {', '.join(unknown)}")
     results: dict[int, dict[str, dict[str, Any]]] = {}
     pairs: dict[int, dict[str, pd.DataFrame]] = {}
-    commit, load = _commit(), os.getloadavg()[0]  # the code under test and the other jobs, before ours start
+    commit, load = common.commit(), os.getloadavg()[0]  # the code under test and the other jobs, before ours start
     for size in sizes:
         directory = demo_data(size)
         truth = load_truth(str(directory / "truth.csv"))
@@ -281,10 +272,7 @@ def main() -> None:
             console.print(f"  {_row(result)}", highlight=False)
             console.print(pairs[size][tool].to_string(), highlight=False)
     text = section(results, pairs, f"python -m bench.demo_peer --sizes {args.sizes} --tools {args.tools}", commit, load)
-    if not args.no_write:
-        with args.out.open("a") as handle:
-            handle.write(text)
-    print(text)
+    common.publish(text, args.out, args.no_write)
 
 
 if __name__ == "__main__":

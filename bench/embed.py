@@ -44,9 +44,8 @@ from rich.console import Console
 from analytics.customer_graph import CustomerGraph, build_customer_graph
 from analytics.embedding_quality import Holdout, holdout
 from analytics.embeddings import EmbeddingSettings
-from bench.febrl import _commit
-from bench.ingest_resolve import DATA, _machine
-from bench.splink_peer import ROOT
+from bench import common
+from bench.common import ROOT
 
 TOOLS = ("cdp", "node2vec")
 SIZES = "10000,100000,1000000"
@@ -58,12 +57,7 @@ console = Console(stderr=True)
 
 def demo_data(records: int) -> Path:
     """``bench/out/analytics-<records>``, generated on first use."""
-    from ingest.synthetic import generate_dataset
-
-    directory = DATA / f"analytics-{records}"
-    if not (directory / "people.csv").exists():
-        generate_dataset(directory, n_records=records, seed=7)
-    return directory
+    return common.demo_data(records, "analytics")
 
 
 def person_events(directory: Path) -> pd.DataFrame:
@@ -411,7 +405,7 @@ def section(rows: list[dict[str, Any]], command: str, commit: str, load: float, 
     ]
     return "\n".join([
         f"\n## node2vec embeddings beside the node2vec package ({datetime.now(UTC):%Y-%m-%d}, commit {commit})\n",
-        f"Machine: {_machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
+        f"Machine: {common.machine()}; 1-minute load average {load:.1f} before the run (a shared machine)\n",
         f"Command: `{command}`\n",
         "The customer graph of the demo data (`generate_dataset(..., n_records=N, seed=7)`) with the true "
         "persons as profiles (web and POS events under the `person_id` of their record), 10% of the "
@@ -462,7 +456,7 @@ def main() -> None:
     if unknown := sorted(set(tools) - set(TOOLS)):
         parser.error(f"unknown tool: {', '.join(unknown)}")
     seeds = [int(s) for s in args.seeds.split(",")]
-    commit, load = _commit(), os.getloadavg()[0]
+    commit, load = common.commit(), os.getloadavg()[0]
     rows, skip = [], dict[str, str]()
     for target in [int(s) for s in args.sizes.split(",")]:
         rows.append(measure(target, tools, skip, args.memory_mb, seeds))  # a tool that failed is skipped after
@@ -470,10 +464,7 @@ def main() -> None:
         f" --seeds {args.seeds}" if args.seeds != "0" else ""
     )
     text = section(rows, command, commit, load, args.memory_mb)
-    if not args.no_write:
-        with args.out.open("a") as handle:
-            handle.write(text)
-    print(text)
+    common.publish(text, args.out, args.no_write)
 
 
 if __name__ == "__main__":

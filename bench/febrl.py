@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -28,9 +27,10 @@ from typing import Any
 
 from rich.console import Console
 
+from bench import common
+from bench.common import ROOT
 from bench.febrl_data import FILES, FebrlData, load_febrl, write_for_cdp
-from bench.ingest_resolve import _machine
-from bench.splink_peer import ROOT, run_measured, run_splink
+from bench.splink_peer import run_measured, run_splink
 
 SETTINGS = ROOT / "bench" / "febrl_settings.yaml"
 TOOLS = ("cdp", "splink")
@@ -135,21 +135,13 @@ def _ratios(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(["| dataset | records/s cdp/splink | peak RSS cdp/splink |", "|---|---|---|", *lines]) + "\n"
 
 
-def _commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
-
-
 def section(results: dict[str, dict[str, dict[str, Any]]], command: str) -> str:
     """The BENCHMARKS.md section for one run."""
     head = "| dataset | records | tool | F1 | precision | recall | seconds | records/s | peak RSS MB | detail |"
     rows = [_row(name, r) for name, by_tool in results.items() for r in by_tool.values()]
     return (
-        f"\n## FEBRL3 and FEBRL4 beside Splink 5 ({datetime.now(UTC):%Y-%m-%d}, commit {_commit()})\n\n"
-        f"Machine: {_machine()}\n\nCommand: `{command}`\n\n"
+        f"\n## FEBRL3 and FEBRL4 beside Splink 5 ({datetime.now(UTC):%Y-%m-%d}, commit {common.commit()})\n\n"
+        f"Machine: {common.machine()}\n\nCommand: `{command}`\n\n"
         "FEBRL3: 5,000 records of 2,000 people, deduplicated; FEBRL4: two files of 5,000 records, every record of "
         "A matching one of B, linked. Pairwise precision/recall/F1 of each tool's clusters against the truth. "
         "cdp: seconds and peak RSS of `cdp resolve` on an embedded store after `cdp ingest`; Splink 5 "
@@ -188,10 +180,7 @@ def main() -> None:
                 )
     command = f"python -m bench.febrl --datasets {args.datasets} --tools {args.tools}"
     text = section(results, command)
-    if not args.no_write:
-        with args.out.open("a") as handle:
-            handle.write(text)
-    print(text)
+    common.publish(text, args.out, args.no_write)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.ingest_resolve import DATA, ROOT, _machine
+from bench import common
+from bench.common import ROOT
 
 
 def _one(size: int, repeats: int) -> dict[str, object]:
@@ -26,13 +27,10 @@ def _one(size: int, repeats: int) -> dict[str, object]:
     from graph.settings import StoreSettings, open_store
     from ingest.config import load_config
     from ingest.pipeline import ingest
-    from ingest.synthetic import generate_dataset
     from resolve.runner import resolve
     from resolve.settings import ResolveSettings
 
-    directory = DATA / f"data-{size}"
-    if not (directory / "sources.yaml").exists():
-        generate_dataset(directory, n_records=size, seed=7)
+    directory = common.demo_data(size)
     settings = ResolveSettings()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(StoreSettings(store="embedded", data_dir=Path(tmp)))
@@ -80,16 +78,13 @@ def main() -> None:
         )
     section = (
         f"\n## Incremental resolve of one new record ({datetime.now(UTC):%Y-%m-%d})\n\n"
-        f"Machine: {_machine()}\n\nCommand: `python -m bench.incremental --sizes {args.sizes} "
+        f"Machine: {common.machine()}\n\nCommand: `python -m bench.incremental --sizes {args.sizes} "
         f"--repeats {args.repeats}`\n\nEmbedded store, demo data; each repeat ingests one web session that logs "
         "in with a known customer's email, then `resolve(incremental=True)` (what `cdp resolve` runs).\n\n"
         "| records | full resolve s | incremental median ms | p90 ms | records resolved again (median) | "
         "full / incremental |\n|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
-    print(section)
-    if not args.no_write:
-        with args.out.open("a") as handle:
-            handle.write(section)
+    common.publish(section, args.out, args.no_write)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -22,8 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "bench" / "out"
+from bench import common
+from bench.common import ROOT
 
 
 def _one(size: int, store_kind: str) -> dict[str, object]:
@@ -31,13 +29,10 @@ def _one(size: int, store_kind: str) -> dict[str, object]:
     from graph.settings import StoreSettings, open_store
     from ingest.config import load_config
     from ingest.pipeline import ingest
-    from ingest.synthetic import generate_dataset
     from resolve.runner import resolve
     from resolve.settings import ResolveSettings
 
-    directory = DATA / f"data-{size}"
-    if not (directory / "sources.yaml").exists():
-        generate_dataset(directory, n_records=size, seed=7)
+    directory = common.demo_data(size)
     with tempfile.TemporaryDirectory() as tmp:
         settings = StoreSettings(store=store_kind, data_dir=Path(tmp))  # type: ignore[arg-type]
         store = open_store(settings)
@@ -69,13 +64,6 @@ def _one(size: int, store_kind: str) -> dict[str, object]:
         "f1": round(scores.f1, 4),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
-
-
-def _machine() -> str:
-    with open("/proc/cpuinfo") as handle:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), "?")
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
 def _table(results: list[dict[str, object]]) -> str:
@@ -115,12 +103,10 @@ def main() -> None:
             print(results[-1], file=sys.stderr, flush=True)
     section = (
         f"\n## Ingest + resolve ({datetime.now(UTC):%Y-%m-%d})\n\n"
-        f"Machine: {_machine()}\n\nCommand: `python -m bench.ingest_resolve --sizes {args.sizes} --stores {args.stores}`\n\n"
+        f"Machine: {common.machine()}\n\nCommand: `python -m bench.ingest_resolve --sizes {args.sizes} --stores {args.stores}`\n\n"
         f"{_table(results)}\n"
     )
-    with args.out.open("a") as handle:
-        handle.write(section)
-    print(section)
+    common.publish(section, args.out, no_write=False)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.ingest_resolve import DATA, ROOT, _machine
+from bench import common
+from bench.common import ROOT
 
 
 def _normalised(size: int) -> tuple[list[object], float]:
@@ -27,12 +28,9 @@ def _normalised(size: int) -> tuple[list[object], float]:
     from ingest.normalise import NormaliseOptions
     from ingest.pipeline import _chunks, _file
     from ingest.readers import read_rows
-    from ingest.synthetic import generate_dataset
     from ingest.workers import ChunkJob, build_chunk
 
-    directory = DATA / f"data-{size}"
-    if not (directory / "sources.yaml").exists():
-        generate_dataset(directory, n_records=size, seed=7)
+    directory = common.demo_data(size)
     config = load_config(directory / "sources.yaml")
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
     started = time.process_time()
@@ -85,13 +83,11 @@ def main() -> None:
             print(lines[-1], flush=True)
     section = (
         f"\n### Ingest split into normalising and writing ({datetime.now(UTC):%Y-%m-%d})\n\n"
-        f"Machine: {_machine()}\n\nCommand: `python -m bench.ingest_split --sizes {args.sizes} --stores {args.stores}`\n\n"
+        f"Machine: {common.machine()}\n\nCommand: `python -m bench.ingest_split --sizes {args.sizes} --stores {args.stores}`\n\n"
         + "\n".join(lines)
         + "\n"
     )
-    with args.out.open("a") as handle:
-        handle.write(section)
-    print(section)
+    common.publish(section, args.out, no_write=False)
 
 
 if __name__ == "__main__":

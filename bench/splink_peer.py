@@ -28,9 +28,9 @@ from typing import Any
 import pandas as pd
 
 from analytics.quality import pairwise_scores
+from bench.common import ROOT
 from bench.febrl_data import FIELDS, FebrlData
 
-ROOT = Path(__file__).resolve().parents[1]
 PREDICT_THRESHOLD = 0.2  # both examples' linker.inference.predict(threshold_match_probability=0.2)
 CLUSTER_THRESHOLD = 0.2  # every prediction the examples score as a match joins a cluster
 STRICT_THRESHOLD = 0.99  # the FEBRL4 example's cluster-size view; scored for reference, not timed
