@@ -95,7 +95,8 @@ def resolve(
     records = store.record_keys()["record"]
     links = store.record_links()
     previous = store.assignments().set_index("record")["profile_id"]
-    attributes = store.record_attributes()
+    # in record order, whatever order the store returns: EM samples pairs of rows by position
+    attributes = store.record_attributes().sort_values("record", ignore_index=True)
     step("guards", 1, 5)
     status = identifier_status(links, settings)
     status_changed = _status_changes(store, status)
