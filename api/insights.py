@@ -1,9 +1,9 @@
 """Embedding-backed reads for the service facade: similar customers, lookalike audiences, recommendations.
 
 The stored model is loaded once per process and reloaded when ``cdp embed`` stores a new one (its id is
-checked at most once a second: one small query), so an API query costs one matrix-vector product. Contact details in an
-audience are the golden email and phone of profiles that opted in (their golden ``email_opt_in`` is
-true); others get the profile id and score only.
+checked at most once a second: one small query), so an API query costs one matrix-vector product.
+Contact details in an audience are the golden email and phone of profiles that opted in (their golden
+``email_opt_in`` is true); others get the profile id and score only.
 """
 
 from __future__ import annotations
