@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from strawberry.fastapi import GraphQLRouter
 
+from api.graphiql import GraphiQLRouter, mount_graphiql_assets
 from api.loaders import make_loaders
 from api.schema import build_schema
 from api.service import CustomerService
@@ -49,7 +49,8 @@ def create_app(settings: StoreSettings, store: GraphStore | None = None) -> Fast
         return {"service": service, "loaders": make_loaders(service)}
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
-    app.include_router(GraphQLRouter(build_schema(), context_getter=context, graphql_ide="graphiql"), prefix="/graphql")
+    app.include_router(GraphiQLRouter(build_schema(), context_getter=context), prefix="/graphql")
+    mount_graphiql_assets(app)  # GraphiQL's scripts and styles, so it works without internet
 
     @app.get("/healthz")
     def healthz(request: Request) -> dict[str, str]:
