@@ -31,7 +31,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from graph import cypher
 from graph.store import GraphStore
 
 #: node kinds, in the order their keys are numbered
@@ -122,11 +121,8 @@ def read_customer_graph(store: GraphStore, weights: InteractionWeights | None = 
 def graph_version(store: GraphStore) -> str:
     """Which profiles and events a model was trained on: the last resolve run and the event count. A
     new resolve or new events give a new version, so a model trained before is known to be stale."""
-    runs = store.run("latest_run", cypher.LATEST_RUN)
-    events = store.run("count_events", cypher.COUNT_EVENTS)
-    run_id = runs[0]["id"] if runs else "none"
-    count = int(events[0]["n"]) if events else 0
-    return f"{run_id}:{count}"
+    run = store.latest_run()
+    return f"{run['id'] if run else 'none'}:{store.event_count()}"
 
 
 def _interaction_links(events: pd.DataFrame, weights: InteractionWeights) -> pd.DataFrame:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph import cypher
 from graph.model import Label
+from graph.schema import property_names
 from graph.store import GraphStore
 
 CHUNK = 10_000
@@ -80,21 +80,17 @@ def save_embeddings(store: GraphStore, embeddings: Embeddings) -> str:
         "created_at": embeddings.created_at,
         "summary": json.dumps(embeddings.summary | {"dimensions": int(embeddings.inputs.shape[1])}),
     }
-    with store.transaction():
-        store.run("delete_embeddings", cypher.DELETE_EMBEDDINGS)
-        store.run("delete_embedding_models", cypher.DELETE_EMBEDDING_MODELS)
-        store.create_nodes(Label.EMBEDDING_MODEL, pd.DataFrame([model]))
-        store.create_nodes(Label.EMBEDDING_CHUNK, pd.DataFrame(chunks, columns=list(chunks[0]) if chunks else None))
+    frame = pd.DataFrame(chunks, columns=property_names(Label.EMBEDDING_CHUNK))
+    store.write(lambda tx: tx.replace_embeddings(model, frame), "save the embeddings")  # one transaction
     return embeddings.id
 
 
 def load_embeddings(store: GraphStore) -> Embeddings | None:
     """The current model, or None when ``cdp embed`` has not run."""
-    models = store.run("embedding_model", cypher.EMBEDDING_MODEL)
-    if not models:
+    model = store.embedding_model()
+    if model is None:
         return None
-    model = models[0]
-    chunks = store.run("embedding_chunks", cypher.EMBEDDING_CHUNKS, {"id": model["id"]})
+    chunks = store.embedding_chunks(model["id"])
     summary = json.loads(model["summary"])
     dimensions = int(summary.get("dimensions", 0))
     keys = [key for chunk in chunks for key in json.loads(chunk["keys"])]

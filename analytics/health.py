@@ -10,7 +10,6 @@ import json
 
 import pandas as pd
 
-from graph import cypher
 from graph.store import GraphStore
 
 #: identifier types and attributes a person has exactly one of
@@ -35,10 +34,8 @@ def conflicting_profiles(values: pd.DataFrame) -> dict[str, int]:
 
 def strong_values(store: GraphStore) -> pd.DataFrame:
     """``profile_id, kind, value`` for every strong identifier and attribute of every resolved record."""
-    identifiers = store.frame(
-        "profile_identifiers_of_types", cypher.PROFILE_IDENTIFIERS_OF_TYPES, {"types": list(STRONG_IDENTIFIERS)}
-    )
-    records = store.frame("profile_record_attributes", cypher.PROFILE_RECORD_ATTRIBUTES)
+    identifiers = store.profile_identifiers_of_types(list(STRONG_IDENTIFIERS))
+    records = store.profile_record_attributes()
     rows = []
     for profile_id, text in zip(records["profile_id"], records["attributes"], strict=True):
         attributes = json.loads(text)

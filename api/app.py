@@ -54,7 +54,7 @@ def create_app(settings: StoreSettings, store: GraphStore | None = None) -> Fast
 
     @app.get("/healthz")
     def healthz(request: Request) -> dict[str, str]:
-        request.app.state.store.run("healthz", "RETURN 1 AS ok")
+        request.app.state.store.ping()
         return {"status": "ok", "store": request.app.state.store.kind}
 
     return app

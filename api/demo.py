@@ -9,7 +9,6 @@ from analytics.quality import evaluate, load_truth
 from api import reports
 from api.progress import console, progress_bars
 from api.service import CustomerService
-from graph import cypher
 from graph.errors import ConfigError
 from graph.settings import StoreSettings, open_store
 from graph.store import GraphStore
@@ -71,7 +70,7 @@ def _example_email(store: GraphStore, assigned: pd.Series) -> str:
 
 
 def _refuse_foreign_data(store: GraphStore) -> None:
-    sources = {row["source"] for row in store.run("count_records", cypher.COUNT_RECORDS)}
+    sources = set(store.records_by_source())
     foreign = sources - DEMO_SOURCES
     if foreign:
         raise ConfigError(

@@ -22,7 +22,6 @@ from analytics.embeddings import current_embeddings
 from analytics.lookalike import SeedList, lookalike_scores
 from analytics.recommend import recommend
 from analytics.similarity import SimilarityIndex
-from graph import cypher
 from graph.errors import NotFound
 from graph.model import identifier_key
 from graph.store import GraphStore
@@ -56,12 +55,12 @@ class ModelCache:
         cached = self._loaded.get(store)
         if cached is not None and time.monotonic() - cached[2] < self.recheck_s:
             return cached[1]
-        rows = store.run("embedding_model", cypher.EMBEDDING_MODEL)
-        if not rows:
+        current = store.embedding_model()
+        if current is None:
             raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
         with self._lock:
             cached = self._loaded.get(store)
-            if cached is None or cached[0] != rows[0]["id"]:
+            if cached is None or cached[0] != current["id"]:
                 embeddings = load_embeddings(store)
                 if embeddings is None:
                     raise NotFound("no embeddings yet: run `cdp embed` (after `cdp resolve`)")
@@ -89,8 +88,7 @@ def seed_profiles(service: CustomerService, seeds: SeedList) -> tuple[list[str],
             continue
         keys.append(identifier_key(id_type, value) if value else "")
         lines.append((line, id_type, raw))
-    held = {row["key"]: row["id"] for row in service.store.run("profiles_by_identifiers", cypher.PROFILES_BY_IDENTIFIERS,
-                                                                {"keys": [k for k in keys if k]})}  # fmt: skip
+    held = service.store.profile_by_identifiers([k for k in keys if k])
     for key, (line, id_type, raw) in zip(keys, lines, strict=True):
         if key in held:
             found.append(held[key])
@@ -129,8 +127,7 @@ def purchases_of(store: GraphStore, ids: list[str] | None) -> pd.DataFrame:
     if ids is None:
         events = store.profile_events()
     else:
-        events = pd.DataFrame(store.run("profile_events", cypher.PROFILE_EVENTS, {"ids": ids}),
-                              columns=["profile_id", "type", "ts", "source", "properties"])  # fmt: skip
+        events = pd.DataFrame(store.events_of(ids), columns=["profile_id", "type", "ts", "source", "properties"])
     events = events[events["type"] == "purchase"]
     sku = parse_properties(events["properties"], ["sku"])["sku"]
     return pd.DataFrame({"profile_id": events["profile_id"].to_numpy(), "sku": sku.to_numpy()}).dropna()

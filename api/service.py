@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,8 +15,8 @@ from analytics.lookalike import SeedList
 from analytics.traits import EVENT_COLUMNS, ProfileTraits, profile_traits, traits_by_profile
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
-from graph import cypher
 from graph.errors import NotFound
+from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
@@ -57,9 +56,6 @@ class EventView:
 
 
 _MAX_ALIAS_HOPS = 50  # an id merged away, whose successor was merged away, ...
-#: one override and its resolve at a time in this process: two resolves interleaving their writes would
-#: leave a mix of both assignments
-_OVERRIDE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -78,8 +74,9 @@ class CustomerService:
         options: NormaliseOptions | None = None,
         policy: AccessPolicy | None = None,
         principal: Principal = LOCAL_USER,
+        wait_s: float = 600.0,
     ) -> None:
-        self.store = store
+        self.store, self.wait_s = store, wait_s
         self.options = options or NormaliseOptions()
         self.policy = policy or ScopePolicy()
         self.principal = principal
@@ -90,8 +87,7 @@ class CustomerService:
     def existing_profiles(self, ids: Sequence[str]) -> dict[str, int]:
         """Profile id -> size, for those of ``ids`` that exist."""
         self._allow("profiles:read")
-        rows = self.store.run("profiles_by_id", cypher.PROFILES_BY_ID, {"ids": list(ids)})
-        return {row["id"]: row["size"] for row in rows}
+        return self.store.profile_sizes_of(ids)
 
     def current_ids(self, ids: Sequence[str]) -> dict[str, str]:
         """Requested id -> the live profile it names now: itself, or, for an id merged away, the profile
@@ -103,8 +99,7 @@ class CustomerService:
         for _ in range(_MAX_ALIAS_HOPS):
             if not pending:
                 break
-            rows = self.store.run("alias_targets", cypher.ALIAS_TARGETS, {"ids": sorted(set(pending.values()))})
-            targets = {row["id"]: row["target"] for row in rows}
+            targets = self.store.alias_targets(sorted(set(pending.values())))
             pending = {asked: targets[at] for asked, at in pending.items() if at in targets}
             alive = set(self.existing_profiles(sorted(set(pending.values()))))
             current.update({asked: at for asked, at in pending.items() if at in alive})
@@ -113,14 +108,13 @@ class CustomerService:
 
     def profile_page(self, first: int, after: str | None) -> tuple[list[str], bool]:
         self._allow("profiles:read")
-        rows = self.store.run("profile_page", cypher.PROFILE_PAGE, {"after": after or "", "first": first + 1})
-        ids = [row["id"] for row in rows]
+        ids = self.store.profile_page(after or "", first + 1)
         return ids[:first], len(ids) > first
 
     def records_of(self, ids: Sequence[str]) -> dict[str, list[RecordView]]:
         self._allow("profiles:read")
         out: dict[str, list[RecordView]] = defaultdict(list)
-        for row in self.store.run("profile_records", cypher.PROFILE_RECORDS, {"ids": list(ids)}):
+        for row in self.store.profile_records(ids):
             view = RecordView(row["source"], row["record_id"], json.loads(row["attributes"]), row["seen_at"])
             out[row["profile_id"]].append(view)
         for views in out.values():
@@ -130,7 +124,7 @@ class CustomerService:
     def identifiers_of(self, ids: Sequence[str]) -> dict[str, list[IdentifierView]]:
         self._allow("profiles:read")
         merged: dict[str, dict[str, IdentifierView]] = defaultdict(dict)
-        for row in self.store.run("profile_identifiers", cypher.PROFILE_IDENTIFIERS, {"ids": list(ids)}):
+        for row in self.store.profile_identifiers(ids):
             key = identifier_key(row["type"], row["value"])
             view = merged[row["profile_id"]].setdefault(
                 key, IdentifierView(row["type"], row["value"], row["status"], [], row["first_seen"], row["last_seen"])
@@ -144,7 +138,7 @@ class CustomerService:
     def events_of(self, ids: Sequence[str]) -> dict[str, list[EventView]]:
         self._allow("profiles:read")
         out: dict[str, list[EventView]] = defaultdict(list)
-        for row in self.store.run("profile_events", cypher.PROFILE_EVENTS, {"ids": list(ids)}):
+        for row in self.store.events_of(ids):
             view = EventView(row["type"], row["ts"], row["source"], json.loads(row["properties"]))
             out[row["profile_id"]].append(view)
         for views in out.values():
@@ -155,8 +149,7 @@ class CustomerService:
         """Profile id -> its traits computed from its events as of ``as_of`` (default now, UTC); profiles
         without events are left out (their traits are ``ProfileTraits()``: zero counts, nothing else)."""
         self._allow("profiles:read")
-        rows = self.store.run("profile_events", cypher.PROFILE_EVENTS, {"ids": list(ids)})
-        events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        events = pd.DataFrame(self.store.events_of(ids), columns=EVENT_COLUMNS)
         return traits_by_profile(profile_traits(events, as_of or datetime.now(UTC)))
 
     def golden_of(self, ids: Sequence[str]) -> dict[str, list[GoldenAttribute]]:
@@ -179,16 +172,13 @@ class CustomerService:
             raise NotFound(f"{id_type} '{raw_value}' is not a valid value: {exc.reason}") from None
         if value is None:
             return []
-        rows = self.store.run(
-            "profiles_by_identifier", cypher.PROFILES_BY_IDENTIFIER, {"key": identifier_key(id_type, value)}
-        )
-        return [row["id"] for row in rows]
+        return self.store.profiles_by_identifier(identifier_key(id_type, value))
 
     def history_of(self, ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
         """Profile id -> its history, oldest first: created, merged, split, merged_into, with reason and actor."""
         self._allow("profiles:read")
         out: dict[str, list[HistoryEntry]] = defaultdict(list)
-        for row in self.store.run("profile_history", cypher.PROFILE_HISTORY, {"ids": list(ids)}):
+        for row in self.store.profile_history(ids):
             out[row["profile_id"]].append(
                 HistoryEntry(row["kind"], row["detail"], row["reason"], row["actor"], row["at"])
             )
@@ -198,7 +188,7 @@ class CustomerService:
         """Profile id -> the other profiles of its household (people sharing a home, not merged)."""
         self._allow("profiles:read")
         out: dict[str, list[str]] = defaultdict(list)
-        for row in self.store.run("household_of", cypher.HOUSEHOLD_OF, {"ids": list(ids)}):
+        for row in self.store.household_of(ids):
             out[row["profile_id"]].append(row["member"])
         return out
 
@@ -233,8 +223,7 @@ class CustomerService:
 
     def profile_of_record(self, source: str, record_id: str) -> str | None:
         self._allow("profiles:read")
-        rows = self.store.run("profile_of_record", cypher.PROFILE_OF_RECORD, {"key": record_key(source, record_id)})
-        return rows[0]["id"] if rows else None
+        return self.store.profile_of_record(record_key(source, record_id))
 
     # ---- overrides: a user's merge or split, kept for every later resolve ------------------------------
 
@@ -243,7 +232,7 @@ class CustomerService:
         their records that every later resolve keeps. Resolves at once, with ``settings`` or the last
         run's, and returns the id of the merged profile."""
         self._allow("profiles:write")
-        with _OVERRIDE_LOCK:
+        with writer_lease(self.store, "merge", self.wait_s):  # the ids read here must not move before the resolve
             asked = [str(i).strip() for i in ids]
             current = self.current_ids(asked)
             rows = merge_override(asked, current, self._members(set(current.values())), reason, *self._who())
@@ -257,7 +246,7 @@ class CustomerService:
         them and its other records that every later resolve keeps. Resolves at once, with ``settings`` or
         the last run's, and returns the profiles now holding its records, the one with the others first."""
         self._allow("profiles:write")
-        with _OVERRIDE_LOCK:
+        with writer_lease(self.store, "split", self.wait_s):
             current = self.current_ids([profile_id])
             if profile_id not in current:
                 raise NotFound(f"no profile '{profile_id}'")
@@ -272,27 +261,26 @@ class CustomerService:
 
     def _members(self, ids: set[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
-        for row in self.store.run("profile_members", cypher.PROFILE_MEMBERS, {"ids": sorted(ids)}):
+        for row in self.store.profile_members(sorted(ids)):
             out[row["profile_id"]].append(row["record"])
         return out
 
     def _check_records_exist(self, keys: Sequence[str]) -> None:
-        found = {row["key"] for row in self.store.run("record_exists", cypher.RECORD_HASHES, {"keys": list(keys)})}
+        found = self.store.existing_records(keys)
         missing = [k for k in keys if k not in found]
         if missing:
             raise NotFound(f"no record {', '.join(repr(k) for k in missing)} (records are named SOURCE:RECORD_ID)")
 
     def _apply(self, rows: pd.DataFrame, settings: ResolveSettings | None) -> None:
-        """Store the override, then resolve so it shows at once; the history of the profiles it touches
-        carries the user's reason and name."""
-        self.store.add_overrides(rows)
+        """Resolve with the override, which the run stores with its journal (so the override is stored
+        and applied, or neither); the history of the profiles it touches carries the user's reason and name."""
         who = Attribution(
             str(rows["reason"].iloc[0]), self.principal.name, frozenset(rows["record_a"]) | frozenset(rows["record_b"])
         )
-        resolve(self.store, settings or last_run_settings(self.store), attribution=who)
+        resolve(self.store, settings or last_run_settings(self.store), attribution=who, new_overrides=rows,
+                wait_s=self.wait_s)  # fmt: skip
 
     def _profiles_of(self, keys: Sequence[str]) -> list[str]:
         """The distinct profiles holding ``keys``, in the order of the keys."""
-        rows = self.store.run("profiles_of_records", cypher.PROFILES_OF_RECORDS, {"keys": list(keys)})
-        profile_of = {row["record"]: row["profile_id"] for row in rows}
+        profile_of = self.store.profiles_of_records(keys)
         return list(dict.fromkeys(profile_of[k] for k in keys if k in profile_of))

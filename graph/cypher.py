@@ -1,7 +1,10 @@
-"""Cypher shared by both stores, as pure builders.
+"""Every query of cdp-graph, shared by both stores: named :class:`graph.query.Query` objects and the
+builders of bulk writes.
 
 Values only ever travel as parameters; labels and relationship types are interpolated from the
-:mod:`graph.model` enums, never from input. Writes are ``UNWIND $rows AS row ...`` over batches.
+:mod:`graph.model` enums, never from input. Writes are ``UNWIND $rows AS row ...`` over batches. Only
+:mod:`graph` runs these: the layers above call the named methods of :mod:`graph.reads` and
+:mod:`graph.writes`.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graph.model import ENDPOINTS, Label, Rel, key_property
+from graph.model import Label, Rel
+from graph.query import Query
+from graph.schema import RELS, key_property, property_names
 
 R, ID, E, P = Label.RECORD, Label.IDENTIFIER, Label.EVENT, Label.PROFILE
 HAS_ID, HAS_EV, IN_PROF = Rel.HAS_IDENTIFIER, Rel.HAS_EVENT, Rel.IN_PROFILE
@@ -31,7 +36,7 @@ def create_nodes(label: Label, columns: Sequence[str]) -> str:
 
 def create_edges(rel: Rel, columns: Sequence[str]) -> str:
     """``CREATE`` one ``rel`` edge per row: the first two columns are the end nodes' keys, the rest properties."""
-    (start, end), (start_col, end_col, *props) = ENDPOINTS[rel], columns
+    (start, end), (start_col, end_col, *props) = (RELS[rel].start, RELS[rel].end), columns
     _properties([start_col, end_col])
     return (
         f"UNWIND $rows AS row MATCH (a:{start} {{{key_property(start)}: row.{start_col}}}) "
@@ -41,27 +46,27 @@ def create_edges(rel: Rel, columns: Sequence[str]) -> str:
 
 # -- ingest -------------------------------------------------------------------------------------------
 
-RECORD_HASHES = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash"
+RECORD_HASHES = Query("record_hashes", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash")
 
-UPDATE_RECORDS = (
+UPDATE_RECORDS = Query("update_records", (
     f"UNWIND $rows AS row MATCH (r:{R} {{key: row.key}}) "
     "SET r.attributes = row.attributes, r.hash = row.hash, r.seen_at = row.seen_at"
-)
+))
 
-LINK_FIRST_SEEN = (
+LINK_FIRST_SEEN = Query("link_first_seen", (
     f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{ID}) "
     "RETURN r.key AS record, i.key AS identifier, e.first_seen AS first_seen"
-)
+))
 
-DELETE_RECORD_LINKS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{ID}) DELETE e"
+DELETE_RECORD_LINKS = Query("delete_record_links", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{ID}) DELETE e")
 
-DELETE_RECORD_EVENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev"
+DELETE_RECORD_EVENTS = Query("delete_record_events", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev")
 
 # No MERGE on bulk paths: in ladybug every MERGE pins buffer-pool pages until the database closes
 # (a 1M-row ingest filled an 8 GB pool), so writers look keys up and CREATE what is missing.
-EXISTING_IDENTIFIERS = f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) RETURN i.key AS key"
+EXISTING_IDENTIFIERS = Query("existing_identifiers", f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) RETURN i.key AS key")
 
-UPSERT_RECORDS_NESTED = (
+UPSERT_RECORDS_NESTED = Query("upsert_records_nested", (
     f"UNWIND $rows AS row MERGE (r:{R} {{key: row.key}}) "
     "SET r.source = row.source, r.record_id = row.record_id, r.attributes = row.attributes, r.hash = row.hash, "
     "r.seen_at = row.seen_at "
@@ -69,177 +74,229 @@ UPSERT_RECORDS_NESTED = (
     f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
     "i.status = 'active' "
     f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
-)
+))
 
 # -- resolve ------------------------------------------------------------------------------------------
 
-ALL_RECORD_KEYS = f"MATCH (r:{R}) RETURN r.key AS record"
+ALL_RECORD_KEYS = Query("all_record_keys", f"MATCH (r:{R}) RETURN r.key AS record")
 
-ALL_RECORD_ATTRIBUTES = f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes"
+ALL_RECORD_ATTRIBUTES = Query("all_record_attributes", f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes")
 
-RECORD_ATTRIBUTES_OF = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes"
+RECORD_ATTRIBUTES_OF = Query("record_attributes_of", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes")
 
-ALL_LINKS = f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier"
+ALL_LINKS = Query("all_links", f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier")
 
-ALL_ASSIGNMENTS = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
+ALL_ASSIGNMENTS = Query("all_assignments", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id")
 
-SET_IDENTIFIER_STATUS = f"UNWIND $rows AS row MATCH (i:{ID} {{key: row.key}}) SET i.status = row.status"
+SET_IDENTIFIER_STATUS = Query("set_identifier_status", f"UNWIND $rows AS row MATCH (i:{ID} {{key: row.key}}) SET i.status = row.status")
 
-FLAGGED_IDENTIFIERS = (
+FLAGGED_IDENTIFIERS = Query("flagged_identifiers", (
     f"MATCH (i:{ID}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
     "i.status AS status"
-)
+))
 
-UPDATE_PROFILES = (
+UPDATE_PROFILES = Query("update_profiles", (
     f"UNWIND $rows AS row MATCH (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
-)
+))
 
-DELETE_ASSIGNMENTS = f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
+DELETE_ASSIGNMENTS = Query("delete_assignments", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e")
 
 
-DELETE_REJECTED_LINKS = f"MATCH (x:{Label.REJECTED_LINK}) DELETE x"
+DELETE_REJECTED_LINKS = Query("delete_rejected_links", f"MATCH (x:{Label.REJECTED_LINK}) DELETE x")
 
-REJECTED_LINKS_OF = (
+REJECTED_LINKS_OF = Query("rejected_links_of", (
     f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) "
     "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
-)
+))
 
-DELETE_MATCH_LINKS = f"MATCH (x:{Label.MATCH_LINK}) DELETE x"
+DELETE_MATCH_LINKS = Query("delete_match_links", f"MATCH (x:{Label.MATCH_LINK}) DELETE x")
 
-MATCH_LINKS_OF = (
+MATCH_LINKS_OF = Query("match_links_of", (
     f"MATCH (x:{Label.MATCH_LINK}) WHERE x.record_a IN $records AND x.record_b IN $records "
     "RETURN x.record_a AS record_a, x.record_b AS record_b, x.probability AS probability, x.weight AS weight, x.detail AS detail"
-)
+))
 
-ALL_MATCH_LINKS = f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, x.record_b AS record_b"
-DELETE_MATCH_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x"
-DELETE_REJECTED_LINKS_OF = f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x"
+ALL_MATCH_LINKS = Query("all_match_links", f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, x.record_b AS record_b")
+DELETE_MATCH_LINKS_OF = Query("delete_match_links_of", f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x")
+DELETE_REJECTED_LINKS_OF = Query("delete_rejected_links_of", f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x")
 
-DELETE_EMBEDDINGS = f"MATCH (x:{Label.EMBEDDING_CHUNK}) DELETE x"
-DELETE_EMBEDDING_MODELS = f"MATCH (x:{Label.EMBEDDING_MODEL}) DELETE x"
-EMBEDDING_MODEL = (
+DELETE_EMBEDDINGS = Query("delete_embeddings", f"MATCH (x:{Label.EMBEDDING_CHUNK}) DELETE x")
+DELETE_EMBEDDING_MODELS = Query("delete_embedding_models", f"MATCH (x:{Label.EMBEDDING_MODEL}) DELETE x")
+EMBEDDING_MODEL = Query("embedding_model", (
     f"MATCH (x:{Label.EMBEDDING_MODEL}) RETURN x.id AS id, x.settings AS settings, x.version AS version, "
     "x.created_at AS created_at, x.summary AS summary ORDER BY x.created_at DESC LIMIT 1"
-)
-EMBEDDING_CHUNKS = (
+))
+EMBEDDING_CHUNKS = Query("embedding_chunks", (
     f"MATCH (x:{Label.EMBEDDING_CHUNK} {{model_id: $id}}) RETURN x.chunk AS chunk, x.keys AS keys, "
     "x.vectors AS vectors ORDER BY chunk"
-)
+))
 
-SAVE_MODEL = f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model"
-LOAD_MODEL = f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model"
+SAVE_MODEL = Query("save_model", f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model")
+LOAD_MODEL = Query("load_model", f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model")
 
-MARK_CHANGED_RECORDS = f"UNWIND $keys AS k MERGE (:{Label.CHANGED_RECORD} {{key: k}})"
-CHANGED_RECORDS = f"MATCH (x:{Label.CHANGED_RECORD}) RETURN x.key AS key"
-CLEAR_CHANGED_RECORDS = f"MATCH (x:{Label.CHANGED_RECORD}) DELETE x"
+MARK_CHANGED_RECORDS = Query("mark_changed_records", f"UNWIND $keys AS k MERGE (:{Label.CHANGED_RECORD} {{key: k}})")
+CHANGED_RECORDS = Query("changed_records", f"MATCH (x:{Label.CHANGED_RECORD}) RETURN x.key AS key")
+CLEAR_CHANGED_RECORDS = Query("clear_changed_records", f"MATCH (x:{Label.CHANGED_RECORD}) DELETE x")
 
-DELETE_HOUSEHOLDS = f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h"
+DELETE_HOUSEHOLDS = Query("delete_households", f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h")
 
-HOUSEHOLD_OF = (
+HOUSEHOLD_OF = Query("household_of", (
     f"UNWIND $ids AS pid MATCH (h:{Label.HOUSEHOLD_MEMBER} {{profile_id: pid}}) "
     f"MATCH (o:{Label.HOUSEHOLD_MEMBER} {{household_id: h.household_id}}) WHERE o.profile_id <> pid "
     "RETURN pid AS profile_id, o.profile_id AS member ORDER BY member"
-)
+))
 
-PROFILE_HISTORY = (
+PROFILE_HISTORY = Query("profile_history", (
     f"UNWIND $ids AS pid MATCH (e:{Label.PROFILE_EVENT} {{profile_id: pid}}) "
     "RETURN pid AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
     "e.at AS at ORDER BY at, kind"
-)
+))
 
-COUNT_ALIASES = f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n"
+COUNT_ALIASES = Query("count_aliases", f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n")
 
-DELETE_ALIASES = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a"
+DELETE_ALIASES = Query("delete_aliases", f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a")
 
-ALIAS_TARGETS = f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id, a.target AS target"
+ALIAS_TARGETS = Query("alias_targets", f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id, a.target AS target")
 
-DELETE_PROFILES = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p"
+DELETE_PROFILES = Query("delete_profiles", f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p")
 
-OVERRIDE_COLUMNS = ["key", "action", "kind", "record_a", "record_b", "reason", "actor", "at"]
+OVERRIDE_COLUMNS = property_names(Label.OVERRIDE)
 
-ALL_OVERRIDES = (
+ALL_OVERRIDES = Query("all_overrides", (
     f"MATCH (o:{Label.OVERRIDE}) RETURN "
     + ", ".join(f"o.{c} AS {c}" for c in OVERRIDE_COLUMNS)
     + " ORDER BY at, action, key"
-)
+))
 
-SAVE_RUN = f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
+SAVE_RUN = Query("save_run", f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary")
 
-LATEST_RUN = (
+LATEST_RUN = Query("latest_run", (
     f"MATCH (x:{Label.RESOLVE_RUN}) RETURN x.id AS id, x.finished_at AS finished_at, x.summary AS summary "
     "ORDER BY x.finished_at DESC LIMIT 1"
-)
+))
 
 # -- reads for the 360 view ---------------------------------------------------------------------------
 
-PROFILE_PAGE = f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first"
+PROFILE_PAGE = Query("profile_page", f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first")
 
-PROFILES_BY_ID = f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size"
+PROFILES_BY_ID = Query("profiles_by_id", f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size")
 
-PROFILE_RECORDS = (
+PROFILE_RECORDS = Query("profile_records", (
     f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
     "r.attributes AS attributes, r.seen_at AS seen_at"
-)
+))
 
-PROFILE_MEMBERS = (
+PROFILE_MEMBERS = Query("profile_members", (
     f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN p.id AS profile_id, r.key AS record"
-)
+))
 
-PROFILES_OF_RECORDS = (
+PROFILES_OF_RECORDS = Query("profiles_of_records", (
     f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
-)
+))
 
-PROFILE_RECORD_KEYS = f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN r.key AS key"
+PROFILE_RECORD_KEYS = Query("profile_record_keys", f"UNWIND $ids AS pid MATCH (r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) RETURN r.key AS key")
 
-PROFILE_IDENTIFIERS = (
+PROFILE_IDENTIFIERS = Query("profile_identifiers", (
     f"UNWIND $ids AS pid MATCH (i:{ID})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, i.type AS type, i.value AS value, i.status AS status, e.source AS source, "
     "e.first_seen AS first_seen, e.last_seen AS last_seen"
-)
+))
 
-PROFILE_EVENTS = (
+PROFILE_EVENTS = Query("profile_events", (
     f"UNWIND $ids AS pid MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
-)
+))
 
-ALL_PROFILE_EVENTS = (
+ALL_PROFILE_EVENTS = Query("all_profile_events", (
     f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
     "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
-)
+))
 
-PROFILES_BY_IDENTIFIER = (
+PROFILES_BY_IDENTIFIER = Query("profiles_by_identifier", (
     f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
     "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
-)
+))
 
-PROFILES_BY_IDENTIFIERS = (  # per key, the profile holding it on most records comes last
+PROFILES_BY_IDENTIFIERS = Query("profiles_by_identifiers", (  # per key, the profile holding it on most records comes last
     f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
     "RETURN k AS key, p.id AS id, count(r) AS records ORDER BY key, records, id"
-)
+))
 
-PROFILE_OF_RECORD = f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS id"
+PROFILE_OF_RECORD = Query("profile_of_record", f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS id")
 
 # -- stats ----------------------------------------------------------------------------------------------
 
-COUNT_RECORDS = f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n"
-COUNT_IDENTIFIERS = f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n"
-COUNT_EVENTS = f"MATCH (ev:{E}) RETURN count(*) AS n"
-PROFILE_SIZES = f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n"
+COUNT_RECORDS = Query("count_records", f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n")
+COUNT_IDENTIFIERS = Query("count_identifiers", f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n")
+COUNT_EVENTS = Query("count_events", f"MATCH (ev:{E}) RETURN count(*) AS n")
+PROFILE_SIZES = Query("profile_sizes", f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n")
 
-PROFILE_IDENTIFIERS_OF_TYPES = (
+PROFILE_IDENTIFIERS_OF_TYPES = Query("profile_identifiers_of_types", (
     f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE i.type IN $types "
     "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
-)
-PROFILE_RECORD_ATTRIBUTES = f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes"
+))
+PROFILE_RECORD_ATTRIBUTES = Query("profile_record_attributes", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes")
 
 # -- explanations ---------------------------------------------------------------------------------------
 
-PROFILE_LINKS = (
+PROFILE_LINKS = Query("profile_links", (
     f"UNWIND $ids AS pid MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P} {{id: pid}}) "
     "RETURN p.id AS profile_id, r.key AS record, i.key AS identifier, i.type AS type, i.value AS value, "
     "i.status AS status"
-)
-IDENTIFIER_DEGREE = (
+))
+IDENTIFIER_DEGREE = Query("identifier_degree", (
     f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"
+))
+
+EXISTING_PROFILE_EVENTS = Query(
+    "existing_profile_events", f"UNWIND $keys AS k MATCH (e:{Label.PROFILE_EVENT} {{key: k}}) RETURN e.key AS key"
+)
+EXISTING_PROFILE_ALIASES = Query(
+    "existing_profile_aliases", f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id"
+)
+PING = Query("ping", "RETURN 1 AS ok")
+
+# -- the resolve journal: a run's planned writes, applied step by step --------------------------------
+
+PENDING_JOURNAL = Query(
+    "pending_journal",
+    f"MATCH (x:{Label.RESOLVE_JOURNAL}) RETURN x.id AS id, x.run_id AS run_id, x.meta AS meta, "
+    "x.created_at AS created_at",
+)
+JOURNAL_CHUNKS = Query(
+    "journal_chunks",
+    f"MATCH (x:{Label.JOURNAL_CHUNK} {{run_id: $run_id}}) RETURN x.part AS part, x.chunk AS chunk, x.data AS data "
+    "ORDER BY part, chunk",
+)
+DELETE_JOURNAL = Query("delete_journal", f"MATCH (x:{Label.RESOLVE_JOURNAL}) DELETE x")
+DELETE_JOURNAL_CHUNKS = Query("delete_journal_chunks", f"MATCH (x:{Label.JOURNAL_CHUNK}) DELETE x")
+
+# -- the writer lease: one multi-transaction writer at a time, across processes -----------------------
+
+LOCK_LEASE = Query(  # SET before reading takes the node's write lock, so two writers cannot both see it free
+    "lock_lease",
+    f"MERGE (x:{Label.WRITER_LEASE} {{key: $key}}) ON CREATE SET x.holder = '', x.job = '', x.expires_at = 0.0 "
+    "SET x.job = x.job RETURN x.holder AS holder, x.job AS job, x.expires_at AS expires_at",
+)
+SET_LEASE = Query(
+    "set_lease",
+    f"MATCH (x:{Label.WRITER_LEASE} {{key: $key}}) SET x.holder = $holder, x.job = $job, x.expires_at = $expires_at",
+)
+RENEW_LEASE = Query(
+    "renew_lease",
+    f"MATCH (x:{Label.WRITER_LEASE} {{key: $key}}) WHERE x.holder = $holder SET x.expires_at = $expires_at "
+    "RETURN x.holder AS holder",
+)
+RELEASE_LEASE = Query(
+    "release_lease",
+    f"MATCH (x:{Label.WRITER_LEASE} {{key: $key}}) WHERE x.holder = $holder SET x.holder = '', x.job = '', "
+    "x.expires_at = 0.0",
+)
+
+# -- settings stored with the graph -------------------------------------------------------------------
+
+GRAPH_SETTINGS = Query("graph_settings", f"MATCH (x:{Label.GRAPH_SETTING}) RETURN x.key AS key, x.value AS value")
+SET_GRAPH_SETTING = Query(
+    "set_graph_setting", f"MERGE (x:{Label.GRAPH_SETTING} {{key: $key}}) SET x.value = $value"
 )

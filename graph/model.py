@@ -32,34 +32,16 @@ class Label(enum.StrEnum):
     CHANGED_RECORD = "ChangedRecord"  # a record ingest changed since the last resolve
     EMBEDDING_MODEL = "EmbeddingModel"  # node2vec settings, graph version and timings of the stored embeddings
     EMBEDDING_CHUNK = "EmbeddingChunk"  # up to 10k nodes' vectors of one embedding model, packed
+    RESOLVE_JOURNAL = "ResolveJournal"  # a resolve run's planned writes, kept until all are applied
+    JOURNAL_CHUNK = "JournalChunk"  # one packed table of a journalled run
+    WRITER_LEASE = "WriterLease"  # who holds the store's single writer role, until when
+    GRAPH_SETTING = "GraphSetting"  # a setting stored with the graph (the ingest region)
 
 
 class Rel(enum.StrEnum):
     HAS_IDENTIFIER = "HAS_IDENTIFIER"
     HAS_EVENT = "HAS_EVENT"
     IN_PROFILE = "IN_PROFILE"
-
-
-#: the property that identifies a node of each label
-KEY_PROPERTY: dict[Label, str] = {
-    Label.PROFILE: "id",
-    Label.RESOLVE_RUN: "id",
-    Label.PROFILE_ALIAS: "id",
-    Label.HOUSEHOLD_MEMBER: "profile_id",
-    Label.MATCH_MODEL: "id",
-    Label.EMBEDDING_MODEL: "id",
-}
-
-#: (from label, to label) of every relationship type
-ENDPOINTS: dict[Rel, tuple[Label, Label]] = {
-    Rel.HAS_IDENTIFIER: (Label.RECORD, Label.IDENTIFIER),
-    Rel.HAS_EVENT: (Label.RECORD, Label.EVENT),
-    Rel.IN_PROFILE: (Label.RECORD, Label.PROFILE),
-}
-
-
-def key_property(label: Label) -> str:
-    return KEY_PROPERTY.get(label, "key")
 
 
 class IdentifierStatus(enum.StrEnum):

@@ -1,4 +1,9 @@
-"""The Neo4j store: the official driver over Bolt, batched parameterised ``UNWIND`` writes."""
+"""The Neo4j store: the official driver over Bolt, batched parameterised ``UNWIND`` writes.
+
+Reads on the store run as managed read transactions (the driver retries them on a lost connection);
+each :class:`Neo4jTransaction` has a session of its own, so threads never share a transaction and a
+read never sees another thread's uncommitted writes.
+"""
 
 from __future__ import annotations
 
@@ -8,110 +13,109 @@ from typing import Any
 import pandas as pd
 
 from graph.errors import StoreUnavailable
-from graph.model import Label
-from graph.store import GraphStore, Row
+from graph.runner import Row
+from graph.schema import neo4j_ddl
+from graph.store import GraphStore
+from graph.writes import Transaction
 
 logger = logging.getLogger(__name__)
 
-_UNIQUE_KEYS = {
-    Label.RECORD: "key",
-    Label.IDENTIFIER: "key",
-    Label.EVENT: "key",
-    Label.PROFILE: "id",
-    Label.PROFILE_ALIAS: "id",
-    Label.REJECTED_LINK: "key",
-    Label.MATCH_LINK: "key",
-    Label.HOUSEHOLD_MEMBER: "profile_id",
-    Label.PROFILE_EVENT: "key",
-    Label.OVERRIDE: "key",
-    Label.RESOLVE_RUN: "id",
-    Label.MATCH_MODEL: "id",
-    Label.CHANGED_RECORD: "key",
-    Label.EMBEDDING_MODEL: "id",
-    Label.EMBEDDING_CHUNK: "key",
-}
-_INDEXES = [
-    (Label.RECORD, "source"),
-    (Label.IDENTIFIER, "status"),
-    (Label.REJECTED_LINK, "record"),
-    (Label.MATCH_LINK, "record_a"),
-    (Label.MATCH_LINK, "record_b"),
-    (Label.HOUSEHOLD_MEMBER, "household_id"),
-    (Label.PROFILE_EVENT, "profile_id"),
-]
+
+def _lost(uri: str, exc: Exception) -> str | None:
+    from neo4j import exceptions as errors
+
+    lost = (errors.ServiceUnavailable, errors.SessionExpired, errors.IncompleteCommit, ConnectionError)
+    if isinstance(exc, lost) or (isinstance(exc, errors.DriverError) and "defunct" in str(exc).lower()):
+        return f"lost the connection to Neo4j at {uri}: {type(exc).__name__}"
+    return None
 
 
-class Neo4jStore(GraphStore):
-    kind = "neo4j"
-    batch_size = 10_000
+class Neo4jTransaction(Transaction):
     nested_writes = True
 
-    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
-        import neo4j
-        from neo4j import exceptions as neo4j_errors
+    def __init__(self, store: Neo4jStore, session: Any) -> None:
+        self.batch_size, self._uri = store.batch_size, store.uri
+        self._session = session
+        self._tx = session.begin_transaction()
 
-        self.uri, self.database = uri, database
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
-        self._session: Any = None
-        self._tx: Any = None
-        try:
-            self._driver.verify_connectivity()
-        except neo4j_errors.AuthError as exc:
-            self._driver.close()
-            raise StoreUnavailable(f"Neo4j at {uri} refused the credentials of user '{user}'") from exc
-        except (neo4j_errors.ServiceUnavailable, neo4j_errors.DriverError, OSError) as exc:
-            self._driver.close()
-            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
+    def _rows(self, text: str, params: dict[str, Any]) -> list[Row]:
+        return [record.data() for record in self._tx.run(text, params)]
 
-    def describe(self) -> str:
-        return f"Neo4j at {self.uri} (database {self.database})"
+    def _frame(self, text: str, params: dict[str, Any]) -> pd.DataFrame:
+        return self._tx.run(text, params).to_df()
 
-    def _execute(self, query: str, params: dict[str, Any]) -> list[Row]:
-        if self._tx is not None:
-            return [record.data() for record in self._tx.run(query, params)]
-        records, _, _ = self._driver.execute_query(query, params, database_=self.database)
-        return [record.data() for record in records]
-
-    def _execute_frame(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
-        import neo4j
-
-        if self._tx is not None:
-            return self._tx.run(query, params).to_df()
-        return self._driver.execute_query(
-            query, params, database_=self.database, result_transformer_=neo4j.Result.to_df
-        )
-
-    def _schema_statements(self) -> list[str]:
-        constraints = [
-            f"CREATE CONSTRAINT {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
-            for label, prop in _UNIQUE_KEYS.items()
-        ]
-        indexes = [
-            f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
-            for label, prop in _INDEXES
-        ]
-        return constraints + indexes
-
-    def _begin(self) -> None:
-        self._session = self._driver.session(database=self.database)
-        self._tx = self._session.begin_transaction()
+    def _unavailable(self, exc: Exception) -> str | None:
+        return _lost(self._uri, exc)
 
     def _commit(self) -> None:
         try:
             self._tx.commit()
         finally:
-            self._end()
+            self._session.close()
 
     def _rollback(self) -> None:
         try:
             self._tx.rollback()
+        except Exception as exc:  # a lost connection rolls back on the server; the first error is the story
+            logger.debug("rollback: %s", exc)
         finally:
-            self._end()
+            try:
+                self._session.close()
+            except Exception as exc:
+                logger.debug("close session: %s", exc)
 
-    def _end(self) -> None:
-        self._tx = None
-        self._session.close()
-        self._session = None
+
+class Neo4jStore(GraphStore):
+    kind = "neo4j"
+    batch_size = 10_000
+    transaction_rows = 10_000
+
+    def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
+        import neo4j
+        from neo4j import exceptions as errors
+
+        self.uri, self.database = uri, database
+        self._neo4j = neo4j
+        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=30.0)
+        try:
+            self._driver.verify_connectivity()
+        except errors.AuthError:
+            self._driver.close()
+            raise StoreUnavailable(f"Neo4j at {uri} refused the credentials of user '{user}'") from None
+        except (errors.ServiceUnavailable, errors.DriverError, OSError) as exc:
+            self._driver.close()
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {str(exc).splitlines()[0]}") from None
+
+    def describe(self) -> str:
+        return f"Neo4j at {self.uri} (database {self.database})"
+
+    def _unavailable(self, exc: Exception) -> str | None:
+        return _lost(self.uri, exc)
+
+    def _rows(self, text: str, params: dict[str, Any]) -> list[Row]:
+        with self._read_session() as session:
+            return session.execute_read(lambda tx: [record.data() for record in tx.run(text, params)])
+
+    def _frame(self, text: str, params: dict[str, Any]) -> pd.DataFrame:
+        with self._read_session() as session:
+            return session.execute_read(lambda tx: tx.run(text, params).to_df())
+
+    def _read_session(self) -> Any:
+        return self._driver.session(database=self.database, default_access_mode=self._neo4j.READ_ACCESS)
+
+    def _begin(self) -> Transaction:
+        session = self._driver.session(database=self.database)
+        try:
+            return Neo4jTransaction(self, session)
+        except Exception as exc:
+            session.close()
+            gone = _lost(self.uri, exc)
+            if gone is not None:
+                raise StoreUnavailable(f"{gone} (starting a transaction)") from None
+            raise
+
+    def _schema_statements(self) -> list[str]:
+        return neo4j_ddl()
 
     def clear(self) -> None:
         # batched so a large graph does not need one huge transaction

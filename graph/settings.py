@@ -1,38 +1,58 @@
-"""Store settings, read from the environment (``CDP_*``) at the edge, never at import time."""
+"""The one settings root of cdp-graph: every ``CDP_*`` environment variable, read at the edge (the CLI,
+``cdp serve``) and passed down, never read at import time or inside the layers.
+
+How ingest read values (the phone region, the date order) is not a setting of a process: it is stored
+with the graph by ingest, so every later lookup normalises a value as ingest did (see
+:func:`ingest.lookup.lookup_options`); ``default_region`` here only applies to a graph nothing was
+ingested into yet.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import ConfigError
 from graph.store import GraphStore
 
+__all__ = ["DEFAULT_PASSWORDS", "Settings", "StoreSettings", "open_store"]
+
 #: passwords that no networked deployment may run with
 DEFAULT_PASSWORDS = frozenset({"", "neo4j", "password", "changeme", "admin", "secret", "test"})
 
 
-class StoreSettings(BaseSettings):
+class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", extra="ignore")
 
     store: Literal["embedded", "neo4j"] = "embedded"
     data_dir: Path = Path(".cdp")
-    embedded_buffer_pool_mb: int = 8192
-    #: region for phone numbers without +country in API lookups; match sources.yaml's options.default_region
+    embedded_buffer_pool_mb: int = Field(default=8192, ge=64)
+    embedded_readers: int = Field(default=16, ge=1)  # read connections the embedded store pools
+    #: phone region for lookups in a graph that no ingest has stored its region in yet
     default_region: str = "GB"
     neo4j_uri: str = "bolt://127.0.0.1:7687"
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str = "neo4j"
+    #: seconds a write keeps retrying after the Neo4j connection is lost, before it reports the loss
+    neo4j_retry_seconds: float = Field(default=30.0, ge=0)
+    #: ingest worker processes; None: one per core (ingests of fewer than 20,000 rows use none)
+    ingest_workers: int | None = Field(default=None, ge=0)
+    #: seconds a writing command waits for another writer (a resolve, an ingest) to finish
+    writer_wait_seconds: float = Field(default=600.0, ge=0)
 
     def has_default_password(self) -> bool:
         return self.neo4j_password.get_secret_value() in DEFAULT_PASSWORDS
 
 
-def open_store(settings: StoreSettings) -> GraphStore:
+#: the name this class had before it held more than the store's settings
+StoreSettings = Settings
+
+
+def open_store(settings: Settings) -> GraphStore:
     """Open the configured store and make sure its schema exists."""
     if settings.store == "neo4j":
         from graph.neo4j_store import Neo4jStore
@@ -45,9 +65,14 @@ def open_store(settings: StoreSettings) -> GraphStore:
             settings.neo4j_password.get_secret_value(),
             settings.neo4j_database,
         )
+        store.retry_seconds = settings.neo4j_retry_seconds
     else:
         from graph.embedded import EmbeddedStore
 
-        store = EmbeddedStore(settings.data_dir, settings.embedded_buffer_pool_mb)
-    store.ensure_schema()
+        store = EmbeddedStore(settings.data_dir, settings.embedded_buffer_pool_mb, settings.embedded_readers)
+    try:
+        store.ensure_schema()
+    except BaseException:
+        store.close()
+        raise
     return store

@@ -1,188 +1,195 @@
-"""Batched graph writes: source records on ingest, profile assignments on resolve."""
+"""Writes: the :class:`Transaction` handle (a unit of work) with every named write of the identity graph.
+
+A transaction is a handle passed to the work, never state on a shared store: ``with store.transaction()
+as tx: tx.save_run(...)``. Everything run through one handle commits together or not at all, and other
+threads and processes never see it before the commit. Backends fill in the hooks (``_rows``, ``_frame``,
+``_bulk_nodes``, ``_bulk_edges``, ``_commit``, ``_rollback``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from abc import abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graph import cypher
-from graph.batch import RecordBatch
+from graph import cypher as q
 from graph.model import Label, Rel
+from graph.query import Query
+from graph.reads import Reads
+from graph.records import RecordWriter, UpsertCounts
 
 if TYPE_CHECKING:
-    from graph.store import GraphStore
+    from graph.batch import RecordBatch
+
+__all__ = ["Transaction", "UpsertCounts"]
 
 
-@dataclass
-class UpsertCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    identifiers: int = 0
-    events: int = 0
+class Transaction(Reads):
+    """One unit of work on a store; reads through it see its own writes."""
 
-    def add(self, other: UpsertCounts) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    #: write each record with its identifiers nested in one query (a server store saves lookups)
+    nested_writes: bool = False
 
+    # ---- generic bulk writes --------------------------------------------------------------------------
 
-class RecordWriter:
-    """Writes one batch of records; the caller wraps it in a transaction."""
+    def write_rows(self, query: Query, rows: Sequence[Any], param: str = "rows") -> None:
+        """Run an ``UNWIND $rows`` write in batches of :attr:`batch_size`."""
+        query.check({param: rows})
+        for start in range(0, len(rows), self.batch_size):
+            batch = list(rows[start : start + self.batch_size])
+            self._timed(query.name, self._write_batch, query.text, param, batch)
 
-    def __init__(self, store: GraphStore) -> None:
-        self.store = store
+    def create_nodes(self, label: Label, frame: pd.DataFrame) -> None:
+        """Create one ``label`` node per row, each column a property; the keys must not exist yet."""
+        if len(frame):
+            self._bulk_nodes(label, frame)
 
-    def upsert(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
-        """Write the batch; what happened, per source."""
-        batch = batch.latest()  # a record id repeated in one batch: the last row wins
-        records = batch.records
-        existing = {
-            row["key"]: row["hash"]
-            for row in self.store.run("record_hashes", cypher.RECORD_HASHES, {"keys": records["key"].tolist()})
-        }
-        old_hash = records["key"].map(existing)
-        new, changed = old_hash.isna(), old_hash.notna() & (old_hash != records["hash"])
-        first_seen = self._forget_old_content(records.loc[changed, "key"].tolist())
-        touched = batch.select(records.loc[new | changed, "key"])
-        links = _with_first_seen(touched.links, first_seen)
-        if self.store.nested_writes:
-            self._write_nested(touched.records, links)
+    def create_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
+        """Create one ``rel`` edge per row: the first two columns are the end nodes' keys, the rest properties."""
+        if len(frame):
+            self._bulk_edges(rel, frame)
+
+    # ---- ingest --------------------------------------------------------------------------------------
+
+    def upsert_records(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
+        """Write a batch of records (new ones created, changed ones replaced, unchanged ones left alone),
+        counted per source."""
+        return RecordWriter(self).upsert(batch)
+
+    # ---- resolve -------------------------------------------------------------------------------------
+
+    def set_identifier_statuses(self, statuses: pd.DataFrame) -> None:
+        """``key, status`` of identifiers whose status changed."""
+        self.write_rows(q.SET_IDENTIFIER_STATUS, statuses[["key", "status"]].to_dict("records"))
+
+    def upsert_profiles(self, profiles: pd.DataFrame) -> list[str]:
+        """``id, size, updated_at``: existing profiles updated, others created; returns the created ids."""
+        known = self._existing(q.PROFILES_BY_ID, "ids", profiles["id"].tolist(), "id")
+        is_known = profiles["id"].isin(known)
+        self.write_rows(q.UPDATE_PROFILES, profiles[is_known].to_dict("records"))
+        self.create_nodes(Label.PROFILE, profiles[~is_known])
+        return profiles.loc[~is_known, "id"].tolist()
+
+    def assign_records(self, moves: pd.DataFrame, previously_assigned: Sequence[str]) -> None:
+        """``record, profile_id``: each record's assignment edge replaced (the old one, if any, of the
+        records in ``previously_assigned``, deleted first), so a record is never in two profiles."""
+        self.write_rows(q.DELETE_ASSIGNMENTS, list(previously_assigned), param="keys")
+        self.create_edges(Rel.IN_PROFILE, moves[["record", "profile_id"]])
+
+    def delete_profiles(self, ids: Sequence[str]) -> None:
+        self.write_rows(q.DELETE_PROFILES, list(ids), param="ids")
+
+    def delete_aliases(self, ids: Sequence[str]) -> None:
+        self.write_rows(q.DELETE_ALIASES, list(ids), param="ids")
+
+    def add_aliases(self, aliases: pd.DataFrame) -> None:
+        """``id, target, updated_at``; an alias that exists already is left as it is."""
+        known = self._existing(q.EXISTING_PROFILE_ALIASES, "ids", aliases["id"].tolist(), "id")
+        self.create_nodes(Label.PROFILE_ALIAS, aliases[~aliases["id"].isin(known)])
+
+    def delete_rejected_links(self, records: Sequence[str] | None) -> None:
+        """The rejected links of ``records`` (None: all of them)."""
+        if records is None:
+            self.run(q.DELETE_REJECTED_LINKS)
         else:
-            self._write_flat(records[new], records[changed], links)
-        events = touched.events
-        self.store.create_nodes(Label.EVENT, events[["key", "type", "ts", "source", "properties"]])
-        self.store.create_edges(Rel.HAS_EVENT, events[["record", "key"]])
-        counts = {}
-        for source in records["source"].unique():
-            mine = records["source"] == source
-            counts[source] = UpsertCounts(
-                created=int((new & mine).sum()),
-                updated=int((changed & mine).sum()),
-                unchanged=int((mine & ~new & ~changed).sum()),
-                identifiers=int((links["source"] == source).sum()),
-                events=int((events["source"] == source).sum()),
-            )
-        return counts
+            self.write_rows(q.DELETE_REJECTED_LINKS_OF, list(records), param="records")
 
-    def _write_flat(self, new: pd.DataFrame, changed: pd.DataFrame, links: pd.DataFrame) -> None:
-        """Records, then identifiers, then links: each a plain bulk load (fast on the embedded store)."""
-        self.store.create_nodes(Label.RECORD, new[_RECORD_PROPERTIES])
-        self.store.write_rows("update_records", cypher.UPDATE_RECORDS, changed[_RECORD_PROPERTIES].to_dict("records"))
-        identifiers = links.drop_duplicates("identifier")
-        known = _existing(
-            self.store, "existing_identifiers", cypher.EXISTING_IDENTIFIERS, identifiers["identifier"].tolist()
-        )
-        fresh = identifiers.loc[~identifiers["identifier"].isin(known), ["identifier", "type", "value"]]
-        self.store.create_nodes(Label.IDENTIFIER, fresh.rename(columns={"identifier": "key"}).assign(status="active"))
-        self.store.create_edges(Rel.HAS_IDENTIFIER, links[_LINK_PROPERTIES])
+    def delete_match_links(self, records: Sequence[str] | None) -> None:
+        """The match links from ``records`` (None: all of them)."""
+        if records is None:
+            self.run(q.DELETE_MATCH_LINKS)
+        else:
+            self.write_rows(q.DELETE_MATCH_LINKS_OF, list(records), param="records")
 
-    def _write_nested(self, records: pd.DataFrame, links: pd.DataFrame) -> None:
-        """One query per batch: each record with its links nested, so every record is looked up once."""
-        by_record: dict[str, list[dict[str, str]]] = {}
-        for link in links[["record", "identifier", "type", "value", *_LINK_PROPERTIES[2:]]].to_dict("records"):
-            by_record.setdefault(link["record"], []).append(link)
-        rows = [{**r, "links": by_record.get(r["key"], [])} for r in records[_RECORD_PROPERTIES].to_dict("records")]
-        self.store.write_rows("upsert_records_nested", cypher.UPSERT_RECORDS_NESTED, rows)
+    def add_rejected_links(self, links: pd.DataFrame) -> None:
+        """``key, record, identifier, reason`` of links this run cut."""
+        self.create_nodes(Label.REJECTED_LINK, links)
 
-    def _forget_old_content(self, keys: list[str]) -> dict[tuple[str, str], str]:
-        """Drop a changed record's links and events, remembering when each link was first seen."""
-        if not keys:
-            return {}
-        rows = self.store.run("link_first_seen", cypher.LINK_FIRST_SEEN, {"keys": keys})
-        self.store.write_rows("mark_changed_records", cypher.MARK_CHANGED_RECORDS, keys, param="keys")
-        self.store.write_rows("delete_record_links", cypher.DELETE_RECORD_LINKS, keys, param="keys")
-        self.store.write_rows("delete_record_events", cypher.DELETE_RECORD_EVENTS, keys, param="keys")
-        return {(row["record"], row["identifier"]): row["first_seen"] for row in rows}
+    def add_match_links(self, links: pd.DataFrame) -> None:
+        """``key, record_a, record_b, probability, weight, detail`` of this run's fuzzy-match links."""
+        self.create_nodes(Label.MATCH_LINK, links)
 
+    def replace_households(self, members: pd.DataFrame) -> None:
+        """``profile_id, household_id`` replace every household."""
+        self.run(q.DELETE_HOUSEHOLDS)
+        self.create_nodes(Label.HOUSEHOLD_MEMBER, members)
 
-_RECORD_PROPERTIES = ["key", "source", "record_id", "attributes", "hash", "seen_at"]
-_LINK_PROPERTIES = ["record", "identifier", "source", "first_seen", "last_seen"]
+    def add_profile_events(self, events: pd.DataFrame) -> None:
+        """History entries (the columns of :data:`graph.schema.NODES`); one whose key exists is skipped."""
+        known = self._existing(q.EXISTING_PROFILE_EVENTS, "keys", events["key"].tolist(), "key")
+        self.create_nodes(Label.PROFILE_EVENT, events[~events["key"].isin(known)])
 
+    def clear_changed_records(self) -> None:
+        self.run(q.CLEAR_CHANGED_RECORDS)
 
-def _with_first_seen(links: pd.DataFrame, first_seen: Mapping[tuple[str, str], str]) -> pd.DataFrame:
-    """A link keeps the first_seen of the link it replaces; a new one was first seen with its record."""
-    links = links.assign(first_seen=links["seen_at"], last_seen=links["seen_at"])
-    if first_seen:
-        old = pd.Series(first_seen, dtype="str")
-        pairs = pd.MultiIndex.from_arrays([links["record"], links["identifier"]])
-        links["first_seen"] = old.reindex(pairs).fillna(links["seen_at"].set_axis(pairs)).to_numpy()
-    return links
+    def save_match_model(self, model_id: str, settings: str, model: str) -> None:
+        self.run(q.SAVE_MODEL, id=model_id, settings=settings, model=model)
 
+    def save_run(self, run_id: str, finished_at: str, summary: str) -> None:
+        self.run(q.SAVE_RUN, id=run_id, finished_at=finished_at, summary=summary)
 
-@dataclass
-class AssignmentChange:
-    """What a resolve run changes: records moving to (possibly new) profiles, profiles that vanish."""
+    def add_overrides(self, overrides: pd.DataFrame) -> None:
+        """User overrides (the columns of :meth:`Reads.overrides`)."""
+        self.create_nodes(Label.OVERRIDE, overrides[list(q.ALL_OVERRIDES.columns)])
 
-    moves: dict[str, str]  # record key -> profile id, only for records whose profile changed
-    sizes: dict[str, int]  # profile id -> size, for every profile touched
-    removed: list[str]  # profile ids no longer holding any record
-    updated_at: str
-    #: moved records that had a profile before (only they need an old edge deleted); None: all of them
-    reassigned: set[str] | None = None
-    #: removed profile id -> the profile that took most of its records, so the old id keeps resolving
-    aliases: dict[str, str] = field(default_factory=dict)
+    def start_journal(self, run_id: str, meta: str, created_at: str) -> None:
+        """Mark a run's journal complete and pending (its chunks are written first)."""
+        self.create_nodes(Label.RESOLVE_JOURNAL, pd.DataFrame([{"id": "pending", "run_id": run_id, "meta": meta,
+                                                                "created_at": created_at}]))  # fmt: skip
 
+    def delete_journal(self) -> None:
+        """The journal and every chunk (of this run, or left by one that died before its journal was complete)."""
+        self.run(q.DELETE_JOURNAL)
+        self.run(q.DELETE_JOURNAL_CHUNKS)
 
-def apply_assignment(store: GraphStore, change: AssignmentChange) -> None:
-    """Write a resolve run's result, one transaction per batch of records.
+    # ---- analytics and settings ----------------------------------------------------------------------
 
-    A record is moved (old edge deleted, new one created) inside one transaction, so it is never in
-    two profiles or none; a run stopped half-way leaves some records moved, and the next run, which
-    recomputes from the graph, finishes the job. One transaction for a million moves would not fit a
-    server's transaction memory.
-    """
-    profiles = pd.DataFrame({"id": list(change.sizes), "size": list(change.sizes.values())}, dtype=object)
-    profiles = profiles.astype({"id": "str", "size": "int64"}).assign(updated_at=change.updated_at)
-    created: list[str] = []
-    for batch in in_batches(profiles, store.transaction_rows):
-        known = _existing(store, "existing_profiles", cypher.PROFILES_BY_ID, batch["id"].tolist(), "ids", "id")
-        is_known = batch["id"].isin(known)
-        created += batch.loc[~is_known, "id"].tolist()
-        with store.transaction():
-            store.write_rows("update_profiles", cypher.UPDATE_PROFILES, batch[is_known].to_dict("records"))
-            store.create_nodes(Label.PROFILE, batch[~is_known])
-    moves = pd.DataFrame({"record": list(change.moves), "profile_id": list(change.moves.values())}, dtype="str")
-    for batch in in_batches(moves, store.transaction_rows):
-        keys = (
-            batch["record"] if change.reassigned is None else batch["record"][batch["record"].isin(change.reassigned)]
-        )
-        with store.transaction():
-            store.write_rows("delete_assignments", cypher.DELETE_ASSIGNMENTS, keys.tolist(), param="keys")
-            store.create_edges(Rel.IN_PROFILE, batch)
-    for ids in in_batches(change.removed, store.transaction_rows):
-        with store.transaction():
-            store.write_rows("delete_profiles", cypher.DELETE_PROFILES, ids, param="ids")
-    _write_aliases(store, change, created)
+    def replace_embeddings(self, model: dict[str, Any], chunks: pd.DataFrame) -> None:
+        """The embedding model (one row) and its chunks replace the current ones."""
+        self.run(q.DELETE_EMBEDDINGS)
+        self.run(q.DELETE_EMBEDDING_MODELS)
+        self.create_nodes(Label.EMBEDDING_MODEL, pd.DataFrame([model]))
+        self.create_nodes(Label.EMBEDDING_CHUNK, chunks)
 
+    def set_graph_setting(self, key: str, value: str) -> None:
+        """Store a setting (JSON text) with the graph."""
+        self.run(q.SET_GRAPH_SETTING, key=key, value=value)
 
-def _write_aliases(store: GraphStore, change: AssignmentChange, created: list[str]) -> None:
-    """Aliases for the removed ids; a created profile whose id was an alias (ids derive from record keys,
-    so one can come back) stops being one."""
-    aliases = pd.DataFrame({"id": list(change.aliases), "target": list(change.aliases.values())}, dtype="str")
-    stale = sorted(set(change.aliases) | set(created))
-    if not store.run("count_aliases", cypher.COUNT_ALIASES)[0]["n"]:
-        stale = []  # nothing to delete: skips a lookup per new profile on a first run
-    for ids in in_batches(stale, store.transaction_rows):
-        with store.transaction():
-            store.write_rows("delete_aliases", cypher.DELETE_ALIASES, ids, param="ids")
-    for batch in in_batches(aliases.assign(updated_at=change.updated_at), store.transaction_rows):
-        with store.transaction():
-            store.create_nodes(Label.PROFILE_ALIAS, batch)
+    # ---- the writer lease -------------------------------------------------------------------------------
 
+    def lock_lease(self, key: str) -> dict[str, Any]:
+        """The lease ``key`` (created free if missing), write-locked until this transaction ends."""
+        return self.run(q.LOCK_LEASE, key=key)[0]
 
-def _existing(
-    store: GraphStore, name: str, query: str, keys: list[str], param: str = "keys", column: str = "key"
-) -> set[str]:
-    found: set[str] = set()
-    for batch in in_batches(keys, store.batch_size):
-        found.update(row[column] for row in store.run(name, query, {param: batch}))
-    return found
+    def set_lease(self, key: str, holder: str, job: str, expires_at: float) -> None:
+        self.run(q.SET_LEASE, key=key, holder=holder, job=job, expires_at=expires_at)
 
+    def renew_lease(self, key: str, holder: str, expires_at: float) -> bool:
+        """Push the lease's expiry; False when ``holder`` no longer holds it."""
+        return bool(self.run(q.RENEW_LEASE, key=key, holder=holder, expires_at=expires_at))
 
-def in_batches(rows: Any, size: int) -> Iterator[Any]:
-    """Slices of a list or a DataFrame."""
-    for start in range(0, len(rows), size):
-        yield rows.iloc[start : start + size] if isinstance(rows, pd.DataFrame) else rows[start : start + size]
+    def release_lease(self, key: str, holder: str) -> None:
+        self.run(q.RELEASE_LEASE, key=key, holder=holder)
+
+    # ---- hooks ---------------------------------------------------------------------------------------
+
+    def _write_batch(self, text: str, param: str, batch: list[Any]) -> None:
+        """Write one batch; a backend may use a faster bulk path than ``UNWIND``."""
+        self._rows(text, {param: batch})
+
+    def _bulk_nodes(self, label: Label, frame: pd.DataFrame) -> None:
+        """``UNWIND``/``CREATE`` here; a backend may bulk-load instead."""
+        query = Query(f"create_{label.lower()}_nodes", q.create_nodes(label, list(frame.columns)))
+        self.write_rows(query, frame.to_dict("records"))
+
+    def _bulk_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
+        query = Query(f"create_{rel.lower()}_edges", q.create_edges(rel, list(frame.columns)))
+        self.write_rows(query, frame.to_dict("records"))
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...

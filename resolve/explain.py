@@ -19,7 +19,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graph import cypher
 from graph.errors import NotFound
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
@@ -118,12 +117,9 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
     if result.profile_a is None or result.profile_b is None:
         return result
     ids = sorted({result.profile_a, result.profile_b})
-    links = store.frame("explain_links", cypher.PROFILE_LINKS, {"ids": ids})
-    members = [row["key"] for row in store.run("profile_members", cypher.PROFILE_RECORD_KEYS, {"ids": ids})]
-    rejected = {
-        (row["identifier"], row["record"]): row["reason"]
-        for row in store.run("rejected_links_of", cypher.REJECTED_LINKS_OF, {"records": members})
-    }
+    links = store.profile_links(ids)
+    members = store.profile_record_keys(ids)
+    rejected = {(row["identifier"], row["record"]): row["reason"] for row in store.rejected_links_of(members)}
     if result.same_profile and a != result.profile_a and b != result.profile_b:  # two records: the chain
         result.hops = _chain(store, links, members, rejected, a, b)
     elif not result.same_profile:
@@ -136,13 +132,12 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
 def _profile_of(store: GraphStore, key: str) -> str | None:
     """The profile of a record key (``source:record_id``), or the key itself when it is a profile id."""
     if ":" not in key:
-        if not store.run("profile_exists", cypher.PROFILES_BY_ID, {"ids": [key]}):
+        if not store.profile_sizes_of([key]):
             raise NotFound(f"no profile '{key}' (records are named SOURCE:RECORD_ID)")
         return key
-    if not store.run("record_exists", cypher.RECORD_HASHES, {"keys": [key]}):
+    if not store.existing_records([key]):
         raise NotFound(f"no record '{key}' (expected SOURCE:RECORD_ID)")
-    rows = store.run("profile_of_record", cypher.PROFILE_OF_RECORD, {"key": key})
-    return rows[0]["id"] if rows else None
+    return store.profile_of_record(key)
 
 
 def _chain(
@@ -151,7 +146,7 @@ def _chain(
     """The evidence resolution used inside one profile (no ignored identifier, no cut link), then the path."""
     used = pd.Series([pair not in rejected for pair in zip(links["identifier"], links["record"], strict=True)],
                      index=links.index, dtype=bool)  # fmt: skip
-    matches = store.frame("explain_matches", cypher.MATCH_LINKS_OF, {"records": members})
+    matches = store.match_links_among(members)
     keys = MATCH_PREFIX + matches["record_a"] + "|" + matches["record_b"]
     kept = [(key, x) not in rejected and (key, y) not in rejected
             for key, x, y in zip(keys, matches["record_a"], matches["record_b"], strict=True)]  # fmt: skip
@@ -210,8 +205,7 @@ def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, 
     common = links[links["identifier"].isin(held.index[held > 1])].drop_duplicates("identifier")
     if common.empty:
         return []
-    degree = {r["key"]: r["records"] for r in store.run("identifier_degree", cypher.IDENTIFIER_DEGREE,
-                                                          {"keys": common["identifier"].tolist()})}  # fmt: skip
+    degree = store.identifier_degree(common["identifier"].tolist())
     settings = last_run_settings(store)
     cut = {identifier: reason for (identifier, _), reason in rejected.items()}
     return [

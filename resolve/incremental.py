@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graph import cypher
 from graph.store import GraphStore
 from resolve.blocking import crossed_blocks
 from resolve.components import record_components
@@ -39,24 +38,16 @@ class Plan:
     new_records: int
 
 
-def save_model(store: GraphStore, settings: ResolveSettings, model: MatchModel | None) -> None:
-    """Keep the model a full run estimated, with the settings it was estimated under."""
-    if model is None:
-        return
-    store.run("save_model", cypher.SAVE_MODEL,
-              {"id": MODEL_ID, "settings": settings.to_json(), "model": json.dumps(model.to_dict())})  # fmt: skip
-
-
 def load_model(store: GraphStore, settings: ResolveSettings) -> MatchModel | None:
     """The saved model when it was estimated under ``settings``; else None (a full run is needed)."""
-    rows = store.run("load_model", cypher.LOAD_MODEL, {"id": MODEL_ID})
-    if not rows or rows[0]["settings"] != settings.to_json():
+    saved = store.match_model(MODEL_ID)
+    if saved is None or saved["settings"] != settings.to_json():
         return None
-    return MatchModel.from_dict(json.loads(rows[0]["model"]))
+    return MatchModel.from_dict(json.loads(saved["model"]))
 
 
 def changed_records(store: GraphStore) -> list[str]:
-    return [row["key"] for row in store.run("changed_records", cypher.CHANGED_RECORDS)]
+    return store.changed_records()
 
 
 def plan(
@@ -101,6 +92,3 @@ def _pair_links(left: pd.Index | pd.Series, right: pd.Index | pd.Series, tag: st
     return pd.concat([pd.DataFrame({"record": left, "identifier": key}),
                       pd.DataFrame({"record": right, "identifier": key})], ignore_index=True)  # fmt: skip
 
-
-def clear_changed(store: GraphStore) -> None:
-    store.run("clear_changed_records", cypher.CLEAR_CHANGED_RECORDS)

@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from graph.cypher import OVERRIDE_COLUMNS
 from graph.errors import InvalidRequest, NotFound
+from graph.model import Label
+from graph.schema import property_names
 from resolve.components import record_components
 from resolve.limits import Rejection, min_cut
 from resolve.settings import ResolveSettings
+
+OVERRIDE_COLUMNS = property_names(Label.OVERRIDE)
 
 MUST_LINK, CANNOT_LINK = "must_link", "cannot_link"
 OVERRIDE_PREFIX = "override:"  # pseudo identifier type of a must-link

@@ -1,4 +1,5 @@
-"""One resolve run: read the graph, apply the guards, take components, keep ids stable, write the diff."""
+"""One resolve run: read the graph, apply the guards, take components, keep ids stable, plan the writes,
+journal the plan and apply it (see :mod:`resolve.journal`)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from graph import cypher
-from graph.model import IdentifierStatus, Label
+from graph.lease import writer_lease
+from graph.model import IdentifierStatus
 from graph.store import GraphStore
-from graph.writes import AssignmentChange, apply_assignment, in_batches
+from resolve.apply import apply_plan
 from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
 from resolve.conflicts import conflicting_pairs, keep_apart
 from resolve.fellegi_sunter import MatchModel
 from resolve.guards import identifier_status
 from resolve.households import households
-from resolve.incremental import changed_records, clear_changed, load_model, plan, save_model
+from resolve.incremental import changed_records, load_model, plan
+from resolve.journal import RunPlan, load_plan, save_plan
 from resolve.limits import Rejection, enforce_limits
 from resolve.matching import Candidates, block, find_matches, match_links
 from resolve.overrides import active_overrides
@@ -65,6 +68,11 @@ class ResolveSummary:
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
+    def stamp(self, started: float) -> ResolveSummary:
+        """The seconds since ``started`` (``time.perf_counter``), recorded."""
+        self.seconds = round(time.perf_counter() - started, 3)
+        return self
+
 
 def resolve(
     store: GraphStore,
@@ -75,15 +83,22 @@ def resolve(
     incremental: bool = False,
     model: MatchModel | None = None,
     labels: pd.DataFrame | None = None,
+    new_overrides: pd.DataFrame | None = None,
+    wait_s: float = 600.0,
 ) -> ResolveSummary:
     """Resolve every record of the store into profiles; only what changed is written, and nothing at
     all with ``dry_run`` (the summary's ``changes`` then say what a real run would do). User overrides
-    are honoured; ``attribution`` puts a user's reason and name on the history of the profiles it names.
+    are honoured; ``new_overrides`` (a user's merge or split) are stored by this run, with it or not at
+    all; ``attribution`` puts a user's reason and name on the history of the profiles it names.
 
     ``incremental``: resolve again only what new records can change, with the saved match model (see
     :mod:`resolve.incremental`), falling back to a full run when that is not possible. ``model``: score
     with this model instead of estimating one. ``labels``: labelled pairs (``record_a, record_b, match``, see
-    :func:`resolve.labels.check_labels`) that refine the estimated model; they make the run a full one."""
+    :func:`resolve.labels.check_labels`) that refine the estimated model; they make the run a full one.
+
+    A run holds the store's writer lease (waiting up to ``wait_s`` seconds for another writer), first
+    finishes a run that was interrupted (see :mod:`resolve.journal`), then plans every write, stores the
+    plan and applies it."""
     started = time.perf_counter()
 
     def step(stage: str, done: int, total: int) -> None:
@@ -91,75 +106,162 @@ def resolve(
         if on_progress:
             on_progress("resolve", done, total)
 
-    step("read graph", 0, 5)
-    records = store.record_keys()["record"]
-    links = store.record_links()
-    previous = store.assignments().set_index("record")["profile_id"]
-    # in record order, whatever order the store returns: EM samples pairs of rows by position
-    attributes = store.record_attributes().sort_values("record", ignore_index=True)
-    step("guards", 1, 5)
-    status = identifier_status(links, settings)
-    status_changed = _status_changes(store, status)
-    active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
-    overrides = active_overrides(store.overrides())
-    candidates = block(attributes, settings.matching) if settings.matching.enabled and len(attributes) else None
-    incremental = incremental and labels is None  # labels refine a model this run estimates
-    model, focus = _scope(store, settings, model, incremental, records, links, previous, status_changed,
-                          pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
-    if not dry_run:
-        _write_status_changes(store, status, status_changed)
-    step("match", 2, 5)
-    part = records[focus] if focus is not None else records
-    used = active[active["record"].isin(part)] if focus is not None else active
-    in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
-    matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
-                           focus=in_part, candidates=candidates, labels=labels)  # fmt: skip
-    used = pd.concat([used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True)
-    step("components", 3, 5)
-    components, rejected = enforce_limits(part, used, record_components(part, used), settings)
-    components, rejected = overrides.enforce(part, used, components, rejected, settings)
-    if candidates is not None and matches.model is not None and settings.matching.checks_conflicts:
-        conflicts = conflicting_pairs(used, candidates, matches.model, settings, components)
-        components, apart = keep_apart(part, used, components, conflicts, settings)
-        rejected += apart
-    profile_of = assign_profile_ids(components, previous)
-    if focus is not None:  # everything outside the focus keeps its profile
-        profile_of = pd.concat([previous[~previous.index.isin(part)], profile_of]).reindex(records)
-    step("compare" if dry_run else "write profiles", 4, 5)
-    change = _diff(profile_of, previous)
-    homes = households(links, status, profile_of, settings)
-    if not dry_run:
-        apply_assignment(store, change)
-        _write_rejected(store, rejected, part if focus is not None else None)
-        _write_matches(store, matches.edges, part if focus is not None else None)
-        _write_households(store, homes)
-        clear_changed(store)
-        if focus is None and matches.model is not None:
-            save_model(store, settings, matches.model)
-    summary = _summarise(profile_of, previous, change, links, used, status)
-    summary.incremental, summary.resolved_records = focus is not None, len(part)
-    if not dry_run:
-        events = profile_events(
-            profile_of, previous, change.aliases, summary.run_id, "resolver", change.updated_at, attribution
-        )
-        for batch in in_batches(events, store.transaction_rows):
-            with store.transaction():
-                store.create_nodes(Label.PROFILE_EVENT, batch)
-    summary.changes, summary.dry_run = preview_changes(profile_of, previous), dry_run
-    summary.rejected_links, summary.households = len(rejected), int(homes.nunique())
-    summary.rejected_examples = [vars(r) for r in rejected[:10]]
-    summary.matching, summary.overrides = matches.summary(), overrides.summary()
-    summary.seconds = round(time.perf_counter() - started, 3)
-    summary.settings = json.loads(settings.to_json())
-    if not dry_run:
-        # microseconds: the latest run decides the settings explain uses and the embeddings' graph version,
-        # so two runs within one second must still sort
-        finished = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        saved = {"id": summary.run_id, "finished_at": finished, "summary": summary.to_json()}
-        store.run("save_run", cypher.SAVE_RUN, saved)
+    run = _Run(store, settings, attribution, incremental, model, labels, new_overrides)
+    if dry_run:
+        return run.summarise(run.plan(step), started, dry_run=True)
+    with writer_lease(store, "resolve", wait_s):
+        resume_pending(store, on_progress)
+        plan = run.plan(step)
+        summary = run.summarise(plan, started, dry_run=False)
+        step("write profiles", 4, 5)
+        save_plan(store, plan, run.updated_at)
+        apply_plan(store, plan, on_step=_apply_bar(on_progress),
+                   final_summary=lambda: summary.stamp(started).to_json())  # fmt: skip
     step("done", 5, 5)
     logger.info("resolve: %s", summary)
     return summary
+
+
+def resume_pending(store: GraphStore, on_progress: ProgressFn | None = None) -> bool:
+    """Finish the writes of a run that was interrupted, if there is one; True when there was."""
+    plan = load_plan(store)
+    if plan is None:
+        return False
+    logger.warning("resolve: finishing the writes of run %s, which was interrupted", plan.run_id)
+    apply_plan(store, plan, resumed=True, on_step=_apply_bar(on_progress, "finish last run"))
+    return True
+
+
+def _apply_bar(on_progress: ProgressFn | None, name: str = "write") -> Callable[[str, int, int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda _step, done, total: on_progress(name, done, total)
+
+
+class _Run:
+    """One resolve run's computation: everything it would write, from the graph as it stands."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        settings: ResolveSettings,
+        attribution: Attribution | None,
+        incremental: bool,
+        model: MatchModel | None,
+        labels: pd.DataFrame | None,
+        new_overrides: pd.DataFrame | None,
+    ) -> None:
+        self.store, self.settings, self.attribution = store, settings, attribution
+        self.incremental, self.model, self.labels = incremental and labels is None, model, labels
+        self.new_overrides = new_overrides
+        self.run_id, self.updated_at = uuid.uuid4().hex[:12], _now()
+
+    def plan(self, step: ProgressFn) -> RunPlan:
+        store, settings = self.store, self.settings
+        step("read graph", 0, 5)
+        records = store.record_keys()["record"]
+        links = store.record_links()
+        previous = store.assignments().set_index("record")["profile_id"]
+        # in record order, whatever order the store returns: EM samples pairs of rows by position
+        attributes = store.record_attributes().sort_values("record", ignore_index=True)
+        step("guards", 1, 5)
+        status = identifier_status(links, settings)
+        status_changed = _status_changes(store, status)
+        active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
+        stored = store.overrides()
+        added = self.new_overrides if self.new_overrides is not None else stored.iloc[:0]
+        overrides = active_overrides(pd.concat([stored, added], ignore_index=True))
+        candidates = block(attributes, settings.matching) if settings.matching.enabled and len(attributes) else None
+        model, focus = _scope(store, settings, self.model, self.incremental, records, links, previous, status_changed,
+                              pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
+        step("match", 2, 5)
+        part = records[focus] if focus is not None else records
+        used = active[active["record"].isin(part)] if focus is not None else active
+        in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
+        matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
+                               focus=in_part, candidates=candidates, labels=self.labels)  # fmt: skip
+        used = pd.concat([used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True)
+        step("components", 3, 5)
+        components, rejected = enforce_limits(part, used, record_components(part, used), settings)
+        components, rejected = overrides.enforce(part, used, components, rejected, settings)
+        if candidates is not None and matches.model is not None and settings.matching.checks_conflicts:
+            conflicts = conflicting_pairs(used, candidates, matches.model, settings, components)
+            components, apart = keep_apart(part, used, components, conflicts, settings)
+            rejected += apart
+        profile_of = assign_profile_ids(components, previous)
+        if focus is not None:  # everything outside the focus keeps its profile
+            profile_of = pd.concat([previous[~previous.index.isin(part)], profile_of]).reindex(records)
+        self.outcome = _Outcome(profile_of, previous, links, used, status, rejected, matches, overrides,
+                                households(links, status, profile_of, settings), focus is not None, len(part))  # fmt: skip
+        plan = _plan(self, status, status_changed, part if focus is not None else None)
+        plan.overrides = added
+        if focus is None and matches.model is not None:
+            plan.model = {"settings": settings.to_json(), "model": json.dumps(matches.model.to_dict())}
+        return plan
+
+    def summarise(self, plan: RunPlan, started: float, dry_run: bool) -> ResolveSummary:
+        o = self.outcome
+        summary = _summarise(self.run_id, o.profile_of, o.previous, plan, o.links, o.used, o.status)
+        summary.incremental, summary.resolved_records = o.incremental, o.resolved
+        summary.changes, summary.dry_run = preview_changes(o.profile_of, o.previous), dry_run
+        summary.rejected_links, summary.households = len(o.rejected), int(o.homes.nunique())
+        summary.rejected_examples = [vars(r) for r in o.rejected[:10]]
+        summary.matching, summary.overrides = o.matches.summary(), o.overrides.summary()
+        summary.settings = json.loads(self.settings.to_json())
+        plan.summary = summary.stamp(started).to_json()
+        return summary
+
+
+@dataclass
+class _Outcome:
+    profile_of: pd.Series
+    previous: pd.Series
+    links: pd.DataFrame
+    used: pd.DataFrame
+    status: pd.Series
+    rejected: list[Rejection]
+    matches: Any
+    overrides: Any
+    homes: pd.Series
+    incremental: bool
+    resolved: int
+
+
+def _plan(run: _Run, status: pd.Series, status_changed: pd.Index, part: pd.Series | None) -> RunPlan:
+    """The writes of a run: assignment changes, history, derived tables."""
+    o = run.outcome
+    profile_of, previous = o.profile_of, o.previous
+    before = previous.reindex(profile_of.index)
+    moved = profile_of[before != profile_of]
+    sizes = profile_of.value_counts()
+    touched = (set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())) & set(sizes.index)
+    removed = sorted(set(previous) - set(sizes.index))
+    aliases = successor_ids(previous, profile_of, removed)
+    created = set(sizes.index) - set(previous)
+    stale = sorted(set(aliases) | created) if run.store.count_aliases() else []
+    picked = sizes.reindex(sorted(touched))
+    frame = pd.DataFrame({"id": picked.index.astype(str), "size": picked.astype("int64").to_numpy()})
+    rejected = pd.DataFrame([vars(r) for r in o.rejected], columns=["record", "identifier", "reason"], dtype="str")
+    events = profile_events(profile_of, previous, aliases, run.run_id, "resolver", run.updated_at, run.attribution)
+    return RunPlan(
+        run_id=run.run_id,
+        updated_at=run.updated_at,
+        statuses=_status_rows(status, status_changed),
+        profiles=frame.assign(updated_at=run.updated_at),
+        moves=pd.DataFrame({"record": moved.index.astype(str), "profile_id": moved.astype(str).to_numpy()}),
+        reassigned=before[before != profile_of].dropna().index.astype(str).tolist(),
+        removed=removed,
+        aliases=pd.DataFrame({"id": list(aliases), "target": list(aliases.values())}, dtype="str").assign(
+            updated_at=run.updated_at
+        ),
+        stale_aliases=stale,
+        rejected=rejected.assign(key=rejected["record"] + "|" + rejected["identifier"]),
+        matches=o.matches.edges.assign(key=o.matches.edges["record_a"] + "|" + o.matches.edges["record_b"]),
+        part=None if part is None else pd.DataFrame({"record": part.astype(str).to_numpy()}),
+        households=pd.DataFrame({"profile_id": o.homes.index.astype(str), "household_id": o.homes.to_numpy()},
+                                dtype="str"),  # fmt: skip
+        events=events,
+    )
 
 
 def _scope(
@@ -181,85 +283,29 @@ def _scope(
     if (settings.matching.enabled and saved is None) or changed_records(store):
         logger.info("resolve: a full run is needed (no model for these settings, or changed records)")
         return model, None
-    old = store.frame("all_match_links", cypher.ALL_MATCH_LINKS)
+    old = store.match_links()
     return saved, plan(records, links, influence, previous, status_changed, old, candidates, settings).focus
 
 
 def _status_changes(store: GraphStore, status: pd.Series) -> pd.Index:
     """Identifiers whose status differs from the one the last run stored."""
-    before = pd.Series({row["key"]: row["status"] for row in store.run("flagged", cypher.FLAGGED_IDENTIFIERS)},
-                       dtype=object)  # fmt: skip
+    before = pd.Series(store.flagged_identifiers(), dtype=object)
     now = status[status != IdentifierStatus.ACTIVE.value]
     keys = before.index.union(now.index)
     return keys[before.reindex(keys).to_numpy() != now.reindex(keys).to_numpy()]
 
 
-def _write_status_changes(store: GraphStore, status: pd.Series, changed: pd.Index) -> None:
-    """Store the new status of the identifiers whose status changed (found by :func:`_status_changes`)."""
+def _status_rows(status: pd.Series, changed: pd.Index) -> pd.DataFrame:
+    """``key, status``: the new status of the identifiers whose status changed."""
     now = status.reindex(changed).fillna(IdentifierStatus.ACTIVE.value)
-    rows = [{"key": k, "status": s} for k, s in now.items()]
-    store.write_rows("set_identifier_status", cypher.SET_IDENTIFIER_STATUS, rows)
-
-
-def _write_rejected(store: GraphStore, rejected: list[Rejection], part: pd.Series | None) -> None:
-    """The run's rejected links replace the last run's, of the records resolved (``cdp explain`` reads them)."""
-    frame = pd.DataFrame([vars(r) for r in rejected], columns=["record", "identifier", "reason"], dtype="str")
-    with store.transaction():
-        if part is None:
-            store.run("delete_rejected_links", cypher.DELETE_REJECTED_LINKS)
-        else:
-            store.write_rows("delete_rejected_links_of", cypher.DELETE_REJECTED_LINKS_OF, part.tolist(), "records")
-        store.create_nodes(Label.REJECTED_LINK, frame.assign(key=frame["record"] + "|" + frame["identifier"]))
-
-
-def _write_matches(store: GraphStore, edges: pd.DataFrame, part: pd.Series | None) -> None:
-    """The run's match links replace the last run's, of the records resolved (``cdp explain`` shows
-    their evidence)."""
-    frame = edges.assign(key=edges["record_a"] + "|" + edges["record_b"])
-    with store.transaction():
-        if part is None:
-            store.run("delete_match_links", cypher.DELETE_MATCH_LINKS)
-        else:
-            store.write_rows("delete_match_links_of", cypher.DELETE_MATCH_LINKS_OF, part.tolist(), "records")
-    for batch in in_batches(frame, store.transaction_rows):
-        with store.transaction():
-            store.create_nodes(Label.MATCH_LINK, batch)
-
-
-def _write_households(store: GraphStore, homes: pd.Series) -> None:
-    frame = pd.DataFrame({"profile_id": homes.index.astype(str), "household_id": homes.to_numpy()}, dtype="str")
-    with store.transaction():
-        store.run("delete_households", cypher.DELETE_HOUSEHOLDS)
-        store.create_nodes(Label.HOUSEHOLD_MEMBER, frame)
-
-
-def _diff(profile_of: pd.Series, previous: pd.Series) -> AssignmentChange:
-    before = previous.reindex(profile_of.index)
-    moved = profile_of[before != profile_of]
-    sizes = profile_of.value_counts()
-    touched = set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())
-    kept = set(sizes.index)
-    had_profile = before[before != profile_of].dropna()
-    removed = sorted(set(previous) - kept)
-    return AssignmentChange(
-        moves=dict(zip(moved.index.tolist(), moved.tolist(), strict=True)),
-        reassigned=set(had_profile.index.tolist()),
-        sizes=dict(zip(*_sizes_of(sizes, touched & kept), strict=True)),
-        removed=removed,
-        updated_at=_now(),
-        aliases=successor_ids(previous, profile_of, removed),
-    )
-
-
-def _sizes_of(sizes: pd.Series, profiles: set[str]) -> tuple[list[str], list[int]]:
-    picked = sizes.reindex(list(profiles))
-    return picked.index.tolist(), picked.astype(int).tolist()
+    return pd.DataFrame({"key": now.index.astype(str), "status": now.astype(str).to_numpy()})
 
 
 def _summarise(
+    run_id: str,
     profile_of: pd.Series,
     previous: pd.Series,
-    change: AssignmentChange,
+    plan: RunPlan,
     links: pd.DataFrame,
     used: pd.DataFrame,
     status: pd.Series,
@@ -269,7 +315,7 @@ def _summarise(
     ignored = status[status != IdentifierStatus.ACTIVE.value]
     shared = degree[ignored.index[ignored == IdentifierStatus.SHARED.value]].sort_values(ascending=False)
     return ResolveSummary(
-        run_id=uuid.uuid4().hex[:12],
+        run_id=run_id,
         records=len(profile_of),
         identifiers=len(status),
         links_used=len(used),
@@ -277,8 +323,8 @@ def _summarise(
         singletons=int((sizes == 1).sum()),
         largest_profile=int(sizes.max()) if len(sizes) else 0,
         new_profiles=len(set(sizes.index) - set(previous)),
-        removed_profiles=len(change.removed),
-        moved_records=len(change.moves),
+        removed_profiles=len(plan.removed),
+        moved_records=len(plan.moves),
         ignored_identifiers={str(k): int(v) for k, v in ignored.value_counts().items()},
         top_shared=[{"identifier": k, "records": int(v)} for k, v in shared.head(10).items()],
     )

@@ -8,7 +8,6 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
-from graph import cypher
 from graph.errors import ConfigError
 from graph.store import GraphStore
 from resolve.match_settings import MatchSettings
@@ -92,7 +91,7 @@ def settings_from_json(text: str) -> ResolveSettings:
 
 def last_run_settings(store: GraphStore) -> ResolveSettings:
     """The settings the last resolve of ``store`` ran with (saved with its summary); defaults before any run."""
-    runs = store.run("latest_run", cypher.LATEST_RUN)
-    if not runs:
+    run = store.latest_run()
+    if run is None:
         return ResolveSettings()
-    return ResolveSettings.model_validate(json.loads(runs[0]["summary"]).get("settings") or {})
+    return ResolveSettings.model_validate(json.loads(run["summary"]).get("settings") or {})

@@ -150,14 +150,14 @@ def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    total = server.store.run("n", "MATCH (p:CustomerProfile) RETURN count(*) AS n")[0]["n"]
+    total = server.store.cypher("n", "MATCH (p:CustomerProfile) RETURN count(*) AS n")[0]["n"]
     assert len(seen) == len(set(seen)) == total == 4
 
 
 def test_dataloaders_batch_one_query_per_field(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     original = server.store.run
-    monkeypatch.setattr(server.store, "run", lambda name, *a, **k: calls.append(name) or original(name, *a, **k))
+    monkeypatch.setattr(server.store, "run", lambda query, **k: calls.append(query.name) or original(query, **k))
     server.query("{ profiles(first: 10) { edges { node { id size records { recordId } identifiers { value } } } } }")
     assert sorted(calls) == ["profile_identifiers", "profile_page", "profile_records", "profiles_by_id"]
 

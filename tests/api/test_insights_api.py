@@ -66,7 +66,7 @@ def test_the_model_cache_reads_the_model_id_at_most_once_per_interval(
     _loaded(store)
     asked: list[str] = []
     run = store.run
-    monkeypatch.setattr(store, "run", lambda name, *args, **kw: asked.append(name) or run(name, *args, **kw))
+    monkeypatch.setattr(store, "run", lambda query, **kw: asked.append(query.name) or run(query, **kw))
     slow, eager = ModelCache(recheck_s=3600), ModelCache(recheck_s=0)
     first, first_eager = slow.get(store), eager.get(store)
     embed_store(store, EmbeddingSettings(workers=1, walks_per_node=5, dimensions=8, seed=1))  # a new model

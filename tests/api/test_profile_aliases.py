@@ -45,4 +45,4 @@ def test_a_split_keeps_the_id_with_the_larger_part_and_no_alias(store: GraphStor
     store.upsert_records([_rec("crm", "3", "c@x.com")])  # crm:3 leaves
     resolve(store, ResolveSettings())
     assert _profile_of(store, "crm:1") == whole and _profile_of(store, "crm:3") != whole
-    assert store.run("n", "MATCH (a:ProfileAlias) RETURN count(*) AS n")[0]["n"] == 0
+    assert store.cypher("n", "MATCH (a:ProfileAlias) RETURN count(*) AS n")[0]["n"] == 0

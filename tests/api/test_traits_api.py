@@ -134,9 +134,9 @@ def test_a_page_of_traits_costs_one_query(server: Server, monkeypatch: pytest.Mo
     names: list[str] = []
     run = server.store.run
 
-    def counted(name: str, query: str, params: dict[str, Any] | None = None) -> Any:
-        names.append(name)
-        return run(name, query, params)
+    def counted(query: Any, **params: Any) -> Any:
+        names.append(query.name)
+        return run(query, **params)
 
     monkeypatch.setattr(server.store, "run", counted)
     body = server.query(f"{{ profiles(first: 10) {{ edges {{ node {{ id {TRAITS} }} }} }} }}")

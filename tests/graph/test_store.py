@@ -7,11 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from graph import cypher
 from graph.errors import StoreError
+from graph.query import Query
 from graph.model import Event, IdentifierLink, Label, Rel, SourceRecord
 from graph.store import GraphStore
-from graph.writes import AssignmentChange, apply_assignment
+from resolve.apply import apply_plan
+from resolve.journal import RunPlan
 
 
 def _record(rid: str, email: str, name: str = "Ann", ts: str = "2025-01-01T00:00:00Z") -> SourceRecord:
@@ -42,7 +43,7 @@ def test_upsert_creates_records_identifiers_and_events(store: GraphStore) -> Non
     assert _links(store) == {
         ("crm:1", "email:a@x.com"), ("crm:1", "crm_id:1"), ("crm:2", "email:a@x.com"), ("crm:2", "crm_id:2"),
     }  # fmt: skip
-    identifiers = store.run("ids", "MATCH (i:Identifier) RETURN count(*) AS n")[0]["n"]
+    identifiers = store.cypher("ids", "MATCH (i:Identifier) RETURN count(*) AS n")[0]["n"]
     assert identifiers == 3  # the shared email is one node
 
 
@@ -53,7 +54,7 @@ def test_reupserting_the_same_records_changes_nothing(store: GraphStore) -> None
     counts = store.upsert_records(records)
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
     assert _links(store) == before
-    assert store.run("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 2
+    assert store.cypher("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 2
 
 
 def test_a_changed_record_replaces_its_links_and_keeps_first_seen(store: GraphStore) -> None:
@@ -61,15 +62,15 @@ def test_a_changed_record_replaces_its_links_and_keeps_first_seen(store: GraphSt
     counts = store.upsert_records([_record("1", "new@x.com", name="Anna", ts="2025-06-01T00:00:00Z")])
     assert (counts.created, counts.updated) == (0, 1)
     assert _links(store) == {("crm:1", "email:new@x.com"), ("crm:1", "crm_id:1")}
-    rows = store.run(
+    rows = store.cypher(
         "seen",
         "MATCH (:Record {key: $k})-[e:HAS_IDENTIFIER]->(i:Identifier {key: $i}) RETURN e.first_seen AS f, e.last_seen AS l",
         {"k": "crm:1", "i": "crm_id:1"},
     )
     assert rows == [{"f": "2025-01-01T00:00:00Z", "l": "2025-06-01T00:00:00Z"}]
-    attrs = store.run("a", "MATCH (r:Record {key: $k}) RETURN r.attributes AS a", {"k": "crm:1"})[0]["a"]
+    attrs = store.cypher("a", "MATCH (r:Record {key: $k}) RETURN r.attributes AS a", {"k": "crm:1"})[0]["a"]
     assert json.loads(attrs) == {"first_name": "Anna"}
-    assert store.run("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 1
+    assert store.cypher("n", "MATCH (e:Event) RETURN count(*) AS n")[0]["n"] == 1
 
 
 def test_values_travel_as_parameters_not_as_cypher(store: GraphStore) -> None:
@@ -80,17 +81,29 @@ def test_values_travel_as_parameters_not_as_cypher(store: GraphStore) -> None:
 
 def test_a_failing_query_is_reported_with_its_name(store: GraphStore) -> None:
     with pytest.raises(StoreError, match="'broken_on_purpose'"):
-        store.run("broken_on_purpose", "MATCH (n:Record) RETURN n.key AS k ORDER BY")
+        store.cypher("broken_on_purpose", "MATCH (n:Record) RETURN n.key AS k ORDER BY")
 
 
 def test_a_failed_transaction_writes_nothing(store: GraphStore) -> None:
-    with pytest.raises(StoreError), store.transaction():
-        store.create_nodes(Label.RECORD, pd.DataFrame([
+    with pytest.raises(StoreError), store.transaction() as tx:
+        tx.create_nodes(Label.RECORD, pd.DataFrame([
             {"key": "crm:9", "source": "crm", "record_id": "9", "attributes": "{}", "hash": "h", "seen_at": "t"}
         ]))  # fmt: skip
-        assert store.record_keys()["record"].tolist() == ["crm:9"]  # visible inside the transaction
-        store.run("broken_on_purpose", "RETURN nonsense(")
+        assert tx.record_keys()["record"].tolist() == ["crm:9"]  # visible inside the transaction
+        assert store.record_keys().empty  # and to nobody else before the commit
+        tx.run(Query("broken_on_purpose", "RETURN nonsense("))
     assert store.record_keys().empty
+
+
+def test_a_query_refuses_parameters_it_does_not_take(store: GraphStore) -> None:
+    with pytest.raises(TypeError, match="'profile_of_record' takes \\['key'\\]"):
+        store.run(Query("profile_of_record", "MATCH (r:Record {key: $key}) RETURN r.key AS k"), keys=["x"])
+
+
+def test_an_empty_result_has_the_declared_columns(store: GraphStore) -> None:
+    assert list(store.profile_links(["nobody"]).columns) == [
+        "profile_id", "record", "identifier", "type", "value", "status"
+    ]  # fmt: skip
 
 
 def test_a_record_repeated_in_one_batch_keeps_its_last_row(store: GraphStore) -> None:
@@ -104,20 +117,42 @@ def test_a_record_repeated_in_one_batch_keeps_its_last_row(store: GraphStore) ->
 def test_bulk_created_nodes_and_edges_carry_their_properties(store: GraphStore) -> None:
     store.upsert_records([_record("1", "a@x.com")])
     profiles = pd.DataFrame({"id": ["p1", "p2"], "size": [1, 0], "updated_at": ["t", "t"]})
-    store.create_nodes(Label.PROFILE, profiles[["updated_at", "size", "id"]])  # column order does not matter
-    store.create_edges(Rel.IN_PROFILE, pd.DataFrame({"record": ["crm:1"], "profile_id": ["p1"]}))
-    assert store.run("p", cypher.PROFILES_BY_ID, {"ids": ["p1", "p2"]}) == [
-        {"id": "p1", "size": 1}, {"id": "p2", "size": 0},
-    ]  # fmt: skip
+    with store.transaction() as tx:
+        tx.create_nodes(Label.PROFILE, profiles[["updated_at", "size", "id"]])  # column order does not matter
+        tx.create_edges(Rel.IN_PROFILE, pd.DataFrame({"record": ["crm:1"], "profile_id": ["p1"]}))
+    assert store.profile_sizes_of(["p1", "p2"]) == {"p1": 1, "p2": 0}
     assert store.assignments().to_dict("records") == [{"record": "crm:1", "profile_id": "p1"}]
 
 
 def test_assignments_move_records_and_remove_empty_profiles(store: GraphStore) -> None:
     store.upsert_records([_record("1", "a@x.com"), _record("2", "b@x.com")])
-    apply_assignment(store, AssignmentChange({"crm:1": "p_a", "crm:2": "p_a"}, {"p_a": 2}, [], "t1"))
-    apply_assignment(store, AssignmentChange({"crm:2": "p_b"}, {"p_a": 1, "p_b": 1}, [], "t2"))
+    apply_plan(store, _plan("r1", {"crm:1": "p_a", "crm:2": "p_a"}, {"p_a": 2}, reassigned=[]))
+    apply_plan(store, _plan("r2", {"crm:2": "p_b"}, {"p_a": 1, "p_b": 1}, reassigned=["crm:2"]))
     frame = store.assignments()
     assert sorted(zip(frame["record"], frame["profile_id"], strict=True)) == [("crm:1", "p_a"), ("crm:2", "p_b")]
-    apply_assignment(store, AssignmentChange({"crm:1": "p_b"}, {"p_b": 2}, ["p_a"], "t3", reassigned={"crm:1"}))
+    apply_plan(store, _plan("r3", {"crm:1": "p_b"}, {"p_b": 2}, ["p_a"], reassigned=["crm:1"]))
     assert len(store.assignments()) == 2  # moved, not copied
-    assert store.run("p", cypher.PROFILES_BY_ID, {"ids": ["p_a", "p_b"]}) == [{"id": "p_b", "size": 2}]
+    assert store.profile_sizes_of(["p_a", "p_b"]) == {"p_b": 2}
+
+
+def test_applying_a_plan_again_changes_nothing(store: GraphStore) -> None:
+    """Every step of a run's writes can run again (a run interrupted and finished by the next one)."""
+    store.upsert_records([_record("1", "a@x.com"), _record("2", "b@x.com")])
+    plan = _plan("r1", {"crm:1": "p_a", "crm:2": "p_a"}, {"p_a": 2}, reassigned=[])
+    apply_plan(store, plan)
+    before = store.assignments().sort_values("record").to_dict("records")
+    apply_plan(store, plan, resumed=True)
+    assert store.assignments().sort_values("record").to_dict("records") == before
+    assert store.profile_sizes_of(["p_a"]) == {"p_a": 2}
+
+
+def _plan(
+    run_id: str, moves: dict[str, str], sizes: dict[str, int], removed: list[str] | None = None,
+    reassigned: list[str] | None = None,
+) -> RunPlan:  # fmt: skip
+    return RunPlan(
+        run_id, "t",
+        profiles=pd.DataFrame({"id": list(sizes), "size": list(sizes.values()), "updated_at": "t"}),
+        moves=pd.DataFrame({"record": list(moves), "profile_id": list(moves.values())}),
+        removed=removed or [], reassigned=reassigned,
+    )  # fmt: skip

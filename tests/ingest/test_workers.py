@@ -18,7 +18,7 @@ def _snapshot(data_dir: Path, config: Path, workers: int) -> tuple[list, list, d
     try:
         summary = run_ingest(load_config(config), store, data_dir / "rejects", workers=workers)
         links = sorted(map(tuple, store.record_links().values.tolist()))
-        records = store.run("r", "MATCH (r:Record) RETURN r.key AS k, r.attributes AS a, r.hash AS h ORDER BY k")
+        records = store.cypher("r", "MATCH (r:Record) RETURN r.key AS k, r.attributes AS a, r.hash AS h ORDER BY k")
         counts = {s.source: (s.rows_read, s.writes.created, s.rejects, s.invalid_values) for s in summary.sources}
     finally:
         store.close()

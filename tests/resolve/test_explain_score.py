@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from graph import cypher
 from graph.model import IdentifierLink, Label, SourceRecord
 from graph.store import GraphStore
 from resolve.explain import Explanation, explain
@@ -69,7 +68,7 @@ def test_a_pair_over_the_threshold_keeps_the_reason_that_cut_it(store: GraphStor
     assert found.pair_score.probability >= 0.95
     assert "but the match link was cut: conflicting national_id: AB123456C vs ZX987654A" in found.summary
     _adds_up(store, found)
-    [stored] = store.run("link", cypher.MATCH_LINKS_OF, {"records": ["crm:n1", "crm:n2"]})
+    [stored] = store.match_links_among(["crm:n1", "crm:n2"]).to_dict("records")
     assert found.pair_score.weight == pytest.approx(stored["weight"], abs=1e-3)  # as the resolve scored it
 
 
@@ -87,6 +86,6 @@ def test_no_score_without_matching_or_a_saved_model(store: GraphStore) -> None:
     resolve(store, ResolveSettings(matching=MatchSettings(enabled=False)))
     off = explain(store, "crm:z1", "mkt:z2")
     assert off.pair_score is None and off.summary.endswith("; not scored: fuzzy matching is off")
-    store.run("forget_runs", f"MATCH (r:{Label.RESOLVE_RUN}) DELETE r")  # now the defaults apply: matching on
+    store.cypher("forget_runs", f"MATCH (r:{Label.RESOLVE_RUN}) DELETE r")  # now the defaults apply: matching on
     gone = explain(store, "crm:z1", "mkt:z2")
     assert gone.pair_score is None and gone.unscored == "not scored: no match model saved (run `cdp resolve`)"

@@ -45,4 +45,4 @@ def test_history_records_creation_merges_and_splits(store: GraphStore) -> None:
 def test_a_dry_run_writes_no_history(store: GraphStore) -> None:
     store.upsert_records([_rec("1", "a@x.com")])
     resolve(store, ResolveSettings(), dry_run=True)
-    assert store.run("n", "MATCH (e:ProfileEvent) RETURN count(*) AS n")[0]["n"] == 0
+    assert store.cypher("n", "MATCH (e:ProfileEvent) RETURN count(*) AS n")[0]["n"] == 0

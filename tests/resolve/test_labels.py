@@ -14,7 +14,6 @@ from typer.testing import CliRunner, Result
 
 from analytics.quality import pairwise_scores
 from api.cli import app
-from graph import cypher
 from graph.errors import ConfigError
 from graph.model import IdentifierLink, SourceRecord
 from graph.store import GraphStore
@@ -103,7 +102,7 @@ def test_labels_stop_em_taking_households_for_people(store: GraphStore) -> None:
     settings = ResolveSettings(matching=MatchSettings(blocking=[*MatchSettings().blocking, ["last_name", "postcode"]]))
     resolve(store, settings)
     before = pairwise_scores(store.assignments().set_index("record")["profile_id"], truth)
-    links = store.frame("all_match_links", cypher.ALL_MATCH_LINKS).sort_values(["record_a", "record_b"])
+    links = store.match_links().sort_values(["record_a", "record_b"])
     reviewed = links.sample(400, random_state=0)  # someone reviews 400 of the links made
     labels = reviewed.assign(match=(truth[reviewed["record_a"]].to_numpy() == truth[reviewed["record_b"]].to_numpy()))
     summary = resolve(store, settings, labels=labels, incremental=True)

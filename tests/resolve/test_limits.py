@@ -104,4 +104,4 @@ def test_resolve_reports_rejected_links_and_explain_names_them(store: GraphStore
     assert why.barriers[0].reason == "was cut: conflicting national_id: AB123456C vs CD654321A"
     again = resolve(store, ResolveSettings(max_values_per_profile={}))  # no limit: the email joins them again
     assert again.profiles == 1 and again.rejected_links == 0
-    assert store.run("n", "MATCH (x:RejectedLink) RETURN count(*) AS n")[0]["n"] == 0
+    assert store.cypher("n", "MATCH (x:RejectedLink) RETURN count(*) AS n")[0]["n"] == 0

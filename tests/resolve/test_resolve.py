@@ -53,7 +53,7 @@ def test_placeholders_and_blocklisted_values_never_chain_strangers(store: GraphS
     summary = resolve(store, ResolveSettings(blocklist={"email": ["  SHOP@store.com "]}))
     assert len(_groups(store)) == 4
     assert summary.ignored_identifiers == {"placeholder": 1, "blocklisted": 1}
-    status = store.run("s", "MATCH (i:Identifier {key: 'email:test@test.com'}) RETURN i.status AS s")
+    status = store.cypher("s", "MATCH (i:Identifier {key: 'email:test@test.com'}) RETURN i.status AS s")
     assert status == [{"s": "placeholder"}]
 
 
@@ -65,7 +65,7 @@ def test_a_value_over_its_type_cap_is_shared_and_ignored(store: GraphStore) -> N
     # lifting the cap lets the phone link them again, and the status is cleared
     resolve(store, ResolveSettings(max_records_per_identifier={"phone": 10}))
     assert len(_groups(store)) == 1
-    assert store.run("s", "MATCH (i:Identifier {type: 'phone'}) RETURN i.status AS s") == [{"s": "active"}]
+    assert store.cypher("s", "MATCH (i:Identifier {type: 'phone'}) RETURN i.status AS s") == [{"s": "active"}]
 
 
 def test_profile_ids_survive_a_rerun_and_new_data(store: GraphStore) -> None:
@@ -94,7 +94,7 @@ def test_resolution_equals_networkx_components_on_random_data(store: GraphStore)
     expected = {frozenset(n for n in c if n.startswith("src:")) for c in nx.connected_components(graph)}
     assert _groups(store) == expected - {frozenset()}
     sizes = pd.Series(_profiles(store)).value_counts()
-    stored = {r["id"]: r["size"] for r in store.run("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")}
+    stored = {r["id"]: r["size"] for r in store.cypher("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")}
     assert stored == sizes.to_dict()
 
 
@@ -104,7 +104,7 @@ def test_a_dry_run_reports_merges_and_splits_and_writes_nothing(store: GraphStor
         _rec("crm", "3", email="b@x.com"), _rec("crm", "4", email="c@x.com"),
     ])  # fmt: skip
     resolve(store, ResolveSettings())
-    before, runs = _profiles(store), store.run("n", "MATCH (x:ResolveRun) RETURN count(*) AS n")
+    before, runs = _profiles(store), store.cypher("n", "MATCH (x:ResolveRun) RETURN count(*) AS n")
     # web:s joins b and c's profiles; crm:2 drops the email that held it beside crm:1
     store.upsert_records(
         [_rec("web", "s", email="b@x.com", loyalty_id="L9"), _rec("pos", "t", email="c@x.com", loyalty_id="L9")]
@@ -112,7 +112,7 @@ def test_a_dry_run_reports_merges_and_splits_and_writes_nothing(store: GraphStor
     store.upsert_records([_rec("crm", "2", phone="+447911000001")])
     preview = resolve(store, ResolveSettings(), dry_run=True)
     assert preview.dry_run and _profiles(store) == before  # nothing written
-    assert store.run("n", "MATCH (x:ResolveRun) RETURN count(*) AS n") == runs
+    assert store.cypher("n", "MATCH (x:ResolveRun) RETURN count(*) AS n") == runs
     changes = preview.changes
     assert (changes.merges, changes.splits) == (1, 1)
     assert changes.merge_examples[0]["from"] == sorted([before["crm:3"], before["crm:4"]])

@@ -1,0 +1,231 @@
+"""Named reads of the identity graph, shared by a store's auto-commit reads and by transactions.
+
+Every read the layers above need is a method here, with its query, parameters and result shape fixed;
+nothing above :mod:`graph` picks a Cypher text. Bulk reads return DataFrames with fixed columns (empty
+results included); small ones return rows or plain Python values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from graph import cypher as q
+from graph.runner import QueryRunner, Row
+
+__all__ = ["Reads"]
+
+
+def _keys(values: Iterable[str]) -> list[str]:
+    return [str(v) for v in values]
+
+
+class Reads(QueryRunner):
+    """Domain reads; see the module docstring."""
+
+    #: rows per ``UNWIND`` batch
+    batch_size: int = 5_000
+
+    # ---- records and identifiers (resolution reads the whole graph) -------------------------------
+
+    def record_keys(self) -> pd.DataFrame:
+        """Every record key, column ``record``."""
+        return self.frame(q.ALL_RECORD_KEYS)
+
+    def record_links(self) -> pd.DataFrame:
+        """Every ``(record, identifier)`` edge, columns ``record, identifier``."""
+        return self.frame(q.ALL_LINKS)
+
+    def record_attributes(self) -> pd.DataFrame:
+        """Every record's attributes, columns ``record, attributes`` (a JSON object per record)."""
+        return self.frame(q.ALL_RECORD_ATTRIBUTES)
+
+    def record_attributes_of(self, keys: Sequence[str]) -> pd.DataFrame:
+        """The attributes of the records ``keys`` (unknown keys left out). O(len(keys)) lookups by key."""
+        return self.frame(q.RECORD_ATTRIBUTES_OF, keys=_keys(keys))
+
+    def existing_records(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that are records of the graph."""
+        return self._existing(q.RECORD_HASHES, "keys", _keys(keys), "key")
+
+    def record_hashes(self, keys: Sequence[str]) -> dict[str, str]:
+        """Record key -> content hash, for those of ``keys`` that exist."""
+        return {row["key"]: row["hash"] for row in self.run(q.RECORD_HASHES, keys=_keys(keys))}
+
+    def existing_identifiers(self, keys: Sequence[str]) -> set[str]:
+        return self._existing(q.EXISTING_IDENTIFIERS, "keys", _keys(keys), "key")
+
+    def flagged_identifiers(self) -> dict[str, str]:
+        """Identifier key -> status, for every identifier resolution ignores."""
+        return {row["key"]: row["status"] for row in self.run(q.FLAGGED_IDENTIFIERS)}
+
+    def identifier_degree(self, keys: Sequence[str]) -> dict[str, int]:
+        """Identifier key -> how many records hold it."""
+        return {row["key"]: int(row["records"]) for row in self.run(q.IDENTIFIER_DEGREE, keys=_keys(keys))}
+
+    def changed_records(self) -> list[str]:
+        """Records ingest changed since the last resolve."""
+        return [row["key"] for row in self.run(q.CHANGED_RECORDS)]
+
+    # ---- resolution's own state ---------------------------------------------------------------------
+
+    def assignments(self) -> pd.DataFrame:
+        """Current ``record -> profile`` assignment, columns ``record, profile_id``."""
+        return self.frame(q.ALL_ASSIGNMENTS)
+
+    def overrides(self) -> pd.DataFrame:
+        """Every user override (must-link or cannot-link between two records), oldest first, columns
+        ``key, action, kind, record_a, record_b, reason, actor, at``."""
+        return self.frame(q.ALL_OVERRIDES)
+
+    def match_links(self) -> pd.DataFrame:
+        """The last runs' fuzzy-match links, columns ``record_a, record_b``."""
+        return self.frame(q.ALL_MATCH_LINKS)
+
+    def match_links_among(self, records: Sequence[str]) -> pd.DataFrame:
+        """Match links between two of ``records`` with their evidence (``probability, weight, detail``)."""
+        return self.frame(q.MATCH_LINKS_OF, records=_keys(records))
+
+    def rejected_links_of(self, records: Sequence[str]) -> list[Row]:
+        """``record, identifier, reason`` of the links the last resolve cut off ``records``."""
+        return self.run(q.REJECTED_LINKS_OF, records=_keys(records))
+
+    def match_model(self, model_id: str) -> Row | None:
+        """``settings, model`` (JSON) of a saved match model."""
+        rows = self.run(q.LOAD_MODEL, id=model_id)
+        return rows[0] if rows else None
+
+    def latest_run(self) -> Row | None:
+        """``id, finished_at, summary`` of the last resolve run."""
+        rows = self.run(q.LATEST_RUN)
+        return rows[0] if rows else None
+
+    def pending_journal(self) -> Row | None:
+        """A resolve run whose planned writes are not all applied yet: ``id, run_id, meta, created_at``."""
+        rows = self.run(q.PENDING_JOURNAL)
+        return rows[0] if rows else None
+
+    def journal_chunks(self, run_id: str) -> list[Row]:
+        return self.run(q.JOURNAL_CHUNKS, run_id=run_id)
+
+    def count_aliases(self) -> int:
+        return int(self.run(q.COUNT_ALIASES)[0]["n"])
+
+    # ---- profiles: the 360 view -----------------------------------------------------------------------
+
+    def profile_sizes_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """Profile id -> size, for those of ``ids`` that exist."""
+        return {row["id"]: int(row["size"]) for row in self.run(q.PROFILES_BY_ID, ids=_keys(ids))}
+
+    def alias_targets(self, ids: Sequence[str]) -> dict[str, str]:
+        """Merged-away profile id -> the profile that took its records."""
+        return {row["id"]: row["target"] for row in self.run(q.ALIAS_TARGETS, ids=_keys(ids))}
+
+    def profile_page(self, after: str, first: int) -> list[str]:
+        """Up to ``first`` profile ids after ``after``, in id order."""
+        return [row["id"] for row in self.run(q.PROFILE_PAGE, after=after, first=first)]
+
+    def profile_records(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, key, source, record_id, attributes, seen_at`` of the records of ``ids``."""
+        return self.run(q.PROFILE_RECORDS, ids=_keys(ids))
+
+    def profile_members(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, record`` for every record of ``ids``."""
+        return self.run(q.PROFILE_MEMBERS, ids=_keys(ids))
+
+    def profile_record_keys(self, ids: Sequence[str]) -> list[str]:
+        return [row["key"] for row in self.run(q.PROFILE_RECORD_KEYS, ids=_keys(ids))]
+
+    def profiles_of_records(self, keys: Sequence[str]) -> dict[str, str]:
+        """Record key -> its profile, for the resolved ones of ``keys``."""
+        return {row["record"]: row["profile_id"] for row in self.run(q.PROFILES_OF_RECORDS, keys=_keys(keys))}
+
+    def profile_of_record(self, key: str) -> str | None:
+        rows = self.run(q.PROFILE_OF_RECORD, key=key)
+        return rows[0]["id"] if rows else None
+
+    def profile_identifiers(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, type, value, status, source, first_seen, last_seen`` per record link of ``ids``."""
+        return self.run(q.PROFILE_IDENTIFIERS, ids=_keys(ids))
+
+    def profile_links(self, ids: Sequence[str]) -> pd.DataFrame:
+        """``profile_id, record, identifier, type, value, status`` per record link of ``ids``."""
+        return self.frame(q.PROFILE_LINKS, ids=_keys(ids))
+
+    def events_of(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, type, ts, source, properties`` (JSON) of every event of ``ids``."""
+        return self.run(q.PROFILE_EVENTS, ids=_keys(ids))
+
+    def profile_events(self) -> pd.DataFrame:
+        """Every event of a resolved record with its profile: columns ``profile_id, type, ts, source,
+        properties`` (a JSON object per event). Events of records no resolve has assigned are left out."""
+        return self.frame(q.ALL_PROFILE_EVENTS)
+
+    def profiles_by_identifier(self, key: str) -> list[str]:
+        """Profiles holding the identifier ``key``, most records first."""
+        return [row["id"] for row in self.run(q.PROFILES_BY_IDENTIFIER, key=key)]
+
+    def profile_by_identifiers(self, keys: Sequence[str]) -> dict[str, str]:
+        """Identifier key -> the profile holding it on most records, for the held ones of ``keys``."""
+        return {row["key"]: row["id"] for row in self.run(q.PROFILES_BY_IDENTIFIERS, keys=_keys(keys))}
+
+    def profile_history(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, kind, detail, reason, actor, at`` of the history of ``ids``, oldest first."""
+        return self.run(q.PROFILE_HISTORY, ids=_keys(ids))
+
+    def household_of(self, ids: Sequence[str]) -> list[Row]:
+        """``profile_id, member``: the other profiles of each one's household."""
+        return self.run(q.HOUSEHOLD_OF, ids=_keys(ids))
+
+    # ---- statistics --------------------------------------------------------------------------------
+
+    def records_by_source(self) -> dict[str, int]:
+        return {row["source"]: int(row["n"]) for row in self.run(q.COUNT_RECORDS)}
+
+    def identifiers_by_type(self) -> list[Row]:
+        """``type, status, n``."""
+        return self.run(q.COUNT_IDENTIFIERS)
+
+    def event_count(self) -> int:
+        return int(self.run(q.COUNT_EVENTS)[0]["n"])
+
+    def profile_size_counts(self) -> dict[int, int]:
+        """Profile size -> how many profiles have it."""
+        return {int(row["size"]): int(row["n"]) for row in self.run(q.PROFILE_SIZES)}
+
+    def profile_identifiers_of_types(self, types: Sequence[str]) -> pd.DataFrame:
+        """``profile_id, kind, value`` of every identifier of these types held by a resolved record."""
+        return self.frame(q.PROFILE_IDENTIFIERS_OF_TYPES, types=list(types))
+
+    def profile_record_attributes(self) -> pd.DataFrame:
+        """``profile_id, attributes`` (JSON) of every resolved record."""
+        return self.frame(q.PROFILE_RECORD_ATTRIBUTES)
+
+    # ---- analytics and settings ------------------------------------------------------------------
+
+    def embedding_model(self) -> Row | None:
+        """``id, settings, version, created_at, summary`` of the current embedding model."""
+        rows = self.run(q.EMBEDDING_MODEL)
+        return rows[0] if rows else None
+
+    def embedding_chunks(self, model_id: str) -> list[Row]:
+        """``chunk, keys, vectors`` of a model, in chunk order."""
+        return self.run(q.EMBEDDING_CHUNKS, id=model_id)
+
+    def graph_settings(self) -> dict[str, Any]:
+        """Settings stored with the graph (the ingest region, identifier types seen), JSON-decoded."""
+        return {row["key"]: json.loads(row["value"]) for row in self.run(q.GRAPH_SETTINGS)}
+
+    def ping(self) -> None:
+        self.run(q.PING)
+
+    # ---- helpers ------------------------------------------------------------------------------------
+
+    def _existing(self, query: Any, param: str, keys: list[str], column: str) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), self.batch_size):
+            found.update(row[column] for row in self.run(query, **{param: keys[start : start + self.batch_size]}))
+        return found
