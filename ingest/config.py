@@ -38,6 +38,16 @@ class SourceSpec(_Strict):
     identifiers: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str] = Field(default_factory=dict)
     event: EventSpec | None = None
+    encoding: str = "utf-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding_is_a_text_codec(cls, value: str) -> str:
+        try:
+            "a".encode(value)  # LookupError for a name Python does not know or a bytes-to-bytes codec (base64)
+        except (LookupError, UnicodeError):
+            raise ValueError(f"unknown text encoding '{value}' (for example utf-8, cp1252, latin-1, utf-16)") from None
+        return value
 
     @field_validator("identifiers")
     @classmethod

@@ -18,6 +18,7 @@ from graph.writes import UpsertCounts
 from ingest.config import SourcesConfig
 from ingest.normalise import NormaliseOptions
 from ingest.readers import RawRow, count_rows, file_columns, read_rows
+from ingest.records import Dropped
 from ingest.workers import BuiltChunk, ChunkBuilder, ChunkJob, default_workers
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ class SourceSummary:
     rows_read: int = 0
     rejects: int = 0
     duplicate_ids: int = 0
-    invalid_values: dict[str, int] = field(default_factory=dict)
+    invalid_values: dict[str, int] = field(default_factory=dict)  # values dropped from matching, per column
+    events_dropped: dict[str, int] = field(default_factory=dict)  # events not recorded, per timestamp column
     writes: UpsertCounts = field(default_factory=UpsertCounts)
-    rejects_file: Path | None = None
+    rejects_file: Path | None = None  # set when it lists anything: rejected rows, dropped values or events
+    warnings: list[str] = field(default_factory=list)  # e.g. "<path>: no data rows"
 
 
 @dataclass
@@ -57,7 +60,9 @@ def check_sources(config: SourcesConfig, only: str | None = None) -> list[str]:
     for name in names:
         spec = config.sources[name]
         path = config.path_of(name)
-        present = file_columns(path, spec.file_format())
+        present = file_columns(path, spec.file_format(), spec.encoding)
+        if present is None:  # JSON Lines without one readable row: nothing to check, ingest will say why
+            continue
         for column, key in spec.columns().items():
             if column not in present:
                 raise ConfigError(f"source '{name}': {key} column '{column}' is not in {path}")
@@ -82,7 +87,7 @@ def ingest(
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
     ingested_at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
     jobs = [ChunkJob(name, config.sources[name], options, ingested_at) for name in names]
-    trackers = {name: _SourceTracker(name, count_rows(*_file(config, name)), rejects_dir) for name in names}
+    trackers = {name: _SourceTracker(name, *_file(config, name), rejects_dir) for name in names}
     parallel = sum(t.total for t in trackers.values()) >= PARALLEL_FROM_ROWS
     pending: list[RecordBatch] = []
     with ChunkBuilder(default_workers() if workers is None else workers) as builder:
@@ -107,7 +112,7 @@ def _file(config: SourcesConfig, name: str) -> tuple[Path, str]:
 
 def _job_chunks(config: SourcesConfig, jobs: list[ChunkJob]) -> Iterator[tuple[ChunkJob, list[RawRow]]]:
     for job in jobs:
-        for rows in _chunks(read_rows(*_file(config, job.source))):
+        for rows in _chunks(read_rows(*_file(config, job.source), job.spec.encoding)):
             yield job, rows
 
 
@@ -120,24 +125,27 @@ def _write(store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _S
 class _SourceTracker:
     """What ingest learns about one source as its chunks arrive: rejects, dropped values, repeated ids."""
 
-    def __init__(self, name: str, total: int, rejects_dir: Path) -> None:
-        self.summary, self.total = SourceSummary(name), total
+    def __init__(self, name: str, path: Path, fmt: str, rejects_dir: Path) -> None:
+        self.summary, self.path, self.total = SourceSummary(name), path, count_rows(path, fmt)
         self.rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
         self.invalid: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
         self.seen: set[str] = set()
 
     def take(self, chunk: BuiltChunk) -> None:
         self.summary.rows_read += chunk.rows
-        for line, reason, raw in chunk.rejects:
-            self.rejects.add(line, reason, raw)
+        self.rejects.add_chunk(chunk.rejects, chunk.dropped)
         self.invalid.update(chunk.invalid)
+        self.events.update(chunk.events_dropped)
         for record_id in chunk.batch.records["record_id"]:
             self.summary.duplicate_ids += record_id in self.seen
             self.seen.add(record_id)
 
     def close(self) -> SourceSummary:
         self.summary.rejects, self.summary.rejects_file = self.rejects.close()
-        self.summary.invalid_values = dict(self.invalid)
+        self.summary.invalid_values, self.summary.events_dropped = dict(self.invalid), dict(self.events)
+        if not self.summary.rows_read:
+            self.summary.warnings.append(f"{self.path}: no data rows")
         logger.info("source %s: %s", self.summary.source, self.summary)
         return self.summary
 
@@ -154,25 +162,52 @@ def _chunks(rows: Iterator[RawRow]) -> Iterator[list[RawRow]]:
 
 
 class RejectsFile:
-    """``rejects/<source>.csv`` with columns ``source,line,reason,raw``; rewritten on every ingest of the source."""
+    """``rejects/<source>.csv``, rewritten on every ingest of the source: one line per thing ingest did not
+    take, in file order, with columns ``source,line,kind,column,value,reason,raw``. ``kind`` is ``row`` (the
+    row was not ingested; ``raw`` holds it), ``value`` (the column's value was dropped, the row kept) or
+    ``event`` (the row's event was not recorded: its timestamp column did not parse; the row kept).
+    Text that cannot be written as UTF-8 is written as ``\\uXXXX`` escapes."""
+
+    COLUMNS = ("source", "line", "kind", "column", "value", "reason", "raw")
 
     def __init__(self, path: Path, source: str) -> None:
         self.path, self.source = path, source
         self._handle: TextIO | None = None
         self._writer: Any = None
-        self.count = 0
+        self.count = 0  # rows rejected
+        self.lines = 0  # lines written: rows, values and events
         path.unlink(missing_ok=True)
 
     def add(self, line: int, reason: str, raw: str) -> None:
+        """A row that was not ingested."""
+        self._write([self.source, line, "row", "", "", reason, raw[:2000]])
+        self.count += 1
+
+    def add_dropped(self, line: int, kind: str, column: str, value: str, reason: str) -> None:
+        """A value dropped from a row that was kept, or the row's event not recorded."""
+        self._write([self.source, line, kind, column, value, reason, ""])
+
+    def add_chunk(self, rejects: list[tuple[int, str, str]], dropped: list[Dropped]) -> None:
+        """A chunk's rejected rows and dropped values, each list in line order, merged by line."""
+        done = 0
+        for line, reason, raw in rejects:
+            while done < len(dropped) and dropped[done][0] < line:
+                self.add_dropped(*dropped[done])
+                done += 1
+            self.add(line, reason, raw)
+        for entry in dropped[done:]:
+            self.add_dropped(*entry)
+
+    def _write(self, fields: list[Any]) -> None:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", newline="")
+            self._handle = self.path.open("w", newline="", encoding="utf-8", errors="backslashreplace")
             self._writer = csv.writer(self._handle)
-            self._writer.writerow(["source", "line", "reason", "raw"])
-        self._writer.writerow([self.source, line, reason, raw[:2000]])
-        self.count += 1
+            self._writer.writerow(self.COLUMNS)
+        self._writer.writerow(fields)
+        self.lines += 1
 
     def close(self) -> tuple[int, Path | None]:
         if self._handle is not None:
             self._handle.close()
-        return self.count, (self.path if self.count else None)
+        return self.count, (self.path if self.lines else None)

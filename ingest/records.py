@@ -1,7 +1,8 @@
 """Turn one raw row into a normalised :class:`graph.model.SourceRecord`.
 
-A value that fails validation is dropped (and counted) while the row keeps its other values; a row
-without a usable record id cannot become a record and is rejected.
+A value that fails validation is dropped (counted and listed with its line, column and reason) while the
+row keeps its other values; an event whose timestamp does not parse is not recorded (listed too) while the
+record is kept; a row without a usable record id cannot become a record and is rejected.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from graph.model import content_hash, identifier_key, record_key
 from ingest.columns import FastPath, Rule, canonical_timestamps, identifier_fast_path, normalise_column
 from ingest.config import SourceSpec
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier
+from ingest.readers import DroppedValue
 
 _NUMBER = re.compile(r"^-?(0|[1-9]\d{0,17})(\.\d+)?$")
+_SHOWN_CHARS = 1000
+
+#: something ingest did not take from a row it kept: (line, kind, column, value, reason), where kind is
+#: "value" (the value was dropped from the record) or "event" (the row's event was not recorded)
+Dropped = tuple[int, str, str, str, str]
 
 
 class RejectedRow(Exception):
@@ -30,14 +37,24 @@ class RejectedRow(Exception):
 
 @dataclass
 class InvalidValues:
-    """Values dropped from matching, counted per (column, reason) with one example each."""
+    """Values dropped from matching and events not recorded, counted per column and listed one by one."""
 
-    counts: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, str] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)  # values dropped, per column
+    events: Counter[str] = field(default_factory=Counter)  # events not recorded, per timestamp column
+    listed: list[Dropped] = field(default_factory=list)
 
-    def add(self, column: str, reason: str, line: int) -> None:
-        self.counts[column] += 1
-        self.examples.setdefault(column, f"line {line}: {reason}")
+    def add(self, line: int, column: str, value: Any, reason: str, kind: str = "value") -> None:
+        (self.events if kind == "event" else self.counts)[column] += 1
+        self.listed.append((line, kind, column, shown(value), reason))
+
+
+def shown(value: Any) -> str:
+    """A value as the rejects file shows it: text as it was read, anything else as JSON."""
+    if value is None or isinstance(value, str):
+        text = value or ""
+    else:
+        text = json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
+    return text[:_SHOWN_CHARS]
 
 
 def parse_timestamp(raw: Any) -> str:
@@ -46,6 +63,8 @@ def parse_timestamp(raw: Any) -> str:
     >>> parse_timestamp("2025-03-01T10:00:00+01:00")
     '2025-03-01T09:00:00Z'
     """
+    if is_missing(raw):
+        raise InvalidValue("no timestamp")
     if isinstance(raw, datetime):
         value = raw
     elif isinstance(raw, date):
@@ -76,6 +95,21 @@ class RecordBuilder:
     def __init__(self, name: str, spec: SourceSpec, options: NormaliseOptions, ingested_at: str) -> None:
         self.name, self.spec, self.options, self.ingested_at = name, spec, options, ingested_at
         self.invalid = InvalidValues()
+        self._listed: dict[str, set[int]] = {}  # column -> lines whose value the reader already dropped
+
+    def take_dropped(self, line: int, dropped: tuple[DroppedValue, ...]) -> str | None:
+        """List the values the reader dropped from a row; the reason the row cannot be a record when one
+        of them was its record id."""
+        keys = self.spec.columns()
+        for column, _, reason in dropped:
+            if keys.get(column) == "record_id":
+                return f"record_id column '{column}': {reason}"
+        for column, value, reason in dropped:
+            if column in keys:  # other columns are not ingested: nothing was lost
+                kind = "event" if keys[column] == "event.timestamp" else "value"
+                self.invalid.add(line, column, value, reason, kind)
+                self._listed.setdefault(column, set()).add(line)
+        return None
 
     def build(self, rows: list[tuple[int, dict[str, Any]]]) -> tuple[RecordBatch, list[tuple[int, str, str]]]:
         """The batch of the rows that have a record id, and ``(line, reason, raw)`` for those that do not."""
@@ -136,19 +170,27 @@ class RecordBuilder:
         return str(raw).strip()
 
     def _column(
-        self, rows: list[tuple[int, dict[str, Any]]], column: str, rule: Rule, fast: FastPath | None = None
+        self,
+        rows: list[tuple[int, dict[str, Any]]],
+        column: str,
+        rule: Rule,
+        fast: FastPath | None = None,
+        kind: str = "value",
     ) -> list[Any]:
-        """The normalised values of one column; dropped values are counted against their line."""
-        result = normalise_column([values.get(column) for _, values in rows], rule, fast)
+        """The normalised values of one column; dropped values are counted and listed against their line."""
+        raws = [values.get(column) for _, values in rows]
+        result = normalise_column(raws, rule, fast)
+        listed = self._listed.get(column, set())
         for row, reason in result.invalid:
-            self.invalid.add(column, reason, rows[row][0])
+            if rows[row][0] not in listed:
+                self.invalid.add(rows[row][0], column, raws[row], reason, kind)
         return result.values
 
     def _events(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]] | None]:
         spec = self.spec.event
         if spec is None:
             return [None] * len(rows)
-        timestamps = self._column(rows, spec.timestamp, parse_timestamp, canonical_timestamps)
+        timestamps = self._column(rows, spec.timestamp, parse_timestamp, canonical_timestamps, kind="event")
         properties = [(p, self._column(rows, p, _property)) for p in spec.properties]
         return [
             (spec.type, ts, {p: column[n] for p, column in properties if column[n] is not _MISSING})

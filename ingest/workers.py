@@ -1,12 +1,19 @@
 """Normalisation in worker processes: rows are cleaned on one core while the graph is written on another.
 
-Chunks come back in the order they were read, so "the last row with a record id wins" still holds.
+Chunks come back in the order they were read, so "the last row with a record id wins" still holds. A worker
+ends when the process that started it does, even one killed with SIGKILL (no worker outlives its ingest).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -16,7 +23,10 @@ from graph.batch import RecordBatch
 from ingest.config import SourceSpec
 from ingest.normalise import NormaliseOptions
 from ingest.readers import RawRow
-from ingest.records import RecordBuilder
+from ingest.records import Dropped, RecordBuilder, shown
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -24,7 +34,9 @@ class BuiltChunk:
     rows: int
     batch: RecordBatch
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # line, reason, raw
-    invalid: dict[str, int] = field(default_factory=dict)
+    invalid: dict[str, int] = field(default_factory=dict)  # values dropped per column
+    dropped: list[Dropped] = field(default_factory=list)  # each value dropped and event not recorded, by line
+    events_dropped: dict[str, int] = field(default_factory=dict)  # per timestamp column
 
 
 @dataclass(frozen=True)
@@ -37,11 +49,19 @@ class ChunkJob:
 
 def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
     builder = RecordBuilder(job.source, job.spec, job.options, job.ingested_at)
-    readable = [(row.line, row.values) for row in rows if row.values is not None]
-    batch, rejects = builder.build(readable)
-    rejects += [(row.line, row.error, row.raw) for row in rows if row.values is None]
-    rejects.sort(key=lambda reject: reject[0])
-    return BuiltChunk(len(rows), batch, rejects, dict(builder.invalid.counts))
+    readable, rejects = [], []
+    for row in rows:
+        if row.values is None:
+            rejects.append((row.line, row.error, row.raw))
+        elif row.dropped and (reason := builder.take_dropped(row.line, row.dropped)):
+            rejects.append((row.line, reason, shown(row.values)))
+        else:
+            readable.append((row.line, row.values))
+    batch, unbuilt = builder.build(readable)
+    rejects = sorted(rejects + unbuilt, key=lambda reject: reject[0])
+    invalid = builder.invalid
+    dropped = sorted(invalid.listed, key=lambda entry: entry[0])
+    return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events))
 
 
 def default_workers() -> int:
@@ -77,7 +97,9 @@ class ChunkBuilder:
             return
         if self._pool is None:
             context = multiprocessing.get_context("spawn")  # never fork a process holding a database
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
         yield from _pipelined(self._pool, chunks, depth=self.workers + max(depth, 1))
 
 
@@ -93,3 +115,25 @@ def _pipelined(
     while pending:
         done_job, future = pending.popleft()
         yield done_job, future.result()
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when ``parent`` ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; strictly, when the parent's
+    thread that started this worker ends, and ingest starts and stops its pool within one call). Elsewhere,
+    and as a fallback, a daemon thread notices this process being handed to another parent and exits.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # no libc to ask: the thread below still works
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=exit_when_orphaned, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+def exit_when_orphaned(parent: int) -> None:
+    """Exit this process once it no longer has ``parent`` as its parent (polls every half second)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
