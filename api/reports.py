@@ -36,13 +36,22 @@ def print_ingest(summary: IngestSummary) -> None:
     rate = summary.rows_read / summary.seconds if summary.seconds else 0
     console.print(f"{summary.rows_read:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
     for s in summary.sources:
-        if s.rejects_file:
-            console.print(f"[yellow]{s.rejects:,} rejected rows of {s.source} written to {s.rejects_file}[/yellow]")
+        notes = [(f"{s.source}: {warning}", "yellow") for warning in s.warnings]
+        listed = f"listed in {s.rejects_file}"
+        if s.rejects:
+            notes.append((f"{s.rejects:,} rejected rows of {s.source} written to {s.rejects_file}", "yellow"))
         if s.invalid_values:
             dropped = ", ".join(f"{c}: {n:,}" for c, n in sorted(s.invalid_values.items()))
-            console.print(f"{s.source}: invalid values dropped from matching ({dropped})")
+            total = sum(s.invalid_values.values())
+            notes.append((f"{s.source}: {total:,} values dropped from matching ({dropped}), {listed}", ""))
+        if s.events_dropped:
+            lost = ", ".join(f"unreadable {c}: {n:,}" for c, n in sorted(s.events_dropped.items()))
+            total = sum(s.events_dropped.values())
+            notes.append((f"{s.source}: {total:,} events not recorded ({lost}), {listed}", ""))
         if s.duplicate_ids:
-            console.print(f"{s.source}: {s.duplicate_ids:,} rows repeated a record id (the last one wins)")
+            notes.append((f"{s.source}: {s.duplicate_ids:,} rows repeated a record id (the last one wins)", ""))
+        for note, style in notes:  # markup off: a path or a warning may hold "[...]"
+            console.print(note, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 _OVERRIDE_NAMES = {"must_link": "user merge", "cannot_link": "user split"}
