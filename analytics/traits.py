@@ -195,3 +195,64 @@ def traits_by_profile(traits: pd.DataFrame) -> dict[str, ProfileTraits]:
 def iso_utc(stamps: pd.Series) -> pd.Series:
     """UTC timestamps as ``2025-01-05T10:00:00Z`` text (NaT stays missing)."""
     return pd.to_datetime(stamps, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def traits_of_events(rows: list[dict[str, Any]], as_of: datetime) -> dict[str, ProfileTraits]:
+    """:func:`traits_by_profile` of :func:`profile_traits`, event by event in plain Python: the same
+    traits (a test checks they are equal) for the few profiles of an API request, where a pandas pass
+    costs milliseconds of fixed overhead. ``rows``: dicts with the :data:`EVENT_COLUMNS`. O(n log n)."""
+    moment = _utc(as_of).to_pydatetime()
+    parsed: dict[Any, dict[str, Any]] = {}
+    by_profile: dict[str, list[tuple[dict[str, Any], datetime | None]]] = {}
+    for row in rows:
+        seen = _when(row["ts"])
+        if seen is not None and seen > moment:
+            continue
+        text = row["properties"]
+        if text not in parsed:
+            parsed[text] = _object(text)
+        by_profile.setdefault(str(row["profile_id"]), []).append((row, seen))
+    return {pid: _one_profile(events, parsed, moment) for pid, events in sorted(by_profile.items())}
+
+
+def _one_profile(
+    events: list[tuple[dict[str, Any], datetime | None]], parsed: dict[Any, dict[str, Any]], moment: datetime
+) -> ProfileTraits:
+    dated = [seen for _, seen in events if seen is not None]
+    bought = [(row, seen) for row, seen in events if row["type"] == PURCHASE]
+    paid = [_number(parsed[row["properties"]].get("amount")) for row, _ in bought]
+    last_bought = max((seen for _, seen in bought if seen is not None), default=None)
+    weights: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for row, _ in events:
+        category = _category(parsed[row["properties"]].get("category"))
+        if category is not None:
+            weights[category] = weights.get(category, 0) + (PURCHASE_WEIGHT if row["type"] == PURCHASE else 1)
+        sources[row["source"]] = sources.get(row["source"], 0) + 1
+    shares = {s: float(np.round(n / len(events), 4)) for s, n in sources.items()}
+    return ProfileTraits(
+        frequency=len(bought),
+        events=len(events),
+        recency_days=None if last_bought is None else float(np.round(_days(moment - last_bought), 4)),
+        monetary=float(np.round(sum(a for a in paid if not math.isnan(a)), 6)),
+        first_seen=min(dated).strftime("%Y-%m-%dT%H:%M:%SZ") if dated else None,
+        last_seen=max(dated).strftime("%Y-%m-%dT%H:%M:%SZ") if dated else None,
+        top_category=min(weights, key=lambda c: (-weights[c], c)) if weights else None,
+        channel_mix=dict(sorted(shares.items(), key=lambda item: (-item[1], item[0]))),
+    )
+
+
+def _when(text: Any) -> datetime | None:
+    """A timestamp as an aware UTC datetime, as ``pd.to_datetime(..., utc=True)`` reads it; None if unreadable."""
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        stamp = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        return None if pd.isna(stamp) else stamp.to_pydatetime()
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _days(delta: Any) -> float:
+    """Days in a timedelta, computed as pandas does (nanoseconds over a day's)."""
+    nanoseconds = (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+    return float(np.float64(nanoseconds) / np.float64(86_400 * 10**9))

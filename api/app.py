@@ -1,4 +1,5 @@
-"""The FastAPI app: GraphQL (with GraphiQL) at ``/graphql`` and ``/healthz``, built by :func:`create_app`."""
+"""The FastAPI app: GraphQL (with GraphiQL) at ``/graphql``, ``/healthz``, and, when the server holds the
+embedded store, ``/jobs`` for the other ``cdp`` commands (:mod:`api.handoff`); built by :func:`create_app`."""
 
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from api.execution import Executors
 from api.graphiql import GraphiQLRouter, mount_graphiql_assets
+from api.handoff import ServerLink, publish, withdraw
+from api.job_routes import jobs_router
 from api.loaders import make_loaders
 from api.schema import build_schema
 from api.service import CustomerService
 from graph.errors import ConfigError
-from graph.settings import StoreSettings, open_store
+from graph.settings import Settings, open_store
 from graph.store import GraphStore
-from ingest.normalise import NormaliseOptions
+from ingest.lookup import OptionsCache
 
 logger = logging.getLogger(__name__)
 
 
-def check_can_serve(settings: StoreSettings) -> None:
+def check_can_serve(settings: Settings) -> None:
     """Refuse to serve customer data from Neo4j behind an empty or well-known password."""
     if settings.store == "neo4j" and settings.has_default_password():
         raise ConfigError(
@@ -29,27 +33,39 @@ def check_can_serve(settings: StoreSettings) -> None:
         )
 
 
-def create_app(settings: StoreSettings, store: GraphStore | None = None) -> FastAPI:
-    """Build the app. With ``store`` given (tests), the app uses it and leaves closing it to the caller."""
+def create_app(settings: Settings, store: GraphStore | None = None, link: ServerLink | None = None) -> FastAPI:
+    """Build the app. With ``store`` given, the app uses it and leaves closing it to the caller. With
+    ``link``, it takes jobs from other ``cdp`` commands and publishes where to send them while it runs."""
     check_can_serve(settings)
+
+    executors = Executors()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or open_store(settings)
+        app.state.options = OptionsCache(app.state.store, settings)
         logger.info("serving %s", app.state.store.describe())
+        if link is not None:
+            publish(settings.data_dir, link)
         try:
             yield
         finally:
+            if link is not None:
+                withdraw(settings.data_dir, link)
+            executors.close()
             if owned:
                 app.state.store.close()
 
     def context(request: Request) -> dict[str, Any]:
-        service = CustomerService(request.app.state.store, NormaliseOptions(default_region=settings.default_region))
+        service = CustomerService(request.app.state.store, request.app.state.options.get,
+                                  wait_s=settings.writer_wait_seconds)  # fmt: skip
         return {"service": service, "loaders": make_loaders(service)}
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
-    app.include_router(GraphiQLRouter(build_schema(), context_getter=context), prefix="/graphql")
+    if link is not None:
+        app.include_router(jobs_router(settings, link))
+    app.include_router(GraphiQLRouter(build_schema(executors), context_getter=context), prefix="/graphql")
     mount_graphiql_assets(app)  # GraphiQL's scripts and styles, so it works without internet
 
     @app.get("/healthz")

@@ -1,51 +1,93 @@
-"""``cdp``: the command line. Settings are read here, at the edge, and passed down."""
+"""``cdp``: the command line. Settings are read here, at the edge, and passed down.
+
+Commands that use the store run as jobs (:mod:`api.jobs`): here, or in the ``cdp serve`` that holds
+the embedded store (:mod:`api.handoff`). Everything heavy is imported inside the command that needs it,
+so ``cdp --help`` and ``cdp --version`` answer at once.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import getpass
-import json
 import logging
-from dataclasses import asdict
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
-from api import cli_insights, reports
-from api.progress import console, progress_bars
-from graph.errors import CdpError
-from graph.settings import StoreSettings, open_store
-from graph.store import GraphStore
+from api import cli_insights
 
 if TYPE_CHECKING:
-    from api.service import CustomerService
-    from resolve.explain import PairScore
+    from graph.settings import Settings
 
 app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
+_VERBOSE = ("-v", "--verbose")
 
 
-def store_settings(data_dir: Path | None) -> StoreSettings:
-    settings = StoreSettings()
+def _flag_type(self: typer.core.TyperOption, ctx: Any, _shown: Any = typer.core.TyperOption.display_type_rich) -> Any:
+    """A flag takes no value, so its help shows no ``<bool>`` type (typer 0.29 shows one)."""
+    return None if self.is_flag else _shown(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    from graph.settings import Settings
+
+    settings = Settings()
     return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
 
 
-def _open(data_dir: Path | None) -> GraphStore:
-    return open_store(store_settings(data_dir))
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+def fail(exc: BaseException) -> typer.Exit:
+    """One line on stderr, exit status 1."""
+    typer.echo(f"error: {exc}", err=True)
     return typer.Exit(1)
 
 
+def job(data_dir: Path | None, name: str, args: dict[str, Any], bars: bool = True) -> Any:
+    """Run job ``name`` (see :mod:`api.jobs`) with progress bars; a :class:`CdpError` ends the command
+    with its one-line message."""
+    from api.handoff import run_job
+    from api.progress import console, progress_bars
+    from graph.errors import CdpError
+
+    def note(text: str) -> None:
+        console.print(text, highlight=False, markup=False)
+
+    try:
+        settings = settings_for(data_dir)
+        if not bars:
+            return run_job(settings, name, args, lambda *_: None, note)
+        with progress_bars() as update:
+            return run_job(settings, name, args, update, note)
+    except CdpError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: every write made so far is complete; run the command again to finish", err=True)
+        raise typer.Exit(130) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"cdp-graph {version('cdp-graph')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log queries and timings.")] = False) -> None:
+def main_options(
+    verbose: Annotated[bool, typer.Option(*_VERBOSE, help="Log queries and timings (anywhere on the line).")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -58,23 +100,16 @@ def ingest(
     data_dir: DataDir = None,
 ) -> None:
     """Read the sources of CONFIG into the identity graph (re-running changes nothing)."""
+    from api import reports
+    from graph.errors import CdpError
     from ingest.config import load_config
     from ingest.pipeline import check_sources
-    from ingest.pipeline import ingest as run_ingest
 
     try:
-        sources = load_config(config)
-        check_sources(sources, source)
-        settings = store_settings(data_dir)
-        store = open_store(settings)
-        try:
-            with progress_bars() as update:
-                summary = run_ingest(sources, store, settings.data_dir / "rejects", source, update)
-        finally:
-            store.close()
+        check_sources(load_config(config), source)  # before anything is written, here or in a server
     except CdpError as exc:
-        raise _fail(exc) from None
-    reports.print_ingest(summary)
+        raise fail(exc) from None
+    reports.print_ingest(job(data_dir, "ingest", {"config": str(config.resolve()), "source": source}))
 
 
 @app.command()
@@ -83,9 +118,7 @@ def resolve(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the merges, splits and moves a run would make; write nothing.")
     ] = False,
-    full: Annotated[
-        bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")
-    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")] = False,
     labels_file: Annotated[
         Path | None, typer.Option("--labels", help="Pairs labelled match or not (CSV record_a,record_b,match).")
     ] = None,
@@ -93,21 +126,19 @@ def resolve(
 ) -> None:
     """Resolve records into customer profiles: after the first run, only what new records can change.
     --labels refines the estimated match model with labelled pairs (and so makes it a full run)."""
+    from api import reports
+    from api.progress import console
+    from graph.errors import CdpError
     from resolve.labels import load_labels
-    from resolve.runner import resolve as run_resolve
     from resolve.settings import load_resolve_settings
 
     try:
         settings = load_resolve_settings(settings_file)
-        labels = load_labels(labels_file) if labels_file else None
-        store = _open(data_dir)
-        try:
-            with progress_bars() as update:
-                summary = run_resolve(store, settings, update, dry_run=dry_run, incremental=not full, labels=labels)
-        finally:
-            store.close()
+        labels = load_labels(labels_file).to_dict("records") if labels_file else None
     except CdpError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
+    args = {"settings": settings.to_json(), "dry_run": dry_run, "full": full, "labels": labels}
+    summary = job(data_dir, "resolve", args)
     reports.print_resolve(summary)
     used = summary.matching.get("labels") or {}
     if labels is not None and isinstance(used, dict):
@@ -121,17 +152,8 @@ def export_profiles(
     data_dir: DataDir = None,
 ) -> None:
     """Write source,record_id,profile_id, one row per record."""
-    from api.exports import export_profiles as run_export
-
-    try:
-        store = _open(data_dir)
-        try:
-            rows = run_export(store, out)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
-    console.print(f"wrote {rows:,} rows to {out}")
+    done = job(data_dir, "export_profiles", {"out": str(out.resolve())}, bars=False)
+    typer.echo(f"wrote {done['rows']:,} rows to {out}", err=True)
 
 
 @export_app.command("traits")
@@ -149,21 +171,11 @@ def export_traits(
 ) -> None:
     """Write each profile's traits computed from its events: recency_days, frequency, monetary, first_seen,
     last_seen, top_category, events, channel_mix; one row per profile with events."""
-    from api.exports import export_traits as run_export
-
     moment = as_of or datetime.now(UTC)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a date, or a time without a zone
-    try:
-        store = _open(data_dir)
-        try:
-            with progress_bars() as update:
-                rows, without = run_export(store, out, moment, update)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
-    console.print(f"wrote {rows:,} rows to {out} (traits as of {moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}; "
-                  f"{without:,} profiles without events by then have no row)", highlight=False)  # fmt: skip
+    done = job(data_dir, "export_traits", {"out": str(out.resolve()), "as_of": moment.isoformat()})
+    typer.echo(f"wrote {done['rows']:,} rows to {out} (traits as of {moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}; "
+               f"{done['without']:,} profiles without events by then have no row)", err=True)  # fmt: skip
 
 
 @app.command()
@@ -175,14 +187,11 @@ def stats(
     ] = None,
 ) -> None:
     """Counts, profile sizes, and the identifiers resolution ignored."""
-    try:
-        store = _open(data_dir)
-        try:
-            figures = reports.collect_stats(store)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
+    import json
+
+    from api import reports
+
+    figures = reports.stats_from_json(job(data_dir, "stats", {}, bars=False))
     if as_json:
         print(json.dumps(figures, indent=2))
     else:
@@ -193,8 +202,8 @@ def stats(
         try:
             plot_profile_sizes(figures["profile_sizes"], plot)
         except ValueError as exc:
-            raise _fail(exc) from None
-        console.print(f"profile size distribution drawn in {plot}")
+            raise fail(exc) from None
+        typer.echo(f"profile size distribution drawn in {plot}", err=True)
 
 
 @app.command()
@@ -205,31 +214,15 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Why two records (or profiles) are one profile (the chain of evidence), or why they are not."""
-    from api.service import CustomerService
+    import json
 
-    try:
-        store = _open(data_dir)
-        try:
-            found = CustomerService(store).explain(a, b)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
+    from api import reports
+
+    payload = job(data_dir, "explain", {"a": a, "b": b}, bars=False)
     if as_json:
-        payload = {**asdict(found), "same_profile": found.same_profile, "summary": found.summary}
         print(json.dumps(payload, indent=2))
     else:
-        reports.print_explanation(found)
-        if found.pair_score:
-            _print_pair_score(found.pair_score)
-
-
-def _print_pair_score(score: PairScore) -> None:
-    keys = ", ".join(score.blocking_rules) or "none (never compared)"
-    console.print(f"  fuzzy-match score: probability {score.probability:.4f}, total weight {score.weight:+.2f}, "
-                  f"threshold {score.threshold:g}; blocking keys shared: {keys}", highlight=False)  # fmt: skip
-    for c in score.comparisons:
-        console.print(f"       {c.comparison:<14} {c.level:<36} {c.weight:+.2f}", highlight=False)
+        reports.print_explanation_json(payload)
 
 
 @app.command()
@@ -239,28 +232,18 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Score the resolved profiles against ground truth: pairwise and B-cubed precision/recall/F1."""
-    from analytics.blocking_reach import blocking_reach
-    from analytics.quality import evaluate as score
-    from analytics.quality import load_truth
-    from resolve.settings import last_run_settings
+    import json
 
-    try:
-        labels = load_truth(str(truth))
-        store = _open(data_dir)
-        try:
-            assigned = store.assignments().set_index("record")["profile_id"]
-            reach = blocking_reach(store, labels, last_run_settings(store)) if not assigned.empty else None
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
-    if assigned.empty:
-        raise _fail(CdpError("no resolved profiles yet: run `cdp resolve` first"))
-    result = dataclasses.replace(score(assigned, labels), blocking_reach=reach)
+    from pydantic import TypeAdapter
+
+    from analytics.quality import Evaluation
+    from api import reports
+
+    result = job(data_dir, "evaluate", {"truth": str(truth.resolve())}, bars=False)
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result, indent=2))
     else:
-        reports.print_evaluation(result)
+        reports.print_evaluation(TypeAdapter(Evaluation).validate_python(result))
 
 
 SettingsFile = Annotated[
@@ -270,16 +253,24 @@ SettingsFile = Annotated[
 Reason = Annotated[str, typer.Option("--reason", help="Why: kept on the profiles' history.")]
 
 
-def _override_service(store: GraphStore) -> CustomerService:
-    """The service acting as the OS user, whose name goes on the profiles' history."""
-    from api.access import Principal
-    from api.service import CustomerService
+def _actor() -> str:
+    """The OS user, whose name goes on the profiles' history."""
+    import getpass
 
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container)
-        user = "local"
-    return CustomerService(store, principal=Principal(user))
+        return "local"
+
+
+def _settings_json(path: Path | None) -> str | None:
+    from graph.errors import CdpError
+    from resolve.settings import load_resolve_settings
+
+    try:
+        return load_resolve_settings(path).to_json() if path else None
+    except CdpError as exc:
+        raise fail(exc) from None
 
 
 @app.command()
@@ -290,18 +281,9 @@ def merge(
     data_dir: DataDir = None,
 ) -> None:
     """Merge profiles for good: every later resolve keeps their records in one profile."""
-    from resolve.settings import load_resolve_settings
-
-    try:
-        settings = load_resolve_settings(settings_file) if settings_file else None
-        store = _open(data_dir)
-        try:
-            merged = _override_service(store).merge_profiles(ids, reason, settings)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
-    console.print(f"merged {', '.join(ids)} into {merged}; later resolves keep them together", highlight=False)
+    args = {"ids": ids, "reason": reason, "settings": _settings_json(settings_file), "actor": _actor()}
+    merged = job(data_dir, "merge", args, bars=False)["merged"]
+    typer.echo(f"merged {', '.join(ids)} into {merged}; later resolves keep them together", err=True)
 
 
 @app.command()
@@ -315,19 +297,11 @@ def split(
     data_dir: DataDir = None,
 ) -> None:
     """Split records off a profile for good: every later resolve keeps them apart from its other records."""
-    from resolve.settings import load_resolve_settings
-
     keys = [key.strip() for value in records for key in value.split(",") if key.strip()]
-    try:
-        settings = load_resolve_settings(settings_file) if settings_file else None
-        store = _open(data_dir)
-        try:
-            parts = _override_service(store).split_profile(profile_id, keys, reason, settings)
-        finally:
-            store.close()
-    except CdpError as exc:
-        raise _fail(exc) from None
-    console.print(f"split {profile_id} into {', '.join(parts)}; later resolves keep them apart", highlight=False)
+    args = {"profile_id": profile_id, "records": keys, "reason": reason, "settings": _settings_json(settings_file),
+            "actor": _actor()}  # fmt: skip
+    parts = job(data_dir, "split", args, bars=False)["parts"]
+    typer.echo(f"split {profile_id} into {', '.join(parts)}; later resolves keep them apart", err=True)
 
 
 @app.command()
@@ -336,17 +310,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     data_dir: DataDir = None,
 ) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql)."""
-    import uvicorn
-
-    from api.app import create_app
+    """Serve the GraphQL API (GraphiQL at /graphql). While it runs, other `cdp` commands on its embedded
+    store hand their work to it."""
+    from api.serving import serve as run_server
+    from graph.errors import CdpError
 
     try:
-        application = create_app(store_settings(data_dir))
+        run_server(settings_for(data_dir), host, port)
     except CdpError as exc:
-        raise _fail(exc) from None
-    console.print(f"GraphiQL: http://{host}:{port}/graphql")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+        raise fail(exc) from None
 
 
 @app.command()
@@ -357,11 +329,12 @@ def demo(
 ) -> None:
     """Generate multi-source data with ground truth, ingest, resolve and score the result."""
     from api.demo import run_demo
+    from graph.errors import CdpError
 
     try:
-        run_demo(store_settings(data_dir), records, seed)
+        run_demo(settings_for(data_dir), records, seed, lambda name, args, bars: job(data_dir, name, args, bars))
     except CdpError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command("schema")
@@ -376,7 +349,17 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
         print(sdl, end="")
 
 
-cli_insights.register(app, _open, _fail)
+cli_insights.register(app, job)
+
+
+def main() -> None:
+    """The ``cdp`` entry point: ``-v`` may come anywhere on the line (it is moved to the front)."""
+    args = sys.argv[1:]
+    end = args.index("--") if "--" in args else len(args)
+    verbose = [a for a in args[:end] if a in _VERBOSE]
+    rest = [a for n, a in enumerate(args) if not (n < end and a in _VERBOSE)]
+    app(args=verbose[:1] + rest, prog_name="cdp")
+
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,26 +1,22 @@
 """``cdp embed``, ``cdp audience lookalike`` and ``cdp recommend``: the analytics commands, registered on
-the main app by :func:`register`."""
+the main app by :func:`register`; like every store command they run as jobs (:mod:`api.jobs`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from api.progress import console, progress_bars
-from graph.errors import CdpError, ConfigError
-from graph.store import GraphStore
-
-OpenFn = Callable[[Path | None], GraphStore]
-FailFn = Callable[[Exception], typer.Exit]
+#: (data dir, job name, arguments, with progress bars) -> its result
+JobFn = Callable[..., Any]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
 Out = Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")]
 
 
-def register(app: typer.Typer, open_store: OpenFn, fail: FailFn) -> None:
+def register(app: typer.Typer, job: JobFn) -> None:
     audience_app = typer.Typer(help="Build audiences from the embeddings.", no_args_is_help=True)
     app.add_typer(audience_app, name="audience")
 
@@ -31,30 +27,20 @@ def register(app: typer.Typer, open_store: OpenFn, fail: FailFn) -> None:
         data_dir: DataDir = None,
     ) -> None:
         """Embed the customer graph with node2vec and store the model (replacing the last one)."""
-        from analytics.customer_graph import read_customer_graph
-        from analytics.embedding_quality import link_prediction_auc
-        from analytics.embedding_store import save_embeddings
-        from analytics.embeddings import embed as run_embed
+        from graph.errors import CdpError
 
         try:
             settings = _embedding_settings(settings_file)
-            store = open_store(data_dir)
-            try:
-                graph = read_customer_graph(store)
-                with progress_bars() as update:
-                    embeddings = run_embed(graph, settings, update)
-                save_embeddings(store, embeddings)
-                quality = link_prediction_auc(graph, settings) if evaluate else None
-            finally:
-                store.close()
         except CdpError as exc:
-            raise fail(exc) from None
-        s = embeddings.summary
-        console.print(f"embedded {s['nodes']:,} nodes ({s['edges']:,} edges) in {s['walks_s']:.1f} s of walks and "
-                      f"{s['train_s']:.1f} s of training; model {embeddings.id}, graph version {embeddings.version}",
-                      highlight=False)  # fmt: skip
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        done = job(data_dir, "embed", {"settings": settings, "evaluate": evaluate})
+        s, quality = done["summary"], done["quality"]
+        typer.echo(f"embedded {s['nodes']:,} nodes ({s['edges']:,} edges) in {s['walks_s']:.1f} s of walks and "
+                   f"{s['train_s']:.1f} s of training; model {done['id']}, graph version {done['version']}",
+                   err=True)  # fmt: skip
         if quality:
-            console.print(f"link prediction: AUC {quality['auc']:.3f} on {quality['held_out']:,} held-out links")
+            typer.echo(f"link prediction: AUC {quality['auc']:.3f} on {quality['held_out']:,} held-out links", err=True)
 
     @audience_app.command("lookalike")
     def lookalike(
@@ -65,24 +51,13 @@ def register(app: typer.Typer, open_store: OpenFn, fail: FailFn) -> None:
     ) -> None:
         """Write the SIZE profiles most like the seed customers: profile_id, score, email, phone (contact
         details of profiles that opted in); seeds left out."""
-        from analytics.lookalike import read_seed_file
-        from api.exports import write_frame
-        from api.service import CustomerService
-
-        try:
-            seeds = read_seed_file(seed)
-            store = open_store(data_dir)
-            try:
-                audience, unknown = CustomerService(store).lookalike(seeds, size)
-            finally:
-                store.close()
-            write_frame(audience, out)
-        except CdpError as exc:
-            raise fail(exc) from None
+        args = {"seed": str(seed.resolve()), "size": size, "out": str(out.resolve())}
+        done = job(data_dir, "lookalike", args, False)
+        unknown = done["unknown"]
         for line in unknown[:10]:
-            console.print(f"[yellow]seed not found:[/yellow] {line}", highlight=False)
+            typer.echo(f"seed not found: {line}", err=True)
         more = f" ({len(unknown) - 10:,} more)" if len(unknown) > 10 else ""
-        console.print(f"wrote {len(audience):,} profiles to {out}; {len(unknown):,} seed rows not found{more}")
+        typer.echo(f"wrote {done['rows']:,} profiles to {out}; {len(unknown):,} seed rows not found{more}", err=True)
 
     @app.command()
     def recommend(
@@ -92,36 +67,23 @@ def register(app: typer.Typer, open_store: OpenFn, fail: FailFn) -> None:
     ) -> None:
         """Write k product recommendations per profile (profile_id, product, score), products the profile
         already bought left out."""
-        from api.exports import write_frame
-        from api.service import CustomerService
-
-        try:
-            store = open_store(data_dir)
-            try:
-                with progress_bars() as update:
-                    update("recommend", 0, 1)
-                    frame = CustomerService(store).recommendations_of(None, k)
-                    update("recommend", 1, 1)
-            finally:
-                store.close()
-            write_frame(frame, out)
-        except CdpError as exc:
-            raise fail(exc) from None
-        console.print(f"wrote {len(frame):,} recommendations for {frame['profile_id'].nunique():,} profiles to {out}")
+        done = job(data_dir, "recommend", {"out": str(out.resolve()), "k": k})
+        typer.echo(f"wrote {done['rows']:,} recommendations for {done['profiles']:,} profiles to {out}", err=True)
 
 
-def _embedding_settings(path: Path | None):  # type: ignore[no-untyped-def]
+def _embedding_settings(path: Path | None) -> dict[str, Any]:
     """Defaults, or a YAML/JSON file; unknown keys are errors naming them."""
     import yaml
     from pydantic import ValidationError
 
     from analytics.embeddings import EmbeddingSettings
+    from graph.errors import ConfigError
 
     if path is None:
-        return EmbeddingSettings()
+        return EmbeddingSettings().model_dump()
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-        return EmbeddingSettings.model_validate(raw)
+        return EmbeddingSettings.model_validate(raw).model_dump()
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, yaml.YAMLError) as exc:

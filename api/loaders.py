@@ -1,4 +1,6 @@
-"""Per-request DataLoaders: one store query per field per batch of profiles, never one per profile."""
+"""Per-request DataLoaders: one store query per field per batch of profiles, never one per profile, and
+one query for fields computed from the same rows (golden attributes from the records, traits from the
+events)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,15 @@ def _loader(fetch: Callable[[Sequence[str]], dict[str, Any]], default: Callable[
     return DataLoader(load_fn=load)
 
 
+def _derived(base: DataLoader, compute: Callable[[Any], Any]) -> DataLoader:
+    """A loader of values computed from another loader's, which reads the store once for both."""
+
+    async def load(keys: list[str]) -> list[Any]:
+        return [compute(value) for value in await base.load_many(keys)]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Loaders:
     size: DataLoader
@@ -36,13 +47,15 @@ class Loaders:
 
 
 def make_loaders(service: CustomerService) -> Loaders:
+    records = _loader(service.records_of, list)
+    event_rows = _loader(service.event_rows_of, list)
     return Loaders(
         size=_loader(service.existing_profiles, lambda: None),
-        records=_loader(service.records_of, list),
+        records=records,
         identifiers=_loader(service.identifiers_of, list),
-        events=_loader(service.events_of, list),
-        golden=_loader(service.golden_of, list),
+        events=_derived(event_rows, service.events_from),
+        golden=_derived(records, service.golden_from),
         household=_loader(service.household_of, list),
         history=_loader(service.history_of, list),
-        traits=_loader(service.traits_of, ProfileTraits),
+        traits=_derived(event_rows, lambda rows: service.traits_from(rows) if rows else ProfileTraits()),
     )

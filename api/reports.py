@@ -10,7 +10,6 @@ from rich.table import Table
 from analytics.health import conflicting_profiles, strong_values
 from analytics.quality import Evaluation
 from api.progress import console
-from graph import cypher
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary
 from resolve.changes import ChangePreview
@@ -114,18 +113,18 @@ def _print_change_examples(changes: ChangePreview) -> None:
 
 def collect_stats(store: GraphStore) -> dict[str, Any]:
     """Everything ``cdp stats`` shows, as plain data."""
-    records = {r["source"]: r["n"] for r in store.run("count_records", cypher.COUNT_RECORDS)}
+    records = store.records_by_source()
     identifiers: dict[str, dict[str, int]] = {}
-    for row in store.run("count_identifiers", cypher.COUNT_IDENTIFIERS):
+    for row in store.identifiers_by_type():
         identifiers.setdefault(row["type"], {})[row["status"]] = row["n"]
-    sizes = {int(r["size"]): int(r["n"]) for r in store.run("profile_sizes", cypher.PROFILE_SIZES)}
-    runs = store.run("latest_run", cypher.LATEST_RUN)
-    last = json.loads(runs[0]["summary"]) if runs else None
+    sizes = store.profile_size_counts()
+    run = store.latest_run()
+    last = json.loads(run["summary"]) if run else None
     return {
         "store": store.describe(),
         "records_by_source": records,
         "identifiers_by_type": identifiers,
-        "events": store.run("count_events", cypher.COUNT_EVENTS)[0]["n"],
+        "events": store.event_count(),
         "profiles": sum(sizes.values()),
         "profile_sizes": dict(sorted(sizes.items())),
         "shared_identifiers": last["top_shared"] if last else [],
@@ -206,3 +205,23 @@ def print_explanation(found: Explanation) -> None:
     for barrier in found.barriers:
         console.print(f"  kept apart: {barrier.identifier_type} {barrier.identifier_value} {barrier.reason}",
                       highlight=False)  # fmt: skip
+
+
+def stats_from_json(figures: dict[str, Any]) -> dict[str, Any]:
+    """``collect_stats`` output back from JSON (profile sizes are integer keys again)."""
+    return {**figures, "profile_sizes": {int(size): n for size, n in figures["profile_sizes"].items()}}
+
+
+def print_explanation_json(payload: dict[str, Any]) -> None:
+    """:func:`print_explanation` of an explanation sent as JSON (by a job), with its pair score."""
+    from pydantic import TypeAdapter
+
+    found = TypeAdapter(Explanation).validate_python(payload)
+    print_explanation(found)
+    score = found.pair_score
+    if score:
+        keys = ", ".join(score.blocking_rules) or "none (never compared)"
+        console.print(f"  fuzzy-match score: probability {score.probability:.4f}, total weight {score.weight:+.2f}, "
+                      f"threshold {score.threshold:g}; blocking keys shared: {keys}", highlight=False)  # fmt: skip
+        for c in score.comparisons:
+            console.print(f"       {c.comparison:<14} {c.level:<36} {c.weight:+.2f}", highlight=False)

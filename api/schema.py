@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from analytics.lookalike import SeedList
 from analytics.traits import PURCHASE_WEIGHT
+from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
 from api.service import CustomerService
 from graph.errors import CdpError, NotFound
@@ -368,8 +369,10 @@ def _mask(error: Any) -> bool:
     return not isinstance(getattr(error, "original_error", None), CdpError)
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+def build_schema(executors: Executors | None = None) -> strawberry.Schema:
+    """The schema; with ``executors`` (a server), each operation runs off the server's event loop."""
+    return ThreadedSchema(
+        executors=executors,
         query=Query,
         mutation=Mutation,
         extensions=[

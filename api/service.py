@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.lookalike import SeedList
-from analytics.traits import EVENT_COLUMNS, ProfileTraits, profile_traits, traits_by_profile
+from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from graph.errors import NotFound
@@ -71,15 +71,20 @@ class CustomerService:
     def __init__(
         self,
         store: GraphStore,
-        options: NormaliseOptions | None = None,
+        options: NormaliseOptions | Callable[[], NormaliseOptions] | None = None,
         policy: AccessPolicy | None = None,
         principal: Principal = LOCAL_USER,
         wait_s: float = 600.0,
     ) -> None:
         self.store, self.wait_s = store, wait_s
-        self.options = options or NormaliseOptions()
+        self._options = options or NormaliseOptions()
         self.policy = policy or ScopePolicy()
         self.principal = principal
+
+    @property
+    def options(self) -> NormaliseOptions:
+        """How looked-up values are normalised (as ingest normalised the graph's)."""
+        return self._options() if callable(self._options) else self._options
 
     def _allow(self, action: str) -> None:
         self.policy.check(self.principal, action)
@@ -135,33 +140,46 @@ class CustomerService:
             view.last_seen = max(view.last_seen, row["last_seen"])
         return {pid: sorted(views.values(), key=lambda v: (v.type, v.value)) for pid, views in merged.items()}
 
-    def events_of(self, ids: Sequence[str]) -> dict[str, list[EventView]]:
+    def event_rows_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Profile id -> its events as stored (``profile_id, type, ts, source, properties`` as JSON text),
+        the one read :meth:`events_from` and :meth:`traits_from` share."""
         self._allow("profiles:read")
-        out: dict[str, list[EventView]] = defaultdict(list)
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in self.store.events_of(ids):
-            view = EventView(row["type"], row["ts"], row["source"], json.loads(row["properties"]))
-            out[row["profile_id"]].append(view)
-        for views in out.values():
-            views.sort(key=lambda e: e.timestamp, reverse=True)
+            out[row["profile_id"]].append(row)
         return out
+
+    @staticmethod
+    def events_from(rows: Sequence[dict[str, Any]]) -> list[EventView]:
+        """One profile's event rows as views, most recent first."""
+        views = [EventView(row["type"], row["ts"], row["source"], json.loads(row["properties"])) for row in rows]
+        return sorted(views, key=lambda e: e.timestamp, reverse=True)
+
+    @staticmethod
+    def traits_from(rows: Sequence[dict[str, Any]], as_of: datetime | None = None) -> ProfileTraits:
+        """One profile's traits from its event rows as of ``as_of`` (default now, UTC)."""
+        found = traits_of_events(list(rows), as_of or datetime.now(UTC))
+        return next(iter(found.values()), ProfileTraits())
+
+    def events_of(self, ids: Sequence[str]) -> dict[str, list[EventView]]:
+        return {pid: self.events_from(rows) for pid, rows in self.event_rows_of(ids).items()}
 
     def traits_of(self, ids: Sequence[str], as_of: datetime | None = None) -> dict[str, ProfileTraits]:
         """Profile id -> its traits computed from its events as of ``as_of`` (default now, UTC); profiles
         without events are left out (their traits are ``ProfileTraits()``: zero counts, nothing else)."""
         self._allow("profiles:read")
-        events = pd.DataFrame(self.store.events_of(ids), columns=EVENT_COLUMNS)
-        return traits_by_profile(profile_traits(events, as_of or datetime.now(UTC)))
+        return traits_of_events(self.store.events_of(ids), as_of or datetime.now(UTC))
 
     def golden_of(self, ids: Sequence[str]) -> dict[str, list[GoldenAttribute]]:
         records = self.records_of(ids)
-        return {
-            pid: golden_attributes(
-                AttributeValue(name, str(value), r.source, r.seen_at)
-                for r in records.get(pid, [])
-                for name, value in r.attributes.items()
-            )
-            for pid in ids
-        }
+        return {pid: self.golden_from(records.get(pid, [])) for pid in ids}
+
+    @staticmethod
+    def golden_from(records: Sequence[RecordView]) -> list[GoldenAttribute]:
+        """The golden attributes of one profile's records (survivorship)."""
+        return golden_attributes(
+            AttributeValue(name, str(value), r.source, r.seen_at) for r in records for name, value in r.attributes.items()
+        )
 
     def profiles_by_identifier(self, id_type: str, raw_value: str) -> list[str]:
         """Profiles holding an identifier, the value normalised exactly as at ingest; most records first."""

@@ -110,7 +110,8 @@ class EmbeddedStore(GraphStore):
         self._ladybug, self._cores = ladybug, cores
         self._writer = ladybug.Connection(self._db, num_threads=cores)
         self._write_lock = threading.Lock()  # one write transaction at a time
-        self._readers: queue.LifoQueue[Any] = queue.LifoQueue()
+        # small reads (a few profiles) run fastest on one thread each; bulk reads (a whole table) use every core
+        self._readers = {1: queue.LifoQueue[Any](), cores: queue.LifoQueue[Any]()}
         self._reader_slots = threading.BoundedSemaphore(max_readers)
         self._closed = False
 
@@ -118,27 +119,28 @@ class EmbeddedStore(GraphStore):
         return f"embedded graph at {self.path}"
 
     @contextmanager
-    def _reader(self) -> Iterator[Any]:
-        """A read connection of the pool (created on first need, up to ``max_readers``)."""
+    def _reader(self, threads: int) -> Iterator[Any]:
+        """A read connection of the pool (created on first need; at most ``max_readers`` in use)."""
         self._reader_slots.acquire()
         try:
+            pool = self._readers[threads]
             try:
-                conn = self._readers.get_nowait()
+                conn = pool.get_nowait()
             except queue.Empty:
-                conn = self._ladybug.Connection(self._db, num_threads=self._cores)
+                conn = self._ladybug.Connection(self._db, num_threads=threads)
             try:
                 yield conn
             finally:
-                self._readers.put(conn)
+                pool.put(conn)
         finally:
             self._reader_slots.release()
 
     def _rows(self, text: str, params: dict[str, Any]) -> list[Row]:
-        with self._reader() as conn:
+        with self._reader(1) as conn:
             return _rows(conn, text, params)
 
     def _frame(self, text: str, params: dict[str, Any]) -> pd.DataFrame:
-        with self._reader() as conn:
+        with self._reader(self._cores) as conn:
             return _result(conn, text, params).get_as_df()
 
     def _begin(self) -> Transaction:
@@ -162,8 +164,9 @@ class EmbeddedStore(GraphStore):
         if self._closed:
             return
         self._closed = True
-        while not self._readers.empty():
-            self._readers.get_nowait().close()
+        for pool in self._readers.values():
+            while not pool.empty():
+                pool.get_nowait().close()
         self._writer.close()
         self._db.close()
 
@@ -181,7 +184,12 @@ def _rows(conn: Any, text: str, params: dict[str, Any]) -> list[Row]:
 
 def _open_error(path: Path, exc: RuntimeError) -> str:
     held = _HELD_BY.search(str(exc))
-    if held:
-        return (f"the embedded graph at {path} is in use by another process (pid {held.group(1)}); wait for it to "
-                "finish, or run commands through `cdp serve`, which hands them to the process holding the store")  # fmt: skip
-    return f"cannot open the embedded graph at {path}: {str(exc).splitlines()[0]}"
+    if not held:
+        return f"cannot open the embedded graph at {path}: {str(exc).splitlines()[0]}"
+    pid = held.group(1)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = ""
+    who = f"pid {pid}: {command}" if command else f"pid {pid}"
+    return f"the embedded graph at {path} is in use by another process ({who}); wait for it to finish"

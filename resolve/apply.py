@@ -54,6 +54,8 @@ def apply_plan(
         tx.delete_journal()
 
     store.write(finish, "record the resolve run")
+    if on_step:
+        on_step("done", len(steps), len(steps))
     return finished
 
 

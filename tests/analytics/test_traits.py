@@ -12,7 +12,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analytics.traits import EVENT_COLUMNS, TRAIT_COLUMNS, ProfileTraits, profile_traits, traits_by_profile
+from analytics.traits import (
+    EVENT_COLUMNS,
+    TRAIT_COLUMNS,
+    ProfileTraits,
+    profile_traits,
+    traits_by_profile,
+    traits_of_events,
+)
 
 AS_OF = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -182,3 +189,14 @@ def test_traits_equal_a_plain_loop_on_random_events(seed: int) -> None:
         assert list(got["channel_mix"]) == list(want["channel_mix"]), profile  # largest share first
         for name in ("frequency", "events", "top_category", "first_seen", "last_seen"):
             assert got[name] == want[name], (profile, name)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_traits_event_by_event_equal_the_pandas_pass(seed: int) -> None:
+    """The API's plain-Python traits of a few profiles are the export's pandas traits, value for value."""
+    events = _random_events(seed, 1_500)
+    broken = events.sample(frac=0.02, random_state=seed).index  # unreadable timestamps still count
+    events.loc[broken, "ts"] = "not a time"
+    events.loc[events.sample(frac=0.05, random_state=seed + 1).index, "properties"] = "{not json"
+    as_of = datetime(2025, 1, 1, tzinfo=UTC)
+    assert traits_of_events(events.to_dict("records"), as_of) == traits_by_profile(profile_traits(events, as_of))

@@ -1,0 +1,28 @@
+"""``cdp serve``: open the store (a one-line error when another process holds it), publish where other
+commands send their jobs (embedded store), and run the app with uvicorn until stopped."""
+
+from __future__ import annotations
+
+import logging
+
+from api.app import check_can_serve, create_app
+from api.handoff import new_link
+from graph.settings import Settings, open_store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["serve"]
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    check_can_serve(settings)
+    store = open_store(settings)
+    try:
+        link = new_link(host, port) if settings.store == "embedded" else None
+        application = create_app(settings, store=store, link=link)
+        print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
+        uvicorn.run(application, host=host, port=port, log_level="info")
+    finally:
+        store.close()
