@@ -22,7 +22,7 @@ from analytics.embeddings import current_embeddings
 from analytics.lookalike import SeedList, lookalike_scores
 from analytics.recommend import recommend
 from analytics.similarity import SimilarityIndex
-from graph.errors import NotFound
+from graph.errors import InvalidRequest, NotFound
 from graph.model import identifier_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, normalise_identifier
@@ -74,13 +74,17 @@ MODELS = ModelCache()
 
 def seed_profiles(service: CustomerService, seeds: SeedList) -> tuple[list[str], list[str]]:
     """The live profiles a seed list names (merged-away ids followed) and one line per seed not found,
-    saying why (unknown id, invalid identifier value, identifier held by no profile)."""
+    saying why (unknown id, unknown identifier type, invalid identifier value, identifier held by no profile)."""
     asked = [pid for _, pid in seeds.profile_ids]
     current = service.current_ids(asked)
     found = [current[pid] for pid in asked if pid in current]
     unknown = [f"{line}: no profile '{pid}'" for line, pid in seeds.profile_ids if pid not in current]
     keys, lines = [], []
+    bad_types = _unknown_types(service, {id_type for _, id_type, _ in seeds.identifiers})
     for line, id_type, raw in seeds.identifiers:
+        if id_type in bad_types:
+            unknown.append(f"{line}: {bad_types[id_type]}")
+            continue
         try:
             value = normalise_identifier(id_type, raw, service.options)
         except InvalidValue as exc:
@@ -95,6 +99,17 @@ def seed_profiles(service: CustomerService, seeds: SeedList) -> tuple[list[str],
         else:
             unknown.append(f"{line}: no profile holds {id_type} '{raw}'")
     return list(dict.fromkeys(found)), unknown
+
+
+def _unknown_types(service: CustomerService, types: set[str]) -> dict[str, str]:
+    """Each of ``types`` that is not a known identifier type, with the error saying the known ones."""
+    out = {}
+    for id_type in sorted(types):
+        try:
+            service.check_identifier_type(id_type)
+        except InvalidRequest as exc:
+            out[id_type] = str(exc)
+    return out
 
 
 def lookalike_audience(service: CustomerService, seeds: list[str], size: int) -> pd.DataFrame:

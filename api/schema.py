@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from analytics.lookalike import SeedList
 from analytics.traits import PURCHASE_WEIGHT
+from api import limits
 from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
 from api.service import CustomerService
@@ -146,6 +147,18 @@ class Explanation:
     summary: str
 
 
+# paging arguments, their ranges stated in the schema (api/limits.py)
+def _arg(limit: limits.Limit, what: str) -> Any:
+    return strawberry.argument(description=limit.describe(what))
+
+
+EventsLimit = Annotated[int, _arg(limits.EVENTS_LIMIT, "how many events")]
+RecommendationsK = Annotated[int, _arg(limits.RECOMMENDATIONS_K, "how many products")]
+SimilarK = Annotated[int, _arg(limits.SIMILAR_K, "how many profiles")]
+LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
+ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
+
+
 def _loaders(info: Info) -> Loaders:
     return info.context["loaders"]
 
@@ -169,9 +182,10 @@ class Profile:
         return [SourceRecord(**vars(v)) for v in views]
 
     @strawberry.field(description="Most recent first")
-    async def events(self, info: Info, limit: int = 100) -> list[Event]:
+    async def events(self, info: Info, limit: EventsLimit = 100) -> list[Event]:
+        limits.EVENTS_LIMIT.check(limit)
         views = await _loaders(info).events.load(self.id)
-        return [Event(**vars(v)) for v in views[: max(limit, 0)]]
+        return [Event(**vars(v)) for v in views[:limit]]
 
     @strawberry.field(description="What happened to this profile, oldest first")
     async def history(self, info: Info) -> list[ProfileHistoryEntry]:
@@ -188,18 +202,22 @@ class Profile:
         golden = await _loaders(info).golden.load(self.id)
         return [GoldenAttribute(**vars(g)) for g in golden]
 
-    @strawberry.field(description="Recency, frequency, monetary value and more, from the profile's events")
-    async def traits(self, info: Info) -> Traits:
+    @strawberry.field(
+        description="Recency, frequency, monetary value and more, from the profile's events; null, with an "
+        "error, when they cannot be computed"
+    )
+    async def traits(self, info: Info) -> Traits | None:
         found = await _loaders(info).traits.load(str(self.id))
         mix = [ChannelShare(channel=channel, share=share) for channel, share in found.channel_mix.items()]
         return Traits(**{**vars(found), "channel_mix": mix})
 
     @strawberry.field(
         description="Products this customer has not bought, most likely first (from `cdp embed`); empty for a "
-        "profile with no events, or newer than the model"
+        "profile with no events, or newer than the model; null, with an error, before `cdp embed`"
     )
-    async def recommendations(self, info: Info, k: int = 10) -> list[Recommendation]:
-        found = await asyncio.to_thread(_service(info).recommendations_of, [str(self.id)], min(max(k, 0), 100))
+    async def recommendations(self, info: Info, k: RecommendationsK = 10) -> list[Recommendation] | None:
+        limits.RECOMMENDATIONS_K.check(k)
+        found = await asyncio.to_thread(_service(info).recommendations_of, [str(self.id)], k)
         return [Recommendation(product=row.product, score=row.score) for row in found.itertuples()]
 
 
@@ -275,15 +293,20 @@ class Query:
         current = await asyncio.to_thread(_service(info).current_ids, [str(id)])
         return Profile(id=strawberry.ID(current[str(id)])) if str(id) in current else None
 
-    @strawberry.field(description="The profile holding an identifier; the value is normalised as at ingest")
+    @strawberry.field(
+        description="The profile holding an identifier; the value is normalised as at ingest. The type is built "
+        "in (email, phone, ...) or mapped by a source; any other is an error listing the known types"
+    )
     async def profile_by_identifier(self, info: Info, type: str, value: str) -> Profile | None:
         ids = await asyncio.to_thread(_service(info).profiles_by_identifier, type, value)
         if len(ids) > 1:
             raise NotFound(f"{type} '{value}' is shared by {len(ids)} profiles; use profilesByIdentifier")
         return Profile(id=strawberry.ID(ids[0])) if ids else None
 
-    @strawberry.field(description="Every profile holding an identifier, most records first")
-    async def profiles_by_identifier(self, info: Info, type: str, value: str) -> list[Profile]:
+    @strawberry.field(
+        description="Every profile holding an identifier, most records first; types as profileByIdentifier"
+    )
+    async def profiles_by_identifier(self, info: Info, type: str, value: str) -> list[Profile] | None:
         ids = await asyncio.to_thread(_service(info).profiles_by_identifier, type, value)
         return [Profile(id=strawberry.ID(i)) for i in ids]
 
@@ -293,7 +316,7 @@ class Query:
         return Profile(id=strawberry.ID(pid)) if pid else None
 
     @strawberry.field(description="Why two records (SOURCE:RECORD_ID) or profiles (by id) are, or are not, one")
-    async def explain(self, info: Info, a: str, b: str) -> Explanation:
+    async def explain(self, info: Info, a: str, b: str) -> Explanation | None:
         found = await asyncio.to_thread(_service(info).explain, a, b)
         return Explanation(
             a=found.a,
@@ -312,25 +335,29 @@ class Query:
         )
 
     @strawberry.field(description="The k profiles most like this one by their embeddings (`cdp embed`)")
-    async def similar_profiles(self, info: Info, id: strawberry.ID, k: int = 10) -> list[SimilarProfile]:
-        found = await asyncio.to_thread(_service(info).similar_profiles, str(id), min(max(k, 0), 500))
+    async def similar_profiles(self, info: Info, id: strawberry.ID, k: SimilarK = 10) -> list[SimilarProfile] | None:
+        limits.SIMILAR_K.check(k)
+        found = await asyncio.to_thread(_service(info).similar_profiles, str(id), k)
         return [SimilarProfile(profile=Profile(id=strawberry.ID(pid)), score=score) for pid, score in found]
 
     @strawberry.field(description="The profiles most like the seeds (profile ids and/or identifiers), seeds left out")
     async def lookalike_audience(
-        self, info: Info, size: int, profile_ids: list[strawberry.ID] | None = None,
+        self, info: Info, size: LookalikeSize, profile_ids: list[strawberry.ID] | None = None,
         identifiers: list[IdentifierInput] | None = None,
-    ) -> LookalikeAudience:  # fmt: skip
+    ) -> LookalikeAudience | None:  # fmt: skip
+        limits.LOOKALIKE_SIZE.check(size)
         seeds = SeedList([(f"profileIds[{n}]", str(p)) for n, p in enumerate(profile_ids or [])],
                          [(f"identifiers[{n}]", i.type, i.value) for n, i in enumerate(identifiers or [])])  # fmt: skip
-        audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, min(max(size, 0), 10_000))
+        audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, size)
         members = [AudienceMember(profile=Profile(id=strawberry.ID(r.profile_id)), score=r.score,
                                   email=r.email or None, phone=r.phone or None) for r in audience.itertuples()]  # fmt: skip
         return LookalikeAudience(members=members, unknown_seeds=unknown)
 
     @strawberry.field(description="Profiles ordered by id, cursor-paginated")
-    async def profiles(self, info: Info, first: int = 20, after: str | None = None) -> ProfileConnection:
-        first = min(max(first, 0), 500)
+    async def profiles(
+        self, info: Info, first: ProfilesFirst = 20, after: str | None = None
+    ) -> ProfileConnection | None:
+        limits.PROFILES_FIRST.check(first)
         start = decode_cursor(after) if after else None
         ids, more = await asyncio.to_thread(_service(info).profile_page, first, start)
         edges = [ProfileEdge(cursor=encode_cursor(i), node=Profile(id=strawberry.ID(i))) for i in ids]

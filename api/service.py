@@ -15,10 +15,12 @@ from analytics.lookalike import SeedList
 from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
-from graph.errors import NotFound
+from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
 from graph.store import GraphStore
+from ingest.config import IDENTIFIER_TYPES
+from ingest.lookup import known_identifier_types
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
 from resolve.changes import Attribution
 from resolve.explain import Explanation
@@ -184,6 +186,7 @@ class CustomerService:
     def profiles_by_identifier(self, id_type: str, raw_value: str) -> list[str]:
         """Profiles holding an identifier, the value normalised exactly as at ingest; most records first."""
         self._allow("profiles:read")
+        self.check_identifier_type(id_type)
         try:
             value = normalise_identifier(id_type, raw_value, self.options)
         except InvalidValue as exc:
@@ -191,6 +194,15 @@ class CustomerService:
         if value is None:
             return []
         return self.store.profiles_by_identifier(identifier_key(id_type, value))
+
+    def check_identifier_type(self, id_type: str) -> None:
+        """:class:`InvalidRequest` listing the known types unless ``id_type`` is one: built in, or mapped
+        by a source (read from the graph: one query, only for a type that is not built in)."""
+        if id_type in IDENTIFIER_TYPES:
+            return
+        known = known_identifier_types(self.store)
+        if id_type not in known:
+            raise InvalidRequest(f"unknown identifier type '{id_type}'; known: {', '.join(known)}")
 
     def history_of(self, ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
         """Profile id -> its history, oldest first: created, merged, split, merged_into, with reason and actor."""
