@@ -26,7 +26,7 @@ from resolve.changes import Attribution
 from resolve.explain import Explanation
 from resolve.explain import explain as explain_records
 from resolve.overrides import merge_override, split_override
-from resolve.runner import resolve
+from resolve.runner import resolve, resume_pending
 from resolve.settings import ResolveSettings, last_run_settings
 from resolve.survivorship import AttributeValue, GoldenAttribute, golden_attributes
 
@@ -260,11 +260,16 @@ class CustomerService:
     def merge_profiles(self, ids: Sequence[str], reason: str, settings: ResolveSettings | None = None) -> str:
         """Merge the profiles ``ids`` (an id merged away names its successor) for good: must-links between
         their records that every later resolve keeps. Resolves at once, with ``settings`` or the last
-        run's, and returns the id of the merged profile."""
+        run's, and returns the id of the merged profile. Merging profiles that are one already (a merge run
+        again after it was interrupted and finished) returns that profile and changes nothing."""
         self._allow("profiles:write")
         with writer_lease(self.store, "merge", self.wait_s):  # the ids read here must not move before the resolve
+            resume_pending(self.store)  # an interrupted run finishes first: the ids read next are its result
             asked = [str(i).strip() for i in ids]
             current = self.current_ids(asked)
+            merged = set(current.values())
+            if len(set(asked)) > 1 and len(current) == len(asked) and len(merged) == 1:
+                return merged.pop()
             rows = merge_override(asked, current, self._members(set(current.values())), reason, *self._who())
             self._apply(rows, settings)
             return self._profiles_of([rows["record_a"].iloc[0]])[0]
@@ -274,17 +279,31 @@ class CustomerService:
     ) -> list[str]:
         """Split ``records`` (``SOURCE:RECORD_ID``) off profile ``profile_id`` for good: cannot-links between
         them and its other records that every later resolve keeps. Resolves at once, with ``settings`` or
-        the last run's, and returns the profiles now holding its records, the one with the others first."""
+        the last run's, and returns the profiles now holding its records, the one with the others first.
+        Splitting off records no longer in the profile (a split run again after it was interrupted and
+        finished) returns where they are and changes nothing."""
         self._allow("profiles:write")
         with writer_lease(self.store, "split", self.wait_s):
+            resume_pending(self.store)  # an interrupted run finishes first: the members read next are its result
             current = self.current_ids([profile_id])
             if profile_id not in current:
                 raise NotFound(f"no profile '{profile_id}'")
             members = self._members({current[profile_id]}).get(current[profile_id], [])
-            self._check_records_exist([r.strip() for r in records if r.strip() not in set(members)])
+            listed = sorted({r.strip() for r in records if r.strip()})
+            self._check_records_exist([r for r in listed if r not in set(members)])
+            if members and self._split_already(listed, members):
+                return self._profiles_of([min(members), *listed])
             rows = split_override(current[profile_id], members, records, reason, *self._who())
             self._apply(rows, settings)
             return self._profiles_of([rows["record_b"].iloc[0], *sorted(set(rows["record_a"]))])
+
+    def _split_already(self, listed: list[str], members: list[str]) -> bool:
+        """Whether ``listed`` were split off these ``members`` by a stored split (none of them is a member)."""
+        if not listed or set(listed) & set(members):
+            return False
+        stored = self.store.overrides()
+        apart = stored[(stored["kind"] == "cannot_link") & stored["record_a"].isin(listed)]
+        return set(listed) <= set(apart["record_a"]) and bool(apart["record_b"].isin(members).any())
 
     def _who(self) -> tuple[str, str]:
         return self.principal.name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

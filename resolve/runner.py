@@ -18,7 +18,7 @@ import pandas as pd
 from graph.lease import writer_lease
 from graph.model import IdentifierStatus
 from graph.store import GraphStore
-from resolve.apply import apply_plan
+from resolve.apply import apply_plan, plan_rows
 from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
 from resolve.conflicts import conflicting_pairs, keep_apart
@@ -97,8 +97,8 @@ def resolve(
     :func:`resolve.labels.check_labels`) that refine the estimated model; they make the run a full one.
 
     A run holds the store's writer lease (waiting up to ``wait_s`` seconds for another writer), first
-    finishes a run that was interrupted (see :mod:`resolve.journal`), then plans every write, stores the
-    plan and applies it."""
+    finishes a run that was interrupted (see :mod:`resolve.journal`), then plans every write and applies
+    it: in one transaction when it fits, else journalled first and applied in many."""
     started = time.perf_counter()
 
     def step(stage: str, done: int, total: int) -> None:
@@ -114,9 +114,11 @@ def resolve(
         plan = run.plan(step)
         summary = run.summarise(plan, started, dry_run=False)
         step("write profiles", 4, 5)
-        save_plan(store, plan, run.updated_at)
-        apply_plan(store, plan, on_step=_apply_bar(on_progress),
-                   final_summary=lambda: summary.stamp(started).to_json())  # fmt: skip
+        journalled = plan_rows(plan) > store.transaction_rows  # more than one transaction: journal it first
+        if journalled:
+            save_plan(store, plan, run.updated_at)
+        apply_plan(store, plan, on_step=_apply_bar(on_progress), final_summary=lambda: summary.stamp(started).to_json(),
+                   with_overrides=not journalled)  # fmt: skip
     step("done", 5, 5)
     logger.info("resolve: %s", summary)
     return summary
