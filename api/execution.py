@@ -3,16 +3,16 @@
 Strawberry executes an operation on the event loop that received it, so a heavy query (every profile's
 360 view in one request) held the loop for seconds, and every other request, ``/healthz`` included,
 waited behind it. :class:`ThreadedSchema` runs each operation on an event loop of its own in a worker
-thread; the server's loop stays free to accept and answer, and a heavy query shares the CPU with the
-others (Python switches threads every few milliseconds) instead of holding it. Store reads of every
-operation go to one shared pool of threads (the drivers block; the embedded store reads in parallel).
+thread (a few of them: more only make every operation wait longer for the interpreter); the server's
+loop stays free to accept and answer, and a heavy query shares the CPU with the others instead of
+holding it. An operation's store reads run in its own thread (its loop's executor runs them inline).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,33 +23,34 @@ __all__ = ["Executors", "ThreadedSchema"]
 T = TypeVar("T")
 
 
-class _SharedPool(ThreadPoolExecutor):
-    """A pool every operation's loop uses as its default executor; a loop closing must not shut it down."""
+class _Inline(ThreadPoolExecutor):
+    """Runs what is submitted at once, in the submitting thread: an operation already has a thread of its
+    own, so its store reads need no other (a hop to another thread and back cost more than most reads)."""
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
-
-    def close(self) -> None:
-        super().shutdown(wait=False, cancel_futures=True)
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
 
 
 @dataclass
 class Executors:
-    """The threads operations execute in, and the threads their store reads run in."""
+    """The threads operations execute in."""
 
     operations: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="graphql")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphql")
     )
-    reads: _SharedPool = field(default_factory=lambda: _SharedPool(max_workers=16, thread_name_prefix="store-read"))
 
     def close(self) -> None:
         self.operations.shutdown(wait=False, cancel_futures=True)
-        self.reads.close()
 
 
-def _run_on_own_loop(start: Callable[[], Awaitable[T]], reads: ThreadPoolExecutor) -> T:
+def _run_on_own_loop(start: Callable[[], Awaitable[T]]) -> T:
     loop = asyncio.new_event_loop()
-    loop.set_default_executor(reads)  # asyncio.to_thread in resolvers and loaders lands in the shared pool
+    loop.set_default_executor(_Inline(max_workers=1))  # asyncio.to_thread in resolvers and loaders: here
     try:
         return loop.run_until_complete(start())  # type: ignore[arg-type]
     finally:
@@ -69,5 +70,5 @@ class ThreadedSchema(strawberry.Schema):
             return await super().execute(*args, **kwargs)
         parent = super()
         return await asyncio.get_running_loop().run_in_executor(
-            self.executors.operations, _run_on_own_loop, lambda: parent.execute(*args, **kwargs), self.executors.reads
+            self.executors.operations, _run_on_own_loop, lambda: parent.execute(*args, **kwargs)
         )

@@ -12,6 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,6 +45,10 @@ def graphiql_page(assets_url: str) -> str:
 
 class GraphiQLRouter(GraphQLRouter):
     """strawberry's FastAPI router, whose GraphiQL page needs no internet (needs :func:`mount_graphiql_assets`)."""
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than json.dumps on a 360 view's answer
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # url_for keeps a proxy's root_path, so the page works under a path prefix too

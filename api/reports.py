@@ -106,7 +106,8 @@ def _print_change_examples(changes: ChangePreview) -> None:
     for split in changes.split_examples:
         table.add_row("split", str(split["profile"]), f"{split['records']:,}", "into " + ", ".join(split["into"]))
     for move in changes.move_examples:
-        table.add_row("move", str(move["to"]), "1", f"{move['record']} from {move['from'] or '(no profile)'}")
+        kind, origin = ("move", f"from {move['from']}") if move["from"] else ("assign", "(had no profile)")
+        table.add_row(kind, str(move["to"]), "1", f"{move['record']} {origin}")
     if table.row_count:
         console.print(table)
 

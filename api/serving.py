@@ -1,5 +1,9 @@
 """``cdp serve``: open the store (a one-line error when another process holds it), publish where other
-commands send their jobs (embedded store), and run the app with uvicorn until stopped."""
+commands send their jobs (embedded store), and run the app with uvicorn until stopped.
+
+Before serving, everything loaded so far (the libraries, the app) is moved out of the garbage
+collector's reach (``gc.freeze``): a full collection otherwise walks those hundreds of thousands of
+objects, and paused every request for up to 130 ms under load (measured on the 10k demo)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["serve"]
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, access_log: bool = False) -> None:
+    import gc
+
     import uvicorn
 
     check_can_serve(settings)
@@ -23,6 +29,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
         link = new_link(host, port) if settings.store == "embedded" else None
         application = create_app(settings, store=store, link=link)
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        gc.collect()
+        gc.freeze()
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
     finally:
         store.close()

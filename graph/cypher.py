@@ -138,19 +138,29 @@ MARK_CHANGED_RECORDS = Query("mark_changed_records", f"UNWIND $keys AS k MERGE (
 CHANGED_RECORDS = Query("changed_records", f"MATCH (x:{Label.CHANGED_RECORD}) RETURN x.key AS key")
 CLEAR_CHANGED_RECORDS = Query("clear_changed_records", f"MATCH (x:{Label.CHANGED_RECORD}) DELETE x")
 
-DELETE_HOUSEHOLDS = Query("delete_households", f"MATCH (h:{Label.HOUSEHOLD_MEMBER}) DELETE h")
+DELETE_HOUSEHOLDS = Query("delete_households", f"MATCH (h:{Label.HOUSEHOLD}) DETACH DELETE h")
 
 HOUSEHOLD_OF = Query("household_of", (
-    f"UNWIND $ids AS pid MATCH (h:{Label.HOUSEHOLD_MEMBER} {{profile_id: pid}}) "
-    f"MATCH (o:{Label.HOUSEHOLD_MEMBER} {{household_id: h.household_id}}) WHERE o.profile_id <> pid "
-    "RETURN pid AS profile_id, o.profile_id AS member ORDER BY member"
+    f"MATCH (p:{P})-[:{Rel.IN_HOUSEHOLD}]->(:{Label.HOUSEHOLD})<-[:{Rel.IN_HOUSEHOLD}]-(o:{P}) "
+    "WHERE p.id IN $ids AND o.id <> p.id RETURN p.id AS profile_id, o.id AS member ORDER BY member"
 ))
 
 PROFILE_HISTORY = Query("profile_history", (
-    f"UNWIND $ids AS pid MATCH (e:{Label.PROFILE_EVENT} {{profile_id: pid}}) "
-    "RETURN pid AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
+    f"MATCH (p:{P})-[:{Rel.HAS_HISTORY}]->(e:{Label.PROFILE_EVENT}) WHERE p.id IN $ids "
+    "RETURN p.id AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
     "e.at AS at ORDER BY at, kind"
 ))
+HISTORY_OF_GONE = Query(  # a profile merged away has no node: its entries are found by their property
+    "history_of_gone",
+    f"MATCH (e:{Label.PROFILE_EVENT}) WHERE e.profile_id IN $ids "
+    "RETURN e.profile_id AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
+    "e.at AS at ORDER BY at, kind",
+)
+UNLINKED_HISTORY = Query(  # entries written before HAS_HISTORY existed (a store of an older version)
+    "unlinked_history",
+    f"MATCH (e:{Label.PROFILE_EVENT}) MATCH (p:{P}) WHERE p.id = e.profile_id "
+    f"CREATE (p)-[:{Rel.HAS_HISTORY}]->(e)",
+)
 
 COUNT_ALIASES = Query("count_aliases", f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n")
 

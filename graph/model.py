@@ -24,7 +24,7 @@ class Label(enum.StrEnum):
     PROFILE_ALIAS = "ProfileAlias"  # a merged-away profile id and the profile that took its records
     REJECTED_LINK = "RejectedLink"  # a record-identifier link the last resolve cut, and why
     MATCH_LINK = "MatchLink"  # two records the last resolve linked by fuzzy matching, with the evidence
-    HOUSEHOLD_MEMBER = "HouseholdMember"  # a profile and the household it belongs to
+    HOUSEHOLD = "Household"  # profiles of different people sharing a home (IN_HOUSEHOLD edges)
     PROFILE_EVENT = "ProfileEvent"  # one entry of a profile's history: created, merged, split, merged_into
     OVERRIDE = "Override"  # a user's must-link or cannot-link between two records, kept for every later resolve
     RESOLVE_RUN = "ResolveRun"
@@ -42,6 +42,8 @@ class Rel(enum.StrEnum):
     HAS_IDENTIFIER = "HAS_IDENTIFIER"
     HAS_EVENT = "HAS_EVENT"
     IN_PROFILE = "IN_PROFILE"
+    HAS_HISTORY = "HAS_HISTORY"  # a live profile -> an entry of its history
+    IN_HOUSEHOLD = "IN_HOUSEHOLD"  # a profile -> its household
 
 
 class IdentifierStatus(enum.StrEnum):

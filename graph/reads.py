@@ -173,8 +173,12 @@ class Reads(QueryRunner):
         return {row["key"]: row["id"] for row in self.run(q.PROFILES_BY_IDENTIFIERS, keys=_keys(keys))}
 
     def profile_history(self, ids: Sequence[str]) -> list[Row]:
-        """``profile_id, kind, detail, reason, actor, at`` of the history of ``ids``, oldest first."""
-        return self.run(q.PROFILE_HISTORY, ids=_keys(ids))
+        """``profile_id, kind, detail, reason, actor, at`` of the history of ``ids``, oldest first: along the
+        edges of the live profiles, by property for an id merged away (a scan on the embedded store)."""
+        asked = _keys(ids)
+        rows = self.run(q.PROFILE_HISTORY, ids=asked)
+        gone = sorted(set(asked) - set(self.profile_sizes_of(asked)))
+        return rows + self.run(q.HISTORY_OF_GONE, ids=gone) if gone else rows
 
     def household_of(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, member``: the other profiles of each one's household."""

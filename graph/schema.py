@@ -54,7 +54,7 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.REJECTED_LINK, "key STRING, record STRING, identifier STRING, reason STRING", ("record",)),
         _node(Label.MATCH_LINK, "key STRING, record_a STRING, record_b STRING, probability DOUBLE, weight DOUBLE, "
                                 "detail STRING", ("record_a", "record_b")),  # fmt: skip
-        _node(Label.HOUSEHOLD_MEMBER, "profile_id STRING, household_id STRING", ("household_id",)),
+        _node(Label.HOUSEHOLD, "id STRING"),
         _node(Label.PROFILE_EVENT, "key STRING, profile_id STRING, kind STRING, detail STRING, reason STRING, "
                                    "actor STRING, at STRING", ("profile_id",)),  # fmt: skip
         _node(Label.OVERRIDE, "key STRING, action STRING, kind STRING, record_a STRING, record_b STRING, "
@@ -77,6 +77,10 @@ RELS: dict[Rel, RelTable] = {
                                  (("source", S), ("first_seen", S), ("last_seen", S))),  # fmt: skip
     Rel.HAS_EVENT: RelTable(Rel.HAS_EVENT, Label.RECORD, Label.EVENT),
     Rel.IN_PROFILE: RelTable(Rel.IN_PROFILE, Label.RECORD, Label.PROFILE),
+    # reads of a profile's history and household follow edges from it: the embedded store indexes
+    # nothing but keys, and a property lookup there scans the whole table
+    Rel.HAS_HISTORY: RelTable(Rel.HAS_HISTORY, Label.PROFILE, Label.PROFILE_EVENT),
+    Rel.IN_HOUSEHOLD: RelTable(Rel.IN_HOUSEHOLD, Label.PROFILE, Label.HOUSEHOLD),
 }
 
 

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.errors import ConfigError
+from graph.migrations import migrate
 from graph.store import GraphStore
 
 __all__ = ["DEFAULT_PASSWORDS", "Settings", "StoreSettings", "open_store"]
@@ -72,6 +73,7 @@ def open_store(settings: Settings) -> GraphStore:
         store = EmbeddedStore(settings.data_dir, settings.embedded_buffer_pool_mb, settings.embedded_readers)
     try:
         store.ensure_schema()
+        migrate(store)
     except BaseException:
         store.close()
         raise

@@ -112,14 +112,23 @@ class Transaction(Reads):
         self.create_nodes(Label.MATCH_LINK, links)
 
     def replace_households(self, members: pd.DataFrame) -> None:
-        """``profile_id, household_id`` replace every household."""
+        """``profile_id, household_id`` (of live profiles) replace every household."""
         self.run(q.DELETE_HOUSEHOLDS)
-        self.create_nodes(Label.HOUSEHOLD_MEMBER, members)
+        self.create_nodes(Label.HOUSEHOLD, pd.DataFrame({"id": members["household_id"].unique()}))
+        self.create_edges(Rel.IN_HOUSEHOLD, members[["profile_id", "household_id"]])
 
-    def add_profile_events(self, events: pd.DataFrame) -> None:
-        """History entries (the columns of :data:`graph.schema.NODES`); one whose key exists is skipped."""
+    def add_profile_events(self, events: pd.DataFrame, removed: set[str] | frozenset[str] = frozenset()) -> None:
+        """History entries (the columns of :data:`graph.schema.NODES`), each linked to its profile unless
+        the profile is in ``removed`` (gone: the entry says where its records went); an entry whose key
+        exists is skipped."""
         known = self._existing(q.EXISTING_PROFILE_EVENTS, "keys", events["key"].tolist(), "key")
-        self.create_nodes(Label.PROFILE_EVENT, events[~events["key"].isin(known)])
+        fresh = events[~events["key"].isin(known)]
+        self.create_nodes(Label.PROFILE_EVENT, fresh)
+        self.create_edges(Rel.HAS_HISTORY, fresh.loc[~fresh["profile_id"].isin(removed), ["profile_id", "key"]])
+
+    def link_unlinked_history(self) -> None:
+        """Link history entries written by an older version (before ``HAS_HISTORY``) to their profiles."""
+        self.run(q.UNLINKED_HISTORY)
 
     def clear_changed_records(self) -> None:
         self.run(q.CLEAR_CHANGED_RECORDS)

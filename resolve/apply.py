@@ -112,7 +112,8 @@ def _units(store: GraphStore, plan: RunPlan, resumed: bool, with_overrides: bool
     yield "match links", 1, lambda tx: tx.delete_match_links(part)
     yield from _each("match links", plan.matches, size, lambda tx, b: tx.add_match_links(b))
     yield "households", max(len(plan.households), 1), lambda tx: tx.replace_households(plan.households)
-    yield from _each("history", plan.events, size, lambda tx, b: tx.add_profile_events(b))
+    removed = frozenset(plan.removed)
+    yield from _each("history", plan.events, size, lambda tx, b: tx.add_profile_events(b, removed))
 
 
 def _each(name: str, frame: pd.DataFrame, size: int, work: Callable[[Any, pd.DataFrame], None]) -> Iterator[Unit]:

@@ -30,6 +30,8 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
     >>> after = pd.Series({"a": "p1", "b": "p1", "c": "p3"})
     >>> p = preview_changes(after, before); (p.merges, p.splits, p.moved_records)
     (1, 1, 2)
+    >>> p.move_examples[0]
+    {'record': 'b', 'from': 'p2', 'to': 'p1'}
     """
     frame = pd.DataFrame({"new": profile_of, "old": previous.reindex(profile_of.index)})
     pairs = frame.dropna(subset=["old"]).drop_duplicates()  # one row per (new profile, old profile)
@@ -54,7 +56,7 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
         ],
         move_examples=[
             {"record": str(r), "from": None if pd.isna(o) else str(o), "to": str(n)}
-            for r, o, n in moved.head(EXAMPLES).itertuples()
+            for r, n, o in moved.head(EXAMPLES).itertuples()  # the frame's columns are new, then old
         ],
     )
 

@@ -84,3 +84,36 @@ def test_reads_during_a_merge_never_see_a_half_written_transaction(
     assert merged and reads >= 3, f"only {reads} reads completed during the merge: reads waited for the writer"
     after = store.assignments().set_index("record")["profile_id"]
     assert after["crm:0"] == after["crm:1"] == merged[0]
+
+
+def _slow_reads(store: GraphStore, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every read the driver runs takes at least ``seconds`` (as on a big graph), inside the driver."""
+    if store.kind == "embedded":
+        import ladybug
+
+        target, name = ladybug.Connection, "execute"
+    else:
+        import neo4j
+
+        target, name = neo4j.Session, "execute_read"
+    original = getattr(target, name)
+
+    def slow(self: Any, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, slow)
+
+
+def test_reads_run_at_the_same_time(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six slow reads from six threads take about as long as one: they do not queue behind one lock or
+    one connection (before, the embedded store ran its queries one at a time)."""
+    store.upsert_records([_rec(str(n), f"u{n}@x.com") for n in range(3)])
+    _slow_reads(store, monkeypatch, 0.5)
+    threads = [threading.Thread(target=store.record_keys) for _ in range(6)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert time.monotonic() - started < 2.0  # one after another: 3 s

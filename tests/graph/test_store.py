@@ -156,3 +156,21 @@ def _plan(
         moves=pd.DataFrame({"record": list(moves), "profile_id": list(moves.values())}),
         removed=removed or [], reassigned=reassigned,
     )  # fmt: skip
+
+
+def test_history_written_by_an_older_version_is_linked_when_opened(store: GraphStore) -> None:
+    """Before layout 2, history entries had no edge to their profile; opening such a graph links them."""
+    from graph.migrations import migrate
+
+    with store.transaction() as tx:
+        tx.create_nodes(Label.PROFILE, pd.DataFrame({"id": ["p1"], "size": [1], "updated_at": ["t"]}))
+        tx.create_nodes(Label.PROFILE_EVENT, pd.DataFrame([{
+            "key": "p1|created|r1", "profile_id": "p1", "kind": "created", "detail": "1 records",
+            "reason": "resolve run r1", "actor": "resolver", "at": "t",
+        }]))  # fmt: skip
+        tx.set_graph_setting("schema_version", "1")
+    assert store.profile_history(["p1"]) == []  # not linked: invisible to the edge-following read
+    migrate(store)
+    migrate(store)  # once only
+    assert [row["kind"] for row in store.profile_history(["p1"])] == ["created"]
+    assert store.graph_settings()["schema_version"] == 2

@@ -80,7 +80,9 @@ def _snapshot(store: GraphStore, rows: Callable[[str], list[tuple[Any, ...]]]) -
                         "e.reason AS r, e.actor AS a"),  # fmt: skip
         "matches": rows("MATCH (x:MatchLink) RETURN x.record_a AS a, x.record_b AS b"),
         "rejected": rows("MATCH (x:RejectedLink) RETURN x.record AS r, x.identifier AS i, x.reason AS why"),
-        "households": rows("MATCH (h:HouseholdMember) RETURN h.profile_id AS p, h.household_id AS h"),
+        "households": rows("MATCH (p:CustomerProfile)-[:IN_HOUSEHOLD]->(h:Household) RETURN p.id AS p, h.id AS h"),
+        "history_links": rows("MATCH (p:CustomerProfile)-[:HAS_HISTORY]->(e:ProfileEvent) RETURN p.id AS p, "
+                              "e.kind AS k, e.detail AS d"),  # fmt: skip
         "statuses": sorted(store.flagged_identifiers().items()),
         "overrides": rows("MATCH (o:Override) RETURN o.kind AS k, o.record_a AS a, o.record_b AS b, o.reason AS r, "
                           "o.actor AS who"),  # fmt: skip
