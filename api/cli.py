@@ -118,7 +118,9 @@ def resolve(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the merges, splits and moves a run would make; write nothing.")
     ] = False,
-    full: Annotated[bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Resolve everything and estimate the match model again.")
+    ] = False,
     labels_file: Annotated[
         Path | None, typer.Option("--labels", help="Pairs labelled match or not (CSV record_a,record_b,match).")
     ] = None,
@@ -308,7 +310,9 @@ def split(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request (costs ~5% of a 360 view).")] = False,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request (costs ~5% of a 360 view).")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql). While it runs, other `cdp` commands on its embedded

@@ -127,8 +127,8 @@ def _split(
 def _embed(ctx: JobContext, settings: dict[str, Any], evaluate: bool) -> dict[str, Any]:
     from analytics.customer_graph import read_customer_graph
     from analytics.embedding_quality import link_prediction_auc
-    from analytics.embeddings import EmbeddingSettings, embed
     from analytics.embedding_store import save_embeddings
+    from analytics.embeddings import EmbeddingSettings, embed
     from graph.lease import writer_lease
 
     chosen = EmbeddingSettings.model_validate(settings)

@@ -180,7 +180,9 @@ class CustomerService:
     def golden_from(records: Sequence[RecordView]) -> list[GoldenAttribute]:
         """The golden attributes of one profile's records (survivorship)."""
         return golden_attributes(
-            AttributeValue(name, str(value), r.source, r.seen_at) for r in records for name, value in r.attributes.items()
+            AttributeValue(name, str(value), r.source, r.seen_at)
+            for r in records
+            for name, value in r.attributes.items()
         )
 
     def profiles_by_identifier(self, id_type: str, raw_value: str) -> list[str]:

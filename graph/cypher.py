@@ -46,93 +46,145 @@ def create_edges(rel: Rel, columns: Sequence[str]) -> str:
 
 # -- ingest -------------------------------------------------------------------------------------------
 
-RECORD_HASHES = Query("record_hashes", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash")
+RECORD_HASHES = Query(
+    "record_hashes", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS key, r.hash AS hash"
+)
 
-UPDATE_RECORDS = Query("update_records", (
-    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.key}}) "
-    "SET r.attributes = row.attributes, r.hash = row.hash, r.seen_at = row.seen_at"
-))
+UPDATE_RECORDS = Query(
+    "update_records",
+    (
+        f"UNWIND $rows AS row MATCH (r:{R} {{key: row.key}}) "
+        "SET r.attributes = row.attributes, r.hash = row.hash, r.seen_at = row.seen_at"
+    ),
+)
 
-LINK_FIRST_SEEN = Query("link_first_seen", (
-    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{ID}) "
-    "RETURN r.key AS record, i.key AS identifier, e.first_seen AS first_seen"
-))
+LINK_FIRST_SEEN = Query(
+    "link_first_seen",
+    (
+        f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(i:{ID}) "
+        "RETURN r.key AS record, i.key AS identifier, e.first_seen AS first_seen"
+    ),
+)
 
-DELETE_RECORD_LINKS = Query("delete_record_links", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{ID}) DELETE e")
+DELETE_RECORD_LINKS = Query(
+    "delete_record_links", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{HAS_ID}]->(:{ID}) DELETE e"
+)
 
-DELETE_RECORD_EVENTS = Query("delete_record_events", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev")
+DELETE_RECORD_EVENTS = Query(
+    "delete_record_events", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) DETACH DELETE ev"
+)
 
 # No MERGE on bulk paths: in ladybug every MERGE pins buffer-pool pages until the database closes
 # (a 1M-row ingest filled an 8 GB pool), so writers look keys up and CREATE what is missing.
 EXISTING_IDENTIFIERS = Query("existing_identifiers", f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) RETURN i.key AS key")
 
-UPSERT_RECORDS_NESTED = Query("upsert_records_nested", (
-    f"UNWIND $rows AS row MERGE (r:{R} {{key: row.key}}) "
-    "SET r.source = row.source, r.record_id = row.record_id, r.attributes = row.attributes, r.hash = row.hash, "
-    "r.seen_at = row.seen_at "
-    "WITH r, row UNWIND row.links AS link "
-    f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
-    "i.status = 'active' "
-    f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
-))
+UPSERT_RECORDS_NESTED = Query(
+    "upsert_records_nested",
+    (
+        f"UNWIND $rows AS row MERGE (r:{R} {{key: row.key}}) "
+        "SET r.source = row.source, r.record_id = row.record_id, r.attributes = row.attributes, r.hash = row.hash, "
+        "r.seen_at = row.seen_at "
+        "WITH r, row UNWIND row.links AS link "
+        f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
+        "i.status = 'active' "
+        f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
+    ),
+)
 
 # -- resolve ------------------------------------------------------------------------------------------
 
 ALL_RECORD_KEYS = Query("all_record_keys", f"MATCH (r:{R}) RETURN r.key AS record")
 
-ALL_RECORD_ATTRIBUTES = Query("all_record_attributes", f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes")
+ALL_RECORD_ATTRIBUTES = Query(
+    "all_record_attributes", f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes"
+)
 
-RECORD_ATTRIBUTES_OF = Query("record_attributes_of", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes")
+RECORD_ATTRIBUTES_OF = Query(
+    "record_attributes_of",
+    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes",
+)
 
 ALL_LINKS = Query("all_links", f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier")
 
-ALL_ASSIGNMENTS = Query("all_assignments", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id")
+ALL_ASSIGNMENTS = Query(
+    "all_assignments", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
+)
 
-SET_IDENTIFIER_STATUS = Query("set_identifier_status", f"UNWIND $rows AS row MATCH (i:{ID} {{key: row.key}}) SET i.status = row.status")
+SET_IDENTIFIER_STATUS = Query(
+    "set_identifier_status", f"UNWIND $rows AS row MATCH (i:{ID} {{key: row.key}}) SET i.status = row.status"
+)
 
-FLAGGED_IDENTIFIERS = Query("flagged_identifiers", (
-    f"MATCH (i:{ID}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
-    "i.status AS status"
-))
+FLAGGED_IDENTIFIERS = Query(
+    "flagged_identifiers",
+    (
+        f"MATCH (i:{ID}) WHERE i.status <> 'active' RETURN i.key AS key, i.type AS type, i.value AS value, "
+        "i.status AS status"
+    ),
+)
 
-UPDATE_PROFILES = Query("update_profiles", (
-    f"UNWIND $rows AS row MATCH (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"
-))
+UPDATE_PROFILES = Query(
+    "update_profiles",
+    (f"UNWIND $rows AS row MATCH (p:{P} {{id: row.id}}) SET p.size = row.size, p.updated_at = row.updated_at"),
+)
 
-DELETE_ASSIGNMENTS = Query("delete_assignments", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e")
+DELETE_ASSIGNMENTS = Query(
+    "delete_assignments", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[e:{IN_PROF}]->(:{P}) DELETE e"
+)
 
 
 DELETE_REJECTED_LINKS = Query("delete_rejected_links", f"MATCH (x:{Label.REJECTED_LINK}) DELETE x")
 
-REJECTED_LINKS_OF = Query("rejected_links_of", (
-    f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) "
-    "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
-))
+REJECTED_LINKS_OF = Query(
+    "rejected_links_of",
+    (
+        f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) "
+        "RETURN x.record AS record, x.identifier AS identifier, x.reason AS reason"
+    ),
+)
 
 DELETE_MATCH_LINKS = Query("delete_match_links", f"MATCH (x:{Label.MATCH_LINK}) DELETE x")
 
-MATCH_LINKS_OF = Query("match_links_of", (
-    f"MATCH (x:{Label.MATCH_LINK}) WHERE x.record_a IN $records AND x.record_b IN $records "
-    "RETURN x.record_a AS record_a, x.record_b AS record_b, x.probability AS probability, x.weight AS weight, x.detail AS detail"
-))
+MATCH_LINKS_OF = Query(
+    "match_links_of",
+    (
+        f"MATCH (x:{Label.MATCH_LINK}) WHERE x.record_a IN $records AND x.record_b IN $records "
+        "RETURN x.record_a AS record_a, x.record_b AS record_b, x.probability AS probability, x.weight AS weight, x.detail AS detail"
+    ),
+)
 
-ALL_MATCH_LINKS = Query("all_match_links", f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, x.record_b AS record_b")
-DELETE_MATCH_LINKS_OF = Query("delete_match_links_of", f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x")
-DELETE_REJECTED_LINKS_OF = Query("delete_rejected_links_of", f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x")
+ALL_MATCH_LINKS = Query(
+    "all_match_links", f"MATCH (x:{Label.MATCH_LINK}) RETURN x.record_a AS record_a, x.record_b AS record_b"
+)
+DELETE_MATCH_LINKS_OF = Query(
+    "delete_match_links_of", f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_a: k}}) DELETE x"
+)
+DELETE_REJECTED_LINKS_OF = Query(
+    "delete_rejected_links_of", f"UNWIND $records AS k MATCH (x:{Label.REJECTED_LINK} {{record: k}}) DELETE x"
+)
 
 DELETE_EMBEDDINGS = Query("delete_embeddings", f"MATCH (x:{Label.EMBEDDING_CHUNK}) DELETE x")
 DELETE_EMBEDDING_MODELS = Query("delete_embedding_models", f"MATCH (x:{Label.EMBEDDING_MODEL}) DELETE x")
-EMBEDDING_MODEL = Query("embedding_model", (
-    f"MATCH (x:{Label.EMBEDDING_MODEL}) RETURN x.id AS id, x.settings AS settings, x.version AS version, "
-    "x.created_at AS created_at, x.summary AS summary ORDER BY x.created_at DESC LIMIT 1"
-))
-EMBEDDING_CHUNKS = Query("embedding_chunks", (
-    f"MATCH (x:{Label.EMBEDDING_CHUNK} {{model_id: $id}}) RETURN x.chunk AS chunk, x.keys AS keys, "
-    "x.vectors AS vectors ORDER BY chunk"
-))
+EMBEDDING_MODEL = Query(
+    "embedding_model",
+    (
+        f"MATCH (x:{Label.EMBEDDING_MODEL}) RETURN x.id AS id, x.settings AS settings, x.version AS version, "
+        "x.created_at AS created_at, x.summary AS summary ORDER BY x.created_at DESC LIMIT 1"
+    ),
+)
+EMBEDDING_CHUNKS = Query(
+    "embedding_chunks",
+    (
+        f"MATCH (x:{Label.EMBEDDING_CHUNK} {{model_id: $id}}) RETURN x.chunk AS chunk, x.keys AS keys, "
+        "x.vectors AS vectors ORDER BY chunk"
+    ),
+)
 
-SAVE_MODEL = Query("save_model", f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model")
-LOAD_MODEL = Query("load_model", f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model")
+SAVE_MODEL = Query(
+    "save_model", f"MERGE (x:{Label.MATCH_MODEL} {{id: $id}}) SET x.settings = $settings, x.model = $model"
+)
+LOAD_MODEL = Query(
+    "load_model", f"MATCH (x:{Label.MATCH_MODEL} {{id: $id}}) RETURN x.settings AS settings, x.model AS model"
+)
 
 MARK_CHANGED_RECORDS = Query("mark_changed_records", f"UNWIND $keys AS k MERGE (:{Label.CHANGED_RECORD} {{key: k}})")
 CHANGED_RECORDS = Query("changed_records", f"MATCH (x:{Label.CHANGED_RECORD}) RETURN x.key AS key")
@@ -140,16 +192,22 @@ CLEAR_CHANGED_RECORDS = Query("clear_changed_records", f"MATCH (x:{Label.CHANGED
 
 DELETE_HOUSEHOLDS = Query("delete_households", f"MATCH (h:{Label.HOUSEHOLD}) DETACH DELETE h")
 
-HOUSEHOLD_OF = Query("household_of", (
-    f"MATCH (p:{P})-[:{Rel.IN_HOUSEHOLD}]->(:{Label.HOUSEHOLD})<-[:{Rel.IN_HOUSEHOLD}]-(o:{P}) "
-    "WHERE p.id IN $ids AND o.id <> p.id RETURN p.id AS profile_id, o.id AS member ORDER BY member"
-))
+HOUSEHOLD_OF = Query(
+    "household_of",
+    (
+        f"MATCH (p:{P})-[:{Rel.IN_HOUSEHOLD}]->(:{Label.HOUSEHOLD})<-[:{Rel.IN_HOUSEHOLD}]-(o:{P}) "
+        "WHERE p.id IN $ids AND o.id <> p.id RETURN p.id AS profile_id, o.id AS member ORDER BY member"
+    ),
+)
 
-PROFILE_HISTORY = Query("profile_history", (
-    f"MATCH (p:{P})-[:{Rel.HAS_HISTORY}]->(e:{Label.PROFILE_EVENT}) WHERE p.id IN $ids "
-    "RETURN p.id AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
-    "e.at AS at ORDER BY at, kind"
-))
+PROFILE_HISTORY = Query(
+    "profile_history",
+    (
+        f"MATCH (p:{P})-[:{Rel.HAS_HISTORY}]->(e:{Label.PROFILE_EVENT}) WHERE p.id IN $ids "
+        "RETURN p.id AS profile_id, e.kind AS kind, e.detail AS detail, e.reason AS reason, e.actor AS actor, "
+        "e.at AS at ORDER BY at, kind"
+    ),
+)
 HISTORY_OF_GONE = Query(  # a profile merged away has no node: its entries are found by their property
     "history_of_gone",
     f"MATCH (e:{Label.PROFILE_EVENT}) WHERE e.profile_id IN $ids "
@@ -158,108 +216,156 @@ HISTORY_OF_GONE = Query(  # a profile merged away has no node: its entries are f
 )
 UNLINKED_HISTORY = Query(  # entries written before HAS_HISTORY existed (a store of an older version)
     "unlinked_history",
-    f"MATCH (e:{Label.PROFILE_EVENT}) MATCH (p:{P}) WHERE p.id = e.profile_id "
-    f"CREATE (p)-[:{Rel.HAS_HISTORY}]->(e)",
+    f"MATCH (e:{Label.PROFILE_EVENT}) MATCH (p:{P}) WHERE p.id = e.profile_id CREATE (p)-[:{Rel.HAS_HISTORY}]->(e)",
 )
 
 COUNT_ALIASES = Query("count_aliases", f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n")
 
 DELETE_ALIASES = Query("delete_aliases", f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) DELETE a")
 
-ALIAS_TARGETS = Query("alias_targets", f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id, a.target AS target")
+ALIAS_TARGETS = Query(
+    "alias_targets",
+    f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS} {{id: pid}}) RETURN a.id AS id, a.target AS target",
+)
 
 DELETE_PROFILES = Query("delete_profiles", f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) DETACH DELETE p")
 
 OVERRIDE_COLUMNS = property_names(Label.OVERRIDE)
 
-ALL_OVERRIDES = Query("all_overrides", (
-    f"MATCH (o:{Label.OVERRIDE}) RETURN "
-    + ", ".join(f"o.{c} AS {c}" for c in OVERRIDE_COLUMNS)
-    + " ORDER BY at, action, key"
-))
+ALL_OVERRIDES = Query(
+    "all_overrides",
+    (
+        f"MATCH (o:{Label.OVERRIDE}) RETURN "
+        + ", ".join(f"o.{c} AS {c}" for c in OVERRIDE_COLUMNS)
+        + " ORDER BY at, action, key"
+    ),
+)
 
-SAVE_RUN = Query("save_run", f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary")
+SAVE_RUN = Query(
+    "save_run", f"MERGE (x:{Label.RESOLVE_RUN} {{id: $id}}) SET x.finished_at = $finished_at, x.summary = $summary"
+)
 
-LATEST_RUN = Query("latest_run", (
-    f"MATCH (x:{Label.RESOLVE_RUN}) RETURN x.id AS id, x.finished_at AS finished_at, x.summary AS summary "
-    "ORDER BY x.finished_at DESC LIMIT 1"
-))
+LATEST_RUN = Query(
+    "latest_run",
+    (
+        f"MATCH (x:{Label.RESOLVE_RUN}) RETURN x.id AS id, x.finished_at AS finished_at, x.summary AS summary "
+        "ORDER BY x.finished_at DESC LIMIT 1"
+    ),
+)
 
 # -- reads for the 360 view ---------------------------------------------------------------------------
 
-PROFILE_PAGE = Query("profile_page", f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first")
+PROFILE_PAGE = Query(
+    "profile_page", f"MATCH (p:{P}) WHERE p.id > $after RETURN p.id AS id, p.size AS size ORDER BY p.id LIMIT $first"
+)
 
-PROFILES_BY_ID = Query("profiles_by_id", f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size")
+PROFILES_BY_ID = Query(
+    "profiles_by_id", f"UNWIND $ids AS pid MATCH (p:{P} {{id: pid}}) RETURN p.id AS id, p.size AS size"
+)
 
 # Reads of a few profiles filter with ``p.id IN $ids``: ladybug then looks the ids up in the key index,
 # where ``UNWIND $ids AS pid MATCH (p {id: pid})`` scanned and joined (10-20x slower at 10k records)
-PROFILE_RECORDS = Query("profile_records", (
-    f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
-    "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
-    "r.attributes AS attributes, r.seen_at AS seen_at"
-))
+PROFILE_RECORDS = Query(
+    "profile_records",
+    (
+        f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
+        "RETURN p.id AS profile_id, r.key AS key, r.source AS source, r.record_id AS record_id, "
+        "r.attributes AS attributes, r.seen_at AS seen_at"
+    ),
+)
 
-PROFILE_MEMBERS = Query("profile_members", (
-    f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids RETURN p.id AS profile_id, r.key AS record"
-))
+PROFILE_MEMBERS = Query(
+    "profile_members",
+    (f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids RETURN p.id AS profile_id, r.key AS record"),
+)
 
-PROFILES_OF_RECORDS = Query("profiles_of_records", (
-    f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"
-))
+PROFILES_OF_RECORDS = Query(
+    "profiles_of_records",
+    (f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"),
+)
 
-PROFILE_RECORD_KEYS = Query("profile_record_keys", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids RETURN r.key AS key")
+PROFILE_RECORD_KEYS = Query(
+    "profile_record_keys", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids RETURN r.key AS key"
+)
 
-PROFILE_IDENTIFIERS = Query("profile_identifiers", (
-    f"MATCH (i:{ID})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
-    "RETURN p.id AS profile_id, i.type AS type, i.value AS value, i.status AS status, e.source AS source, "
-    "e.first_seen AS first_seen, e.last_seen AS last_seen"
-))
+PROFILE_IDENTIFIERS = Query(
+    "profile_identifiers",
+    (
+        f"MATCH (i:{ID})<-[e:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
+        "RETURN p.id AS profile_id, i.type AS type, i.value AS value, i.status AS status, e.source AS source, "
+        "e.first_seen AS first_seen, e.last_seen AS last_seen"
+    ),
+)
 
-PROFILE_EVENTS = Query("profile_events", (
-    f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
-    "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
-))
+PROFILE_EVENTS = Query(
+    "profile_events",
+    (
+        f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
+        "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
+    ),
+)
 
-ALL_PROFILE_EVENTS = Query("all_profile_events", (
-    f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
-    "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
-))
+ALL_PROFILE_EVENTS = Query(
+    "all_profile_events",
+    (
+        f"MATCH (ev:{E})<-[:{HAS_EV}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+        "RETURN p.id AS profile_id, ev.type AS type, ev.ts AS ts, ev.source AS source, ev.properties AS properties"
+    ),
+)
 
-PROFILES_BY_IDENTIFIER = Query("profiles_by_identifier", (
-    f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
-    "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
-))
+PROFILES_BY_IDENTIFIER = Query(
+    "profiles_by_identifier",
+    (
+        f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+        "RETURN p.id AS id, count(r) AS records ORDER BY records DESC, id"
+    ),
+)
 
-PROFILES_BY_IDENTIFIERS = Query("profiles_by_identifiers", (  # per key, the profile holding it on most records comes last
-    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
-    "RETURN k AS key, p.id AS id, count(r) AS records ORDER BY key, records, id"
-))
+PROFILES_BY_IDENTIFIERS = Query(
+    "profiles_by_identifiers",
+    (  # per key, the profile holding it on most records comes last
+        f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) "
+        "RETURN k AS key, p.id AS id, count(r) AS records ORDER BY key, records, id"
+    ),
+)
 
 PROFILE_OF_RECORD = Query("profile_of_record", f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS id")
 
 # -- stats ----------------------------------------------------------------------------------------------
 
 COUNT_RECORDS = Query("count_records", f"MATCH (r:{R}) RETURN r.source AS source, count(*) AS n")
-COUNT_IDENTIFIERS = Query("count_identifiers", f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n")
+COUNT_IDENTIFIERS = Query(
+    "count_identifiers", f"MATCH (i:{ID}) RETURN i.type AS type, i.status AS status, count(*) AS n"
+)
 COUNT_EVENTS = Query("count_events", f"MATCH (ev:{E}) RETURN count(*) AS n")
 PROFILE_SIZES = Query("profile_sizes", f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n")
 
-PROFILE_IDENTIFIERS_OF_TYPES = Query("profile_identifiers_of_types", (
-    f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE i.type IN $types "
-    "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
-))
-PROFILE_RECORD_ATTRIBUTES = Query("profile_record_attributes", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes")
+PROFILE_IDENTIFIERS_OF_TYPES = Query(
+    "profile_identifiers_of_types",
+    (
+        f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE i.type IN $types "
+        "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
+    ),
+)
+PROFILE_RECORD_ATTRIBUTES = Query(
+    "profile_record_attributes",
+    f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes",
+)
 
 # -- explanations ---------------------------------------------------------------------------------------
 
-PROFILE_LINKS = Query("profile_links", (
-    f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
-    "RETURN p.id AS profile_id, r.key AS record, i.key AS identifier, i.type AS type, i.value AS value, "
-    "i.status AS status"
-))
-IDENTIFIER_DEGREE = Query("identifier_degree", (
-    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"
-))
+PROFILE_LINKS = Query(
+    "profile_links",
+    (
+        f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids "
+        "RETURN p.id AS profile_id, r.key AS record, i.key AS identifier, i.type AS type, i.value AS value, "
+        "i.status AS status"
+    ),
+)
+IDENTIFIER_DEGREE = Query(
+    "identifier_degree",
+    (f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"),
+)
 
 EXISTING_PROFILE_EVENTS = Query(
     "existing_profile_events", f"UNWIND $keys AS k MATCH (e:{Label.PROFILE_EVENT} {{key: k}}) RETURN e.key AS key"
@@ -309,6 +415,4 @@ RELEASE_LEASE = Query(
 # -- settings stored with the graph -------------------------------------------------------------------
 
 GRAPH_SETTINGS = Query("graph_settings", f"MATCH (x:{Label.GRAPH_SETTING}) RETURN x.key AS key, x.value AS value")
-SET_GRAPH_SETTING = Query(
-    "set_graph_setting", f"MERGE (x:{Label.GRAPH_SETTING} {{key: $key}}) SET x.value = $value"
-)
+SET_GRAPH_SETTING = Query("set_graph_setting", f"MERGE (x:{Label.GRAPH_SETTING} {{key: $key}}) SET x.value = $value")

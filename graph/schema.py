@@ -45,26 +45,41 @@ S = "STRING"
 NODES: dict[Label, NodeTable] = {
     t.label: t
     for t in (
-        _node(Label.RECORD, "key STRING, source STRING, record_id STRING, attributes STRING, hash STRING, "
-                            "seen_at STRING", ("source",)),  # fmt: skip
+        _node(
+            Label.RECORD,
+            "key STRING, source STRING, record_id STRING, attributes STRING, hash STRING, seen_at STRING",
+            ("source",),
+        ),
         _node(Label.IDENTIFIER, "key STRING, type STRING, value STRING, status STRING", ("status",)),
         _node(Label.EVENT, "key STRING, type STRING, ts STRING, source STRING, properties STRING"),
         _node(Label.PROFILE, "id STRING, size INT64, updated_at STRING"),
         _node(Label.PROFILE_ALIAS, "id STRING, target STRING, updated_at STRING"),
         _node(Label.REJECTED_LINK, "key STRING, record STRING, identifier STRING, reason STRING", ("record",)),
-        _node(Label.MATCH_LINK, "key STRING, record_a STRING, record_b STRING, probability DOUBLE, weight DOUBLE, "
-                                "detail STRING", ("record_a", "record_b")),  # fmt: skip
+        _node(
+            Label.MATCH_LINK,
+            "key STRING, record_a STRING, record_b STRING, probability DOUBLE, weight DOUBLE, detail STRING",
+            ("record_a", "record_b"),
+        ),
         _node(Label.HOUSEHOLD, "id STRING"),
-        _node(Label.PROFILE_EVENT, "key STRING, profile_id STRING, kind STRING, detail STRING, reason STRING, "
-                                   "actor STRING, at STRING", ("profile_id",)),  # fmt: skip
-        _node(Label.OVERRIDE, "key STRING, action STRING, kind STRING, record_a STRING, record_b STRING, "
-                              "reason STRING, actor STRING, at STRING"),  # fmt: skip
+        _node(
+            Label.PROFILE_EVENT,
+            "key STRING, profile_id STRING, kind STRING, detail STRING, reason STRING, actor STRING, at STRING",
+            ("profile_id",),
+        ),
+        _node(
+            Label.OVERRIDE,
+            "key STRING, action STRING, kind STRING, record_a STRING, record_b STRING, "
+            "reason STRING, actor STRING, at STRING",
+        ),
         _node(Label.RESOLVE_RUN, "id STRING, finished_at STRING, summary STRING"),
         _node(Label.MATCH_MODEL, "id STRING, settings STRING, model STRING"),
         _node(Label.CHANGED_RECORD, "key STRING"),
         _node(Label.EMBEDDING_MODEL, "id STRING, settings STRING, version STRING, created_at STRING, summary STRING"),
-        _node(Label.EMBEDDING_CHUNK, "key STRING, model_id STRING, chunk INT64, keys STRING, vectors STRING",
-              ("model_id",)),  # fmt: skip
+        _node(
+            Label.EMBEDDING_CHUNK,
+            "key STRING, model_id STRING, chunk INT64, keys STRING, vectors STRING",
+            ("model_id",),
+        ),
         _node(Label.RESOLVE_JOURNAL, "id STRING, run_id STRING, meta STRING, created_at STRING"),
         _node(Label.JOURNAL_CHUNK, "key STRING, run_id STRING, part STRING, chunk INT64, data STRING", ("run_id",)),
         _node(Label.WRITER_LEASE, "key STRING, holder STRING, job STRING, expires_at DOUBLE"),
@@ -73,8 +88,9 @@ NODES: dict[Label, NodeTable] = {
 }
 
 RELS: dict[Rel, RelTable] = {
-    Rel.HAS_IDENTIFIER: RelTable(Rel.HAS_IDENTIFIER, Label.RECORD, Label.IDENTIFIER,
-                                 (("source", S), ("first_seen", S), ("last_seen", S))),  # fmt: skip
+    Rel.HAS_IDENTIFIER: RelTable(
+        Rel.HAS_IDENTIFIER, Label.RECORD, Label.IDENTIFIER, (("source", S), ("first_seen", S), ("last_seen", S))
+    ),  # fmt: skip
     Rel.HAS_EVENT: RelTable(Rel.HAS_EVENT, Label.RECORD, Label.EVENT),
     Rel.IN_PROFILE: RelTable(Rel.IN_PROFILE, Label.RECORD, Label.PROFILE),
     # reads of a profile's history and household follow edges from it: the embedded store indexes

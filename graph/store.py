@@ -87,7 +87,9 @@ class GraphStore(Reads):
                     return work(tx)
             except StoreUnavailable as exc:
                 if time.monotonic() + delay > deadline:
-                    raise StoreUnavailable(f"{exc}; gave up on '{what}' after {self.retry_seconds:.0f} s of retries") from None
+                    raise StoreUnavailable(
+                        f"{exc}; gave up on '{what}' after {self.retry_seconds:.0f} s of retries"
+                    ) from None
                 logger.warning("%s: %s; retrying in %.1f s", what, exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 8.0)

@@ -91,4 +91,3 @@ def _pair_links(left: pd.Index | pd.Series, right: pd.Index | pd.Series, tag: st
     key = f"{tag}:" + left + "|" + right
     return pd.concat([pd.DataFrame({"record": left, "identifier": key}),
                       pd.DataFrame({"record": right, "identifier": key})], ignore_index=True)  # fmt: skip
-

@@ -182,7 +182,9 @@ class _Run:
         in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
         matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
                                focus=in_part, candidates=candidates, labels=self.labels)  # fmt: skip
-        used = pd.concat([used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True)
+        used = pd.concat(
+            [used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True
+        )
         step("components", 3, 5)
         components, rejected = enforce_limits(part, used, record_components(part, used), settings)
         components, rejected = overrides.enforce(part, used, components, rejected, settings)
@@ -260,8 +262,9 @@ def _plan(run: _Run, status: pd.Series, status_changed: pd.Index, part: pd.Serie
         rejected=rejected.assign(key=rejected["record"] + "|" + rejected["identifier"]),
         matches=o.matches.edges.assign(key=o.matches.edges["record_a"] + "|" + o.matches.edges["record_b"]),
         part=None if part is None else pd.DataFrame({"record": part.astype(str).to_numpy()}),
-        households=pd.DataFrame({"profile_id": o.homes.index.astype(str), "household_id": o.homes.to_numpy()},
-                                dtype="str"),  # fmt: skip
+        households=pd.DataFrame(
+            {"profile_id": o.homes.index.astype(str), "household_id": o.homes.to_numpy()}, dtype="str"
+        ),  # fmt: skip
         events=events,
     )
 

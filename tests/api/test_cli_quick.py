@@ -10,7 +10,16 @@ from pathlib import Path
 from tests.api.conftest import CRM, POS, SOURCES
 
 ROOT = Path(__file__).parents[2]
-HEAVY = ("pandas", "numpy", "ladybug", "neo4j", "strawberry", "fastapi", "pydantic_settings", "networkx")  # rich: typer draws the help with it
+HEAVY = (
+    "pandas",
+    "numpy",
+    "ladybug",
+    "neo4j",
+    "strawberry",
+    "fastapi",
+    "pydantic_settings",
+    "networkx",
+)  # rich: typer draws the help with it
 
 
 def _cdp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from graph.errors import StoreError
-from graph.query import Query
 from graph.model import Event, IdentifierLink, Label, Rel, SourceRecord
+from graph.query import Query
 from graph.store import GraphStore
 from resolve.apply import apply_plan
 from resolve.journal import RunPlan

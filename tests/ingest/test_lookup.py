@@ -18,12 +18,16 @@ def test_lookups_use_the_options_ingest_stored(store: GraphStore) -> None:
     assert remember_ingest(store, NormaliseOptions("US", "MDY"), {"phone", "member_no"}) is None
     assert lookup_options(store, gb) == NormaliseOptions("US", "MDY")
     assert "member_no" in known_identifier_types(store) and "email" in known_identifier_types(store)
-    store.upsert_records([SourceRecord("us", "U1", [IdentifierLink("phone", "+14155550134")], {}, "2025-01-01T00:00:00Z")])
+    store.upsert_records(
+        [SourceRecord("us", "U1", [IdentifierLink("phone", "+14155550134")], {}, "2025-01-01T00:00:00Z")]
+    )
     resolve(store, ResolveSettings())
     service = CustomerService(store, OptionsCache(store, gb).get)
-    assert service.profiles_by_identifier("phone", "(415) 555-0134") == service.profiles_by_identifier(
-        "phone", "+1 415 555 0134"
-    ) != []  # a US number written nationally, found by a process whose own region is GB
+    assert (
+        service.profiles_by_identifier("phone", "(415) 555-0134")
+        == service.profiles_by_identifier("phone", "+1 415 555 0134")
+        != []
+    )  # a US number written nationally, found by a process whose own region is GB
 
 
 def test_changing_the_options_warns(store: GraphStore) -> None:

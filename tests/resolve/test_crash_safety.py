@@ -76,16 +76,19 @@ def _snapshot(store: GraphStore, rows: Callable[[str], list[tuple[Any, ...]]]) -
         "assigned": rows("MATCH (r:Record)-[:IN_PROFILE]->(p:CustomerProfile) RETURN r.key AS r, p.id AS p"),
         "profiles": rows("MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size"),
         "aliases": rows("MATCH (a:ProfileAlias) RETURN a.id AS id, a.target AS t"),
-        "history": rows("MATCH (e:ProfileEvent) RETURN e.profile_id AS p, e.kind AS k, e.detail AS d, "
-                        "e.reason AS r, e.actor AS a"),  # fmt: skip
+        "history": rows(
+            "MATCH (e:ProfileEvent) RETURN e.profile_id AS p, e.kind AS k, e.detail AS d, e.reason AS r, e.actor AS a"
+        ),  # fmt: skip
         "matches": rows("MATCH (x:MatchLink) RETURN x.record_a AS a, x.record_b AS b"),
         "rejected": rows("MATCH (x:RejectedLink) RETURN x.record AS r, x.identifier AS i, x.reason AS why"),
         "households": rows("MATCH (p:CustomerProfile)-[:IN_HOUSEHOLD]->(h:Household) RETURN p.id AS p, h.id AS h"),
-        "history_links": rows("MATCH (p:CustomerProfile)-[:HAS_HISTORY]->(e:ProfileEvent) RETURN p.id AS p, "
-                              "e.kind AS k, e.detail AS d"),  # fmt: skip
+        "history_links": rows(
+            "MATCH (p:CustomerProfile)-[:HAS_HISTORY]->(e:ProfileEvent) RETURN p.id AS p, e.kind AS k, e.detail AS d"
+        ),  # fmt: skip
         "statuses": sorted(store.flagged_identifiers().items()),
-        "overrides": rows("MATCH (o:Override) RETURN o.kind AS k, o.record_a AS a, o.record_b AS b, o.reason AS r, "
-                          "o.actor AS who"),  # fmt: skip
+        "overrides": rows(
+            "MATCH (o:Override) RETURN o.kind AS k, o.record_a AS a, o.record_b AS b, o.reason AS r, o.actor AS who"
+        ),  # fmt: skip
         "changed": store.changed_records(),
         "pending": store.pending_journal(),
         "records": rows("MATCH (r:Record) RETURN r.key AS k, r.hash AS h"),
@@ -306,7 +309,9 @@ KILL_SCRIPT = textwrap.dedent(
 
 def _cdp(args: list[str], env: dict[str, str], kill_after: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {**env, "KILL_AFTER_COMMIT": str(kill_after or 0)}
-    code = KILL_SCRIPT if kill_after else "import sys\nfrom api.cli import main\nsys.argv = ['cdp', *sys.argv[1:]]\nmain()"
+    code = (
+        KILL_SCRIPT if kill_after else "import sys\nfrom api.cli import main\nsys.argv = ['cdp', *sys.argv[1:]]\nmain()"
+    )
     return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -67,12 +67,12 @@ def test_profiles_can_be_explained_by_id(store: GraphStore) -> None:
         _rec("crm", "3", crm_id="1"),
     ])  # fmt: skip
     resolve(store, ResolveSettings())
-    first = store.cypher("p", "MATCH (r:Record {key: 'crm:1'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[0][
-        "id"
-    ]
-    second = store.cypher("p", "MATCH (r:Record {key: 'crm:2'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[0][
-        "id"
-    ]
+    first = store.cypher("p", "MATCH (r:Record {key: 'crm:1'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[
+        0
+    ]["id"]
+    second = store.cypher("p", "MATCH (r:Record {key: 'crm:2'})-[:IN_PROFILE]->(p:CustomerProfile) RETURN p.id AS id")[
+        0
+    ]["id"]
     apart = explain(store, first, second)
     assert (apart.profile_a, apart.profile_b) == (first, second)
     assert [(b.identifier_value, b.status) for b in apart.barriers] == [("test@test.com", "placeholder")]

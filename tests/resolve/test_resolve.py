@@ -94,7 +94,9 @@ def test_resolution_equals_networkx_components_on_random_data(store: GraphStore)
     expected = {frozenset(n for n in c if n.startswith("src:")) for c in nx.connected_components(graph)}
     assert _groups(store) == expected - {frozenset()}
     sizes = pd.Series(_profiles(store)).value_counts()
-    stored = {r["id"]: r["size"] for r in store.cypher("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")}
+    stored = {
+        r["id"]: r["size"] for r in store.cypher("p", "MATCH (p:CustomerProfile) RETURN p.id AS id, p.size AS size")
+    }
     assert stored == sizes.to_dict()
 
 
