@@ -113,7 +113,10 @@ def build_customer_graph(events: pd.DataFrame, weights: InteractionWeights | Non
 
 def read_customer_graph(store: GraphStore, weights: InteractionWeights | None = None) -> CustomerGraph:
     """:func:`build_customer_graph` of every event of a resolved profile in ``store``, with its version."""
-    graph = build_customer_graph(store.profile_events(), weights)
+    # in a fixed order, whatever order the store returns rows in: node numbers, walks and so the vectors
+    # of a seeded, single-worker run follow from it
+    events = store.profile_events().sort_values(["profile_id", "ts", "type", "source", "properties"], ignore_index=True)
+    graph = build_customer_graph(events, weights)
     graph.version = graph_version(store)
     return graph
 

@@ -216,7 +216,8 @@ HISTORY_OF_GONE = Query(  # a profile merged away has no node: its entries are f
 )
 UNLINKED_HISTORY = Query(  # entries written before HAS_HISTORY existed (a store of an older version)
     "unlinked_history",
-    f"MATCH (e:{Label.PROFILE_EVENT}) MATCH (p:{P}) WHERE p.id = e.profile_id CREATE (p)-[:{Rel.HAS_HISTORY}]->(e)",
+    f"MATCH (e:{Label.PROFILE_EVENT}) MATCH (p:{P}) WHERE p.id = e.profile_id "
+    f"AND NOT EXISTS {{ MATCH (p)-[:{Rel.HAS_HISTORY}]->(e) }} CREATE (p)-[:{Rel.HAS_HISTORY}]->(e)",
 )
 
 COUNT_ALIASES = Query("count_aliases", f"MATCH (a:{Label.PROFILE_ALIAS}) RETURN count(*) AS n")

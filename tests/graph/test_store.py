@@ -174,3 +174,19 @@ def test_history_written_by_an_older_version_is_linked_when_opened(store: GraphS
     migrate(store)  # once only
     assert [row["kind"] for row in store.profile_history(["p1"])] == ["created"]
     assert store.graph_settings()["schema_version"] == 2
+
+
+def test_upgrading_twice_links_history_once(store: GraphStore) -> None:
+    """A graph whose layout version was lost (cleared settings) is upgraded again: nothing is linked twice."""
+    from graph.migrations import migrate
+
+    with store.transaction() as tx:
+        tx.create_nodes(Label.PROFILE, pd.DataFrame({"id": ["p1"], "size": [1], "updated_at": ["t"]}))
+        tx.create_nodes(Label.PROFILE_EVENT, pd.DataFrame([{
+            "key": "p1|created|r1", "profile_id": "p1", "kind": "created", "detail": "1 records",
+            "reason": "resolve run r1", "actor": "resolver", "at": "t",
+        }]))  # fmt: skip
+    for _ in range(2):
+        store.cypher("forget", "MATCH (s:GraphSetting) DELETE s")
+        migrate(store)
+    assert len(store.profile_history(["p1"])) == 1

@@ -47,3 +47,18 @@ def test_resolve_is_the_same_whatever_order_the_store_reads_in(store: GraphStore
         np.testing.assert_allclose(after, before, rtol=1e-9)
     assert again.prior == pytest.approx(model.prior, rel=1e-9)
     assert _partition(store) == expected
+
+
+def test_the_customer_graph_is_the_same_whatever_order_the_store_reads_in(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Node numbers, and so a seeded embedding's vectors, follow from the order of the graph's nodes."""
+    from analytics.customer_graph import read_customer_graph
+
+    data = generate_dataset(tmp_path / "data", n_records=600, seed=4)
+    ingest(load_config(data.config_path), store, tmp_path / "rejects")
+    resolve(store, ResolveSettings())
+    expected = read_customer_graph(store)
+    monkeypatch.setattr(store, "profile_events", _shuffled(store.profile_events, 5))
+    again = read_customer_graph(store)
+    assert list(again.keys) == list(expected.keys) and np.array_equal(again.edges, expected.edges)
