@@ -1,24 +1,47 @@
 """The Neo4j store: the official driver over Bolt, batched parameterised ``UNWIND`` writes.
 
-Reads on the store run as managed read transactions (the driver retries them on a lost connection);
-each :class:`Neo4jTransaction` has a session of its own, so threads never share a transaction and a
-read never sees another thread's uncommitted writes.
+Reads on the store run as managed read transactions (the driver retries them on a lost connection for
+the store's ``retry_seconds``, as :meth:`GraphStore.write` does a unit of work); each
+:class:`Neo4jTransaction` has a session of its own, so threads never share a transaction and a read
+never sees another thread's uncommitted writes. An ingest batch is written in transactions of a bounded
+number of changes (:attr:`Neo4jStore.changes_per_transaction`), so it fits the server's heap.
 """
 
 from __future__ import annotations
 
 import logging
+from operator import methodcaller
 from typing import Any
 
 import pandas as pd
 
+from graph.batch import RecordBatch
 from graph.errors import StoreUnavailable
+from graph.records import UpsertCounts, split_by_changes
 from graph.runner import Row
 from graph.schema import neo4j_ddl
 from graph.store import GraphStore
 from graph.writes import Transaction
 
 logger = logging.getLogger(__name__)
+
+
+class _DriverLogs(logging.Filter):
+    """Drops what the driver logs above DEBUG unless its logger is enabled for DEBUG (``cdp -v``): it logs
+    a lost connection at ERROR and a retried read at WARNING, and this store retries both itself and
+    reports what it gave up on in one line, naming the server and the query or unit of work."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno <= logging.DEBUG or logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_DRIVER_LOGS = _DriverLogs()
+
+
+def _quiet_driver_logs() -> None:
+    for name in ("neo4j", "neo4j.io", "neo4j.pool", "neo4j.session"):  # a filter sees its own logger's records only
+        if _DRIVER_LOGS not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_DRIVER_LOGS)
 
 
 def _lost(uri: str, exc: Exception) -> str | None:
@@ -69,6 +92,11 @@ class Neo4jStore(GraphStore):
     kind = "neo4j"
     batch_size = 10_000
     transaction_rows = 10_000
+    #: the most nodes, edges and properties an ingest transaction may change (estimated by
+    #: :func:`graph.records.write_changes`). Neo4j holds a transaction's changes on its heap and needs as
+    #: much again to commit them; the local server's default 512 MB heap allows 358 MB to all transactions
+    #: together, and 10,000 changed records (~120,000 changes) failed at the commit.
+    changes_per_transaction = 40_000
 
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
         import neo4j
@@ -76,7 +104,11 @@ class Neo4jStore(GraphStore):
 
         self.uri, self.database = uri, database
         self._neo4j = neo4j
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password), max_transaction_retry_time=30.0)
+        _quiet_driver_logs()
+        # a property no write has created yet (a fresh graph) is expected, not a warning worth printing
+        self._driver = neo4j.GraphDatabase.driver(
+            uri, auth=(user, password), notifications_disabled_classifications=["UNRECOGNIZED"]
+        )
         try:
             self._driver.verify_connectivity()
         except errors.AuthError:
@@ -101,7 +133,11 @@ class Neo4jStore(GraphStore):
             return session.execute_read(lambda tx: tx.run(text, params).to_df())
 
     def _read_session(self) -> Any:
-        return self._driver.session(database=self.database, default_access_mode=self._neo4j.READ_ACCESS)
+        return self._driver.session(
+            database=self.database,
+            default_access_mode=self._neo4j.READ_ACCESS,
+            max_transaction_retry_time=self.retry_seconds,
+        )
 
     def _begin(self) -> Transaction:
         session = self._driver.session(database=self.database)
@@ -113,6 +149,16 @@ class Neo4jStore(GraphStore):
             if gone is not None:
                 raise StoreUnavailable(f"{gone} (starting a transaction)") from None
             raise
+
+    def upsert_batch(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
+        """:meth:`GraphStore.upsert_batch` in transactions of at most :attr:`changes_per_transaction`
+        changes each (each part is written, and retried on a lost connection, as a whole; a part written
+        again finds its records unchanged)."""
+        counts: dict[str, UpsertCounts] = {}
+        for part in split_by_changes(batch.latest(), self.changes_per_transaction):
+            for source, done in self.write(methodcaller("upsert_records", part), "ingest batch").items():
+                counts.setdefault(source, UpsertCounts()).add(done)
+        return counts
 
     def _schema_statements(self) -> list[str]:
         return neo4j_ddl()

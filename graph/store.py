@@ -90,7 +90,7 @@ class GraphStore(Reads):
                     raise StoreUnavailable(
                         f"{exc}; gave up on '{what}' after {self.retry_seconds:.0f} s of retries"
                     ) from None
-                logger.warning("%s: %s; retrying in %.1f s", what, exc, delay)
+                logger.info("%s: %s; retrying in %.1f s", what, exc, delay)  # the give-up is the one line a user sees
                 time.sleep(delay)
                 delay = min(delay * 2, 8.0)
 
