@@ -91,6 +91,26 @@ UPSERT_RECORDS_NESTED = Query(
     ),
 )
 
+# Writes of the in-place path of a changed record (server stores only, see graph/records.py).
+UPDATE_LINKS = Query("update_links", (
+    f"UNWIND $rows AS row MATCH (:{R} {{key: row.record}})-[e:{HAS_ID}]->"
+    f"(:{ID} {{key: row.identifier}}) SET e.last_seen = row.last_seen"
+))  # fmt: skip
+DELETE_LINKS = Query("delete_links", (
+    f"UNWIND $rows AS row MATCH (:{R} {{key: row.record}})-[e:{HAS_ID}]->"
+    f"(:{ID} {{key: row.identifier}}) DELETE e"
+))  # fmt: skip
+DELETE_STALE_EVENTS = Query("delete_stale_events", (
+    f"UNWIND $rows AS row MATCH (:{R} {{key: row.record}})-[:{HAS_EV}]->(ev:{E}) "
+    "WHERE NOT ev.key IN row.keep DETACH DELETE ev"
+))  # fmt: skip
+UPSERT_EVENTS = Query("upsert_events", (
+    f"UNWIND $rows AS row MATCH (r:{R} {{key: row.record}}) MERGE (ev:{E} {{key: row.key}}) "
+    "SET ev.type = row.type, ev.ts = row.ts, ev.source = row.source, ev.properties = row.properties "
+    f"MERGE (r)-[:{HAS_EV}]->(ev)"
+))  # fmt: skip
+
+
 # -- resolve ------------------------------------------------------------------------------------------
 
 ALL_RECORD_KEYS = Query("all_record_keys", f"MATCH (r:{R}) RETURN r.key AS record")

@@ -192,4 +192,6 @@ def _open_error(path: Path, exc: RuntimeError) -> str:
     except OSError:
         command = ""
     who = f"pid {pid}: {command}" if command else f"pid {pid}"
+    if " serve" in f" {command}":
+        return f"the embedded graph at {path} is served by another process ({who}): one server per data directory"
     return f"the embedded graph at {path} is in use by another process ({who}); wait for it to finish"

@@ -61,10 +61,22 @@ def writer_lease(
     beat.start()
     try:
         yield holder
-    finally:
+    except BaseException:
         stop.set()
         del mine[id(store)]
-        store.write(lambda tx: tx.release_lease(KEY, holder), "release the writer lease")
+        _release_once(store, holder)  # the block's error is the story; a lease left behind frees itself
+        raise
+    stop.set()
+    del mine[id(store)]
+    store.write(lambda tx: tx.release_lease(KEY, holder), "release the writer lease")
+
+
+def _release_once(store: GraphStore, holder: str) -> None:
+    try:
+        with store.transaction() as tx:
+            tx.release_lease(KEY, holder)
+    except Exception as exc:  # the store went away: its holder's death (or expiry) frees the lease
+        logger.debug("releasing the writer lease after an error: %s", exc)
 
 
 def _acquire(store: GraphStore, holder: str, job: str, wait_s: float, on_wait: Callable[[str], None] | None) -> None:

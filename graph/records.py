@@ -20,32 +20,11 @@ import pandas as pd
 from graph import cypher as q
 from graph.batch import RecordBatch
 from graph.model import Label, Rel
-from graph.query import Query
 
 if TYPE_CHECKING:
     from graph.writes import Transaction
 
 __all__ = ["RecordWriter", "UpsertCounts", "split_by_changes", "write_changes"]
-
-# Writes of the in-place path (server stores only).
-UPDATE_LINKS = Query("update_links", (
-    f"UNWIND $rows AS row MATCH (:{Label.RECORD} {{key: row.record}})-[e:{Rel.HAS_IDENTIFIER}]->"
-    f"(:{Label.IDENTIFIER} {{key: row.identifier}}) SET e.last_seen = row.last_seen"
-))  # fmt: skip
-DELETE_LINKS = Query("delete_links", (
-    f"UNWIND $rows AS row MATCH (:{Label.RECORD} {{key: row.record}})-[e:{Rel.HAS_IDENTIFIER}]->"
-    f"(:{Label.IDENTIFIER} {{key: row.identifier}}) DELETE e"
-))  # fmt: skip
-DELETE_STALE_EVENTS = Query("delete_stale_events", (
-    f"UNWIND $rows AS row MATCH (:{Label.RECORD} {{key: row.record}})-[:{Rel.HAS_EVENT}]->(ev:{Label.EVENT}) "
-    "WHERE NOT ev.key IN row.keep DETACH DELETE ev"
-))  # fmt: skip
-UPSERT_EVENTS = Query("upsert_events", (
-    f"UNWIND $rows AS row MATCH (r:{Label.RECORD} {{key: row.record}}) MERGE (ev:{Label.EVENT} {{key: row.key}}) "
-    "SET ev.type = row.type, ev.ts = row.ts, ev.source = row.source, ev.properties = row.properties "
-    f"MERGE (r)-[:{Rel.HAS_EVENT}]->(ev)"
-))  # fmt: skip
-
 
 @dataclass
 class UpsertCounts:
@@ -122,13 +101,13 @@ class RecordWriter:
         events are merged on their keys."""
         links = touched.links.assign(first_seen=touched.links["seen_at"], last_seen=touched.links["seen_at"])
         kept = self._forget_what_went_away(changed_keys, links, touched.events)
-        self.tx.write_rows(UPDATE_LINKS, links.loc[kept, ["record", "identifier", "last_seen"]].to_dict("records"))
+        self.tx.write_rows(q.UPDATE_LINKS, links.loc[kept, ["record", "identifier", "last_seen"]].to_dict("records"))
         by_record: dict[str, list[dict[str, str]]] = {}
         for link in links.loc[~kept, _NESTED_LINK_PROPERTIES].to_dict("records"):
             by_record.setdefault(link["record"], []).append(link)
         records = touched.records[_RECORD_PROPERTIES].to_dict("records")
         self.tx.write_rows(q.UPSERT_RECORDS_NESTED, [{**r, "links": by_record.get(r["key"], [])} for r in records])
-        self.tx.write_rows(UPSERT_EVENTS, touched.events[["record", *_EVENT_PROPERTIES]].to_dict("records"))
+        self.tx.write_rows(q.UPSERT_EVENTS, touched.events[["record", *_EVENT_PROPERTIES]].to_dict("records"))
 
     def _forget_what_went_away(self, keys: list[str], links: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
         """Mark the changed records and delete those of their links and events that the new content no
@@ -139,9 +118,9 @@ class RecordWriter:
         old = {(row["record"], row["identifier"]) for row in self.tx.run(q.LINK_FIRST_SEEN, keys=keys)}
         gone = sorted(old - set(pairs))
         self.tx.write_rows(q.MARK_CHANGED_RECORDS, keys, param="keys")
-        self.tx.write_rows(DELETE_LINKS, [{"record": record, "identifier": key} for record, key in gone])
+        self.tx.write_rows(q.DELETE_LINKS, [{"record": record, "identifier": key} for record, key in gone])
         now = events.groupby("record")["key"].agg(list).to_dict()
-        self.tx.write_rows(DELETE_STALE_EVENTS, [{"record": key, "keep": now.get(key, [])} for key in keys])
+        self.tx.write_rows(q.DELETE_STALE_EVENTS, [{"record": key, "keep": now.get(key, [])} for key in keys])
         return pd.Series([pair in old for pair in pairs], index=links.index, dtype=bool)
 
 

@@ -112,7 +112,8 @@ class GraphStore(Reads):
         return total
 
     def upsert_batch(self, batch: RecordBatch) -> dict[str, UpsertCounts]:
-        """:meth:`upsert_records` in one transaction (retried as a whole on a lost connection), per source."""
+        """:meth:`upsert_records`, counted per source: in one transaction here (retried as a whole on a lost
+        connection); a server store may split a batch into several (see ``Neo4jStore.upsert_batch``)."""
         return self.write(lambda tx: tx.upsert_records(batch), "ingest batch")
 
     def cypher(self, name: str, text: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:

@@ -115,7 +115,7 @@ def test_on_the_embedded_store_the_server_takes_the_jobs(
     assert refused.status_code == 401  # no token, no job
     second = cdp(env, "serve", "--port", str(_free_port()))
     assert second.returncode == 1 and second.stderr.count("\n") == 1
-    assert f"in use by another process (pid {server.process.pid}" in second.stderr
+    assert f"served by another process (pid {server.process.pid}" in second.stderr
     server.process.send_signal(signal.SIGINT)
     server.process.wait(30)
     assert not link.exists()  # withdrawn when it stopped: commands open the store themselves again
