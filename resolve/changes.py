@@ -56,7 +56,7 @@ def preview_changes(profile_of: pd.Series, previous: pd.Series) -> ChangePreview
         ],
         move_examples=[
             {"record": str(r), "from": None if pd.isna(o) else str(o), "to": str(n)}
-            for r, n, o in moved.head(EXAMPLES).itertuples()  # the frame's columns are new, then old
+            for r, n, o in moved.sort_index().head(EXAMPLES).itertuples()  # columns: new, then old
         ],
     )
 

@@ -46,7 +46,7 @@ def test_ingest_resolve_export_stats(project: Path) -> None:
     preview = _cdp(project, "resolve", "--dry-run")
     assert preview.exit_code == 0, preview.output
     assert "would resolve 9 records into 4 profiles" in preview.output and "nothing was written" in preview.output
-    assert "move" in preview.output and "crm:C1" in preview.output  # examples of records to be assigned
+    assert "assign" in preview.output and "crm:C1 (had no profile)" in preview.output  # records to be assigned
     resolved = _cdp(project, "resolve")
     assert resolved.exit_code == 0, resolved.output
     assert "into 4 profiles" in resolved.output  # the family email alone does not join Cat and Dan (C5, C6)

@@ -101,11 +101,8 @@ def test_commands_run_beside_the_server_and_it_answers_from_their_data(
     assert answer.get("errors") is None and len(answer["data"]["similarProfiles"]) == 1  # the other buyer
 
 
-def test_on_the_embedded_store_the_server_takes_the_jobs(
-    served: tuple[Served, dict[str, str]], store_settings: Settings, tmp_path: Path
-) -> None:
-    if store_settings.store != "embedded":
-        pytest.skip("on Neo4j every command connects to the database itself")
+@pytest.mark.parametrize("store_kind", ["embedded"])  # on Neo4j every command connects to the database itself
+def test_on_the_embedded_store_the_server_takes_the_jobs(served: tuple[Served, dict[str, str]], tmp_path: Path) -> None:
     server, env = served
     link = tmp_path / "cdp" / "server.json"
     assert stat.S_IMODE(link.stat().st_mode) == 0o600  # its token is the key to the store
@@ -122,11 +119,10 @@ def test_on_the_embedded_store_the_server_takes_the_jobs(
     assert cdp(env, "ingest", str(tmp_path / "sources.yaml")).returncode == 0
 
 
+@pytest.mark.parametrize("store_kind", ["embedded"])  # only the embedded store is handed to a server
 def test_a_server_killed_leaves_a_stale_file_that_commands_see_through(
-    served: tuple[Served, dict[str, str]], store_settings: Settings, tmp_path: Path
+    served: tuple[Served, dict[str, str]], tmp_path: Path
 ) -> None:
-    if store_settings.store != "embedded":
-        pytest.skip("only the embedded store is handed to a server")
     server, env = served
     server.process.kill()
     server.process.wait(30)
