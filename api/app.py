@@ -45,6 +45,7 @@ def create_app(settings: Settings, store: GraphStore | None = None, link: Server
         owned = store is None
         app.state.store = store or open_store(settings)
         app.state.options = OptionsCache(app.state.store, settings)
+        executors.parallel_reads = app.state.store.kind != "embedded"  # see api.execution
         logger.info("serving %s", app.state.store.describe())
         if link is not None:
             publish(settings.data_dir, link)

@@ -5,7 +5,9 @@ Strawberry executes an operation on the event loop that received it, so a heavy 
 waited behind it. :class:`ThreadedSchema` runs each operation on an event loop of its own in a worker
 thread (a few of them: more only make every operation wait longer for the interpreter); the server's
 loop stays free to accept and answer, and a heavy query shares the CPU with the others instead of
-holding it. An operation's store reads run in its own thread (its loop's executor runs them inline).
+holding it. On the embedded store an operation's reads run in its own thread (its loop's executor runs
+them inline: ladybug answers a small read in a fraction of a millisecond, less than a hop to another
+thread costs); on a server store they run in parallel in a shared pool (each read waits on the network).
 """
 
 from __future__ import annotations
@@ -36,21 +38,34 @@ class _Inline(ThreadPoolExecutor):
         return done
 
 
+class _SharedPool(ThreadPoolExecutor):
+    """A pool every operation's loop uses as its default executor; a loop closing must not shut it down."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
+
+
 @dataclass
 class Executors:
-    """The threads operations execute in."""
+    """The threads operations execute in, and (``parallel_reads``) those their store reads run in."""
 
     operations: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="graphql")
     )
+    reads: _SharedPool = field(default_factory=lambda: _SharedPool(max_workers=16, thread_name_prefix="store-read"))
+    parallel_reads: bool = False
 
     def close(self) -> None:
         self.operations.shutdown(wait=False, cancel_futures=True)
+        self.reads.close()
 
 
-def _run_on_own_loop(start: Callable[[], Awaitable[T]]) -> T:
+def _run_on_own_loop(start: Callable[[], Awaitable[T]], reads: ThreadPoolExecutor | None) -> T:
     loop = asyncio.new_event_loop()
-    loop.set_default_executor(_Inline(max_workers=1))  # asyncio.to_thread in resolvers and loaders: here
+    loop.set_default_executor(reads or _Inline(max_workers=1))  # where asyncio.to_thread in resolvers lands
     try:
         return loop.run_until_complete(start())  # type: ignore[arg-type]
     finally:
@@ -69,6 +84,7 @@ class ThreadedSchema(strawberry.Schema):
         if self.executors is None:
             return await super().execute(*args, **kwargs)
         parent = super()
+        reads = self.executors.reads if self.executors.parallel_reads else None
         return await asyncio.get_running_loop().run_in_executor(
-            self.executors.operations, _run_on_own_loop, lambda: parent.execute(*args, **kwargs)
+            self.executors.operations, _run_on_own_loop, lambda: parent.execute(*args, **kwargs), reads
         )

