@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graph.errors import CdpError, StoreUnavailable
+from graph.lease import process_alive
 
 __all__ = ["ServerLink", "find_server", "new_link", "publish", "submit", "withdraw"]
 
@@ -64,7 +65,7 @@ def withdraw(data_dir: Path, link: ServerLink) -> None:
 def find_server(data_dir: Path) -> ServerLink | None:
     """The live server holding ``data_dir``'s store, or None (no file, or its process is gone)."""
     link = _read(Path(data_dir) / LINK_FILE)
-    if link is None or not _alive(link.pid):
+    if link is None or not process_alive(link.pid):
         return None
     return link
 
@@ -110,7 +111,7 @@ def _post(link: ServerLink, name: str, args: dict[str, Any], connect_s: float) -
             break
         except ConnectionRefusedError:  # starting up, or gone and the file left behind
             connection.close()
-            if time.monotonic() > deadline or not _alive(link.pid):
+            if time.monotonic() > deadline or not process_alive(link.pid):
                 raise ServerGone(f"the server at {link.url} (pid {link.pid}) does not answer") from None
             time.sleep(0.2)
     if response.status != 200:
@@ -125,16 +126,6 @@ def _read(path: Path) -> ServerLink | None:
         return ServerLink(str(data["url"]), str(data["token"]), int(data["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_job(

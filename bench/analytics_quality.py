@@ -27,17 +27,13 @@ target is set at.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,40 +92,6 @@ def lookalike_lifts(index: Any, person_of: pd.Series, people: pd.DataFrame, seed
     return pd.DataFrame(rows)
 
 
-@contextmanager
-def serving(data_dir: Path) -> Iterator[str]:
-    """``cdp serve`` over the embedded store in ``data_dir``, in its own process on a free loopback port, as
-    it is deployed (the client's Python then does not share the server's interpreter lock)."""
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = os.environ | {"CDP_STORE": "embedded"}
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"cdp serve exited {proc.returncode}: {proc.stderr.read()[-500:] if proc.stderr else ''}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("cdp serve did not answer /healthz in 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        if proc.poll() is None:
-            proc.kill()
-
-
 def similar_latency(url: str, ids: list[str], rng: np.random.Generator) -> dict[str, float]:
     """Milliseconds per ``similarProfiles`` request (HTTP round trip) for random ``ids``, after a warm-up."""
     import httpx
@@ -182,7 +144,7 @@ def _one(records: int) -> dict[str, Any]:
         lifts = _timed(steps, "lookalike", lambda: lookalike_lifts(
             index, majority_person(store.assignments(), truth), people))  # fmt: skip
         store.close()  # the server process opens it
-        with serving(Path(tmp) / "store") as url:
+        with common.serving("embedded", Path(tmp) / "store", Path(tmp) / "serve.log") as (url, _):
             latency = _timed(steps, "latency", lambda: similar_latency(url, index.ids.tolist(),
                                                                        np.random.default_rng(1)))  # fmt: skip
     return {

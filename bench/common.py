@@ -3,9 +3,14 @@ a run is recorded with, the demo data, and appending a run's section to BENCHMAR
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +51,35 @@ def publish(text: str, out: Path, no_write: bool) -> None:
         with out.open("a") as handle:
             handle.write(text)
     print(text)
+
+
+@contextlib.contextmanager
+def serving(store: str, data_dir: Path, log: Path) -> Iterator[tuple[str, int]]:
+    """``cdp serve`` on ``store`` in its own process on a free loopback port: its URL and process id. Its
+    output goes to ``log`` (a pipe nobody reads would stall it once full)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    import httpx
+
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"CDP_STORE": store}, stdout=out, stderr=out)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"cdp serve exited {proc.returncode}:\n{log.read_text()[-1500:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"cdp serve did not answer /healthz in 60 s:\n{log.read_text()[-1500:]}")
+            time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.kill()

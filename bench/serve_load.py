@@ -43,7 +43,6 @@ import contextlib
 import math
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,7 +58,7 @@ import httpx
 from rich.console import Console
 
 from bench import common
-from bench.common import ROOT
+from bench.common import ROOT, serving
 
 VIEW_FIELDS = """id size attributes { name value source support }
   identifiers { type value status sources firstSeen lastSeen } records { source recordId attributes seenAt }
@@ -391,36 +390,6 @@ async def _slow_phase(
         _show(summarise(f"during it, {PROBE_RATE:g}/s: /healthz", health_outcomes, start, cpu)),
         _show(summarise(f"during it, {PROBE_RATE:g}/s: 360 view", view_outcomes, start, cpu)),
     ]
-
-
-@contextlib.contextmanager
-def serving(store: str, data_dir: Path, log: Path) -> Iterator[tuple[str, int]]:
-    """``cdp serve`` on ``store`` in its own process on a free loopback port: its URL and process id. Its
-    output goes to ``log`` (a pipe nobody reads would stall it once full)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"CDP_STORE": store}, stdout=out, stderr=out)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"cdp serve exited {proc.returncode}:\n{log.read_text()[-1500:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"cdp serve did not answer /healthz in 60 s:\n{log.read_text()[-1500:]}")
-            time.sleep(0.2)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        if proc.poll() is None:
-            proc.kill()
 
 
 def load_demo(store: str, data_dir: Path, records: int) -> None:

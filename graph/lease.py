@@ -25,7 +25,7 @@ from graph.store import GraphStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TTL_S", "WriterBusy", "writer_lease"]
+__all__ = ["TTL_S", "WriterBusy", "process_alive", "writer_lease"]
 
 KEY = "writer"
 TTL_S = 90.0
@@ -107,11 +107,12 @@ def _expired(lease: dict[str, Any]) -> bool:
     host, _, rest = str(lease["holder"]).partition(":")
     pid = rest.partition(":")[0]
     if host == _HOST and pid.isdigit():
-        return not _alive(int(pid))
+        return not process_alive(int(pid))
     return float(lease["expires_at"] or 0.0) < time.time()
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine is still running (one of another user's counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

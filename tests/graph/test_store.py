@@ -162,12 +162,8 @@ def test_history_written_by_an_older_version_is_linked_when_opened(store: GraphS
     """Before layout 2, history entries had no edge to their profile; opening such a graph links them."""
     from graph.migrations import migrate
 
+    _unlinked_history(store)
     with store.transaction() as tx:
-        tx.create_nodes(Label.PROFILE, pd.DataFrame({"id": ["p1"], "size": [1], "updated_at": ["t"]}))
-        tx.create_nodes(Label.PROFILE_EVENT, pd.DataFrame([{
-            "key": "p1|created|r1", "profile_id": "p1", "kind": "created", "detail": "1 records",
-            "reason": "resolve run r1", "actor": "resolver", "at": "t",
-        }]))  # fmt: skip
         tx.set_graph_setting("schema_version", "1")
     assert store.profile_history(["p1"]) == []  # not linked: invisible to the edge-following read
     migrate(store)
@@ -180,13 +176,18 @@ def test_upgrading_twice_links_history_once(store: GraphStore) -> None:
     """A graph whose layout version was lost (cleared settings) is upgraded again: nothing is linked twice."""
     from graph.migrations import migrate
 
+    _unlinked_history(store)
+    for _ in range(2):
+        store.cypher("forget", "MATCH (s:GraphSetting) DELETE s")
+        migrate(store)
+    assert len(store.profile_history(["p1"])) == 1
+
+
+def _unlinked_history(store: GraphStore) -> None:
+    """A profile and a history entry as an older version wrote them: no ``HAS_HISTORY`` edge."""
     with store.transaction() as tx:
         tx.create_nodes(Label.PROFILE, pd.DataFrame({"id": ["p1"], "size": [1], "updated_at": ["t"]}))
         tx.create_nodes(Label.PROFILE_EVENT, pd.DataFrame([{
             "key": "p1|created|r1", "profile_id": "p1", "kind": "created", "detail": "1 records",
             "reason": "resolve run r1", "actor": "resolver", "at": "t",
         }]))  # fmt: skip
-    for _ in range(2):
-        store.cypher("forget", "MATCH (s:GraphSetting) DELETE s")
-        migrate(store)
-    assert len(store.profile_history(["p1"])) == 1
