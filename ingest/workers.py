@@ -65,10 +65,10 @@ def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
 
 
 def default_workers() -> int:
-    """``CDP_INGEST_WORKERS``, else one worker per core: the writing process spends most of its time
-    waiting on the store (on 2 cores, 2 workers ingested 100k rows 20% faster than 1, measured)."""
-    configured = os.environ.get("CDP_INGEST_WORKERS")
-    return int(configured) if configured else max(os.cpu_count() or 1, 1)
+    """One worker per core (``Settings.ingest_workers``, ``CDP_INGEST_WORKERS``, overrides it at the edge):
+    the writing process spends most of its time waiting on the store (on 2 cores, 2 workers ingested 100k
+    rows 20% faster than 1, measured)."""
+    return max(os.cpu_count() or 1, 1)
 
 
 class ChunkBuilder:
