@@ -83,6 +83,9 @@ def print_resolve(summary: ResolveSummary) -> None:
     if summary.dry_run:
         _print_change_examples(changes)
         console.print("dry run: nothing was written")
+        if summary.pending_run:
+            console.print(f"[yellow]run {summary.pending_run} was interrupted: the next resolve finishes its writes "
+                          "first, so these changes are measured against a graph it half wrote[/yellow]")  # fmt: skip
     if summary.ignored_identifiers:
         ignored = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.ignored_identifiers.items()))
         console.print(f"identifiers ignored by resolution: {ignored} (see `cdp stats`)")

@@ -64,6 +64,7 @@ class ResolveSummary:
     overrides: dict[str, object] = field(default_factory=dict)  # user merges and splits applied, and superseded
     incremental: bool = False  # only the part new records could change was resolved again
     resolved_records: int = 0  # records resolved again (all of them in a full run)
+    pending_run: str | None = None  # a dry run: an interrupted run whose writes the next real run finishes first
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -108,7 +109,10 @@ def resolve(
 
     run = _Run(store, settings, attribution, incremental, model, labels, new_overrides)
     if dry_run:
-        return run.summarise(run.plan(step), started, dry_run=True)
+        summary = run.summarise(run.plan(step), started, dry_run=True)
+        pending = store.pending_journal()
+        summary.pending_run = pending["run_id"] if pending else None
+        return summary
     with writer_lease(store, "resolve", wait_s):
         resume_pending(store, on_progress)
         plan = run.plan(step)

@@ -341,3 +341,17 @@ def test_a_killed_cli_resolve_is_finished_by_the_next_one(
     _resolve(reference)
     assert got == snapshot(reference)
     reference.close()
+
+
+def test_a_dry_run_says_an_interrupted_run_is_pending(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
+    stores.transaction_rows = 4
+    store, _ = stores.prepared(_resolved)
+    with killed_after(5, monkeypatch), pytest.raises(Killed):
+        _resolve(store)
+    store = stores.reopen(store)
+    pending = store.pending_journal()
+    assert pending is not None
+    assert resolve(store, SETTINGS, dry_run=True).pending_run == pending["run_id"]
+    _resolve(store)
+    assert store.pending_journal() is None and resolve(store, SETTINGS, dry_run=True).pending_run is None
+    store.close()
