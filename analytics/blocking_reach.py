@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graph.model import IdentifierStatus
+from graph.model import USABLE_STATUSES
 from graph.store import GraphStore
 from resolve.blocking import blocking_completeness
 from resolve.components import record_components
@@ -24,7 +24,7 @@ def blocking_reach(store: GraphStore, truth: pd.Series, settings: ResolveSetting
     candidates = block(attributes, settings.matching)
     links = store.record_links()
     status = identifier_status(links, settings)
-    active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
+    active = links[links["identifier"].map(status).isin(USABLE_STATUSES).to_numpy()]
     keys = candidates.fields.index
     linked = record_components(pd.Series(keys), active).reindex(keys).to_numpy()
     labels = truth.reindex(keys).to_numpy(dtype=object)

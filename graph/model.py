@@ -55,6 +55,10 @@ class IdentifierStatus(enum.StrEnum):
     SHARED = "shared"  # links more records than its type's cap allows
 
 
+#: statuses whose identifiers resolution links records on (the rest are ignored, and say why)
+USABLE_STATUSES = frozenset({IdentifierStatus.ACTIVE.value})
+
+
 def record_key(source: str, record_id: str) -> str:
     """Graph-wide key of a source record. Source names never contain ':' (validated at config load)."""
     return f"{source}:{record_id}"

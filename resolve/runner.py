@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from graph.lease import writer_lease
-from graph.model import IdentifierStatus
+from graph.model import USABLE_STATUSES, IdentifierStatus
 from graph.store import GraphStore
 from resolve.apply import apply_plan, plan_rows
 from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
@@ -173,7 +173,7 @@ class _Run:
         step("guards", 1, 5)
         status = identifier_status(links, settings)
         status_changed = _status_changes(store, status)
-        active = links[links["identifier"].map(status).to_numpy() == IdentifierStatus.ACTIVE.value]
+        active = links[links["identifier"].map(status).isin(USABLE_STATUSES).to_numpy()]
         stored = store.overrides()
         added = self.new_overrides if self.new_overrides is not None else stored.iloc[:0]
         overrides = active_overrides(pd.concat([stored, added], ignore_index=True))
@@ -321,7 +321,7 @@ def _summarise(
 ) -> ResolveSummary:
     sizes = profile_of.value_counts()
     degree = links.groupby("identifier")["record"].nunique()
-    ignored = status[status != IdentifierStatus.ACTIVE.value]
+    ignored = status[~status.isin(USABLE_STATUSES)]
     shared = degree[ignored.index[ignored == IdentifierStatus.SHARED.value]].sort_values(ascending=False)
     return ResolveSummary(
         run_id=run_id,
