@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,8 @@ _IDENTIFIERS = ("email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_i
 #: EM sessions: each trains the m of every comparison its blocking columns leave free. Web sessions carry
 #: no name, so cookie and device are trained only in sessions blocked on each other.
 EM_BLOCKING = (("phone",), ("last_name", "postcode"), ("cookie_id",), ("device_id",))
+#: the deterministic rules the prior (the probability that two random records match) is estimated from
+PRIOR_RULES = (("email",), ("phone",), ("first_name", "last_name", "birth_date"))
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -145,17 +147,19 @@ def settings() -> Any:
     )
 
 
-def train(linker: Any) -> list[str]:
+def train(
+    linker: Any,
+    em_blocking: Sequence[tuple[str, ...]] = EM_BLOCKING,
+    prior_rules: Sequence[tuple[str, ...]] = PRIOR_RULES,
+) -> list[str]:
     """Prior, u and m as the docs do; return the EM blocking rules Splink failed on (skipped)."""
     from splink import block_on
 
     training = linker.training
-    training.estimate_probability_two_random_records_match(
-        [block_on("email"), block_on("phone"), block_on("first_name", "last_name", "birth_date")], recall=0.8
-    )
+    training.estimate_probability_two_random_records_match([block_on(*rule) for rule in prior_rules], recall=0.8)
     training.estimate_u_using_random_sampling(max_pairs=1e7, seed=7)
     failed = []
-    for columns in EM_BLOCKING:
+    for columns in em_blocking:
         # a session that raises leaves the linker's live model mutated (its blocked comparisons dropped,
         # the prior replaced by the session's): put the model back as it was before the session
         saved = linker._settings_obj.core_model_settings.copy()
@@ -171,11 +175,9 @@ def train(linker: Any) -> list[str]:
 
 def link(records_path: Path, clusters_path: Path) -> dict[str, Any]:
     """Train, predict and cluster; write ``unique_id,cluster_id``; return the seconds of each step."""
-    import logging
-
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI
 
     table = pq.read_table(records_path)
     db_api = DuckDBAPI()
@@ -187,9 +189,25 @@ def link(records_path: Path, clusters_path: Path) -> dict[str, Any]:
         for source in SOURCES
     ]
     del table
+    return train_predict_cluster(inputs, settings(), clusters_path)
+
+
+def train_predict_cluster(
+    inputs: list[Any],
+    model: Any,
+    clusters_path: Path,
+    em_blocking: Sequence[tuple[str, ...]] = EM_BLOCKING,
+    prior_rules: Sequence[tuple[str, ...]] = PRIOR_RULES,
+) -> dict[str, Any]:
+    """Train ``model`` (a ``SettingsCreator``) on the registered ``inputs``, predict and cluster at
+    ``THRESHOLD``; write ``unique_id,cluster_id`` to ``clusters_path``; the seconds of each step."""
+    import logging
+
+    from splink import Linker
+
     started = time.perf_counter()
-    linker = Linker(inputs, settings(), log_level=logging.WARNING)
-    em_failed = train(linker)
+    linker = Linker(inputs if len(inputs) > 1 else inputs[0], model, log_level=logging.WARNING)
+    em_failed = train(linker, em_blocking, prior_rules)
     trained = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=THRESHOLD)
     predicted = time.perf_counter()

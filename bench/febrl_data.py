@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,23 @@ CDP_ATTRIBUTES = {
     "state": "state",
     "soc_sec_id": "soc_sec_id",
 }
+#: the mapping a new user would write (``write_for_cdp(..., mapping="plain")``): the FEBRL columns as they are
+#: (``date_of_birth`` raw ``YYYYMMDD``, which ingest parses or rejects) to standard attributes, and the social
+#: security number as a ``national_id`` identifier
+PLAIN_ATTRIBUTES = {
+    "given_name": "first_name",
+    "surname": "last_name",
+    "date_of_birth": "birth_date",
+    "street_number": "street_number",
+    "address_1": "street",
+    "address_2": "address_line2",
+    "suburb": "city",
+    "postcode": "postcode",
+    "state": "region",
+}
+PLAIN_IDENTIFIERS = {"soc_sec_id": "national_id"}
+#: ``prepared``: CDP_ATTRIBUTES, what bench/febrl.py and bench/febrl_settings.yaml read; ``plain``: the above
+Mapping = Literal["prepared", "plain"]
 
 
 @dataclass(frozen=True)
@@ -130,31 +148,39 @@ def _cdp_frame(records: pd.DataFrame) -> pd.DataFrame:
     return frame[["record_id", *CDP_ATTRIBUTES]]
 
 
-def sources_yaml(data: FebrlData) -> str:
-    """The ``cdp ingest`` config of the files ``write_for_cdp`` writes: attributes only, no identifier
-    (FEBRL has no value that is exact across a person's records)."""
-    attributes = ", ".join(f"{column}: {name}" for column, name in CDP_ATTRIBUTES.items())
+def sources_yaml(data: FebrlData, mapping: Mapping = "prepared") -> str:
+    """The ``cdp ingest`` config of the files ``write_for_cdp`` writes. ``prepared``: attributes only, no
+    identifier (FEBRL has no value that is exact across a person's records); ``plain``: see
+    ``PLAIN_ATTRIBUTES``."""
+    columns = CDP_ATTRIBUTES if mapping == "prepared" else PLAIN_ATTRIBUTES
+    attributes = ", ".join(f"{column}: {name}" for column, name in columns.items())
     lines = ["sources:"]
     for source in data.sources:
         lines += [
             f"  {source}:",
             f"    path: {source}.csv",
             "    record_id: record_id",
-            f"    attributes: {{{attributes}}}",
         ]
+        if mapping == "plain":
+            lines.append(f"    identifiers: {{{', '.join(f'{c}: {t}' for c, t in PLAIN_IDENTIFIERS.items())}}}")
+        lines.append(f"    attributes: {{{attributes}}}")
     lines += ["options:", "  default_region: AU  # FEBRL is Australian", ""]
     return "\n".join(lines)
 
 
-def write_for_cdp(data: FebrlData, out_dir: Path) -> Path:
+def write_for_cdp(data: FebrlData, out_dir: Path, mapping: Mapping = "prepared") -> Path:
     """Write ``<source>.csv`` per source, ``truth.csv`` (``source,record_id,person_id``) and
-    ``sources.yaml`` into ``out_dir``; return the path of ``sources.yaml``."""
+    ``sources.yaml`` into ``out_dir``; return the path of ``sources.yaml``. ``mapping="plain"`` writes the
+    FEBRL columns as they are, mapped as a new user would (``PLAIN_ATTRIBUTES``)."""
+    if mapping not in ("prepared", "plain"):
+        raise ValueError(f"unknown mapping {mapping!r}; choose prepared or plain")
     out_dir.mkdir(parents=True, exist_ok=True)
     for source in data.sources:
         rows = data.records[data.records["source"] == source]
-        _cdp_frame(rows).to_csv(out_dir / f"{source}.csv", index=False)
+        frame = _cdp_frame(rows) if mapping == "prepared" else rows[["record_id", *FIELDS]]
+        frame.to_csv(out_dir / f"{source}.csv", index=False)
     truth = data.records[["source", "record_id"]].assign(person_id=data.truth.to_numpy())
     truth.to_csv(out_dir / "truth.csv", index=False)
     config = out_dir / "sources.yaml"
-    config.write_text(sources_yaml(data), encoding="utf-8")
+    config.write_text(sources_yaml(data, mapping), encoding="utf-8")
     return config
