@@ -23,12 +23,12 @@ from analytics.lookalike import SeedList, lookalike_scores
 from analytics.recommend import recommend
 from analytics.similarity import SimilarityIndex
 from graph.errors import InvalidRequest, NotFound
-from graph.model import identifier_key
+from graph.model import USABLE_STATUSES, IdentifierStatus, identifier_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, normalise_identifier
 
 if TYPE_CHECKING:
-    from api.service import CustomerService
+    from api.service import CustomerService, IdentifierView
 
 _OPTED_IN = {"true", "yes", "1", "y"}
 
@@ -120,9 +120,13 @@ def lookalike_audience(service: CustomerService, seeds: list[str], size: int) ->
     return audience.join(contacts(service, audience["profile_id"].tolist()), on="profile_id")
 
 
+def _contact_rank(held: IdentifierView) -> tuple[bool, int, str, str]:
+    return held.status == IdentifierStatus.ACTIVE, len(held.sources), held.last_seen, held.value
+
+
 def contacts(service: CustomerService, ids: list[str]) -> pd.DataFrame:
-    """Golden ``email`` and ``phone`` (the active value most sources hold, then the latest seen) of the
-    profiles that opted in, indexed by profile id; empty for the rest."""
+    """Golden ``email`` and ``phone`` (the active value most sources hold, then the latest seen; an unverified
+    phone only without an active one) of the profiles that opted in, indexed by profile id; empty for the rest."""
     golden = service.golden_of(ids)
     identifiers = service.identifiers_of(ids)
     rows = []
@@ -130,8 +134,8 @@ def contacts(service: CustomerService, ids: list[str]) -> pd.DataFrame:
         opted = any(a.name == "email_opt_in" and a.value.strip().lower() in _OPTED_IN for a in golden.get(pid, []))
         best = {}
         for kind in ("email", "phone"):
-            held = [v for v in identifiers.get(pid, []) if v.type == kind and v.status == "active"]
-            pick = max(held, key=lambda v: (len(v.sources), v.last_seen, v.value), default=None)
+            held = [v for v in identifiers.get(pid, []) if v.type == kind and v.status in USABLE_STATUSES]
+            pick = max(held, key=_contact_rank, default=None)
             best[kind] = pick.value if (pick and opted) else ""
         rows.append({"profile_id": pid, **best})
     return pd.DataFrame(rows, columns=["profile_id", "email", "phone"]).set_index("profile_id")

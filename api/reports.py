@@ -10,6 +10,7 @@ from rich.table import Table
 from analytics.health import conflicting_profiles, strong_values
 from analytics.quality import Evaluation
 from api.progress import console
+from graph.model import USABLE_STATUSES, IdentifierStatus
 from graph.store import GraphStore
 from ingest.pipeline import IngestSummary
 from resolve.changes import ChangePreview
@@ -36,6 +37,8 @@ def print_ingest(summary: IngestSummary) -> None:
     console.print(f"{summary.rows_read:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
     for s in summary.sources:
         notes = [(f"{s.source}: {warning}", "yellow") for warning in s.warnings]
+        if s.region_hint:
+            notes.append((f"{s.source}: {s.region_hint}", "yellow"))
         listed = f"listed in {s.rejects_file}"
         if s.rejects:
             notes.append((f"{s.rejects:,} rejected rows of {s.source} written to {s.rejects_file}", "yellow"))
@@ -54,6 +57,7 @@ def print_ingest(summary: IngestSummary) -> None:
 
 
 _OVERRIDE_NAMES = {"must_link": "user merge", "cannot_link": "user split"}
+UNVERIFIED = IdentifierStatus.UNVERIFIED.value
 
 
 def print_resolve(summary: ResolveSummary) -> None:
@@ -147,10 +151,11 @@ def print_stats(figures: dict[str, Any]) -> None:
     for source, n in sorted(figures["records_by_source"].items()):
         table.add_row(source, f"{n:,}")
     console.print(table)
-    table = _table("Identifiers", "Type", "active", "ignored")
+    table = _table("Identifiers", "Type", "active", "unverified", "ignored")  # unverified ones link records too
     for id_type, by_status in sorted(figures["identifiers_by_type"].items()):
-        ignored = ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items()) if s != "active")
-        table.add_row(id_type, f"{by_status.get('active', 0):,}", ignored or "-")
+        ignored = ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items()) if s not in USABLE_STATUSES)
+        unverified = f"{by_status[UNVERIFIED]:,}" if UNVERIFIED in by_status else "-"
+        table.add_row(id_type, f"{by_status.get('active', 0):,}", unverified, ignored or "-")
     console.print(table)
     console.print(f"events: {figures['events']:,}   profiles: {figures['profiles']:,}")
     console.print(f"profile sizes: {_histogram(figures['profile_sizes'])}")

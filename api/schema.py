@@ -25,7 +25,10 @@ from resolve import explain as explained
 class Identifier:
     type: str
     value: str
-    status: str = strawberry.field(description="active, or why resolution ignores it: placeholder, blocklisted, shared")
+    status: str = strawberry.field(
+        description="active; unverified (a phone in no assigned number range: it still links records); or why "
+        "resolution ignores it: placeholder, blocklisted, shared"
+    )
     sources: list[str]
     first_seen: str
     last_seen: str
@@ -114,7 +117,10 @@ class EvidenceHop:
 class MergeBarrier:
     identifier_type: str
     identifier_value: str
-    status: str
+    status: str = strawberry.field(
+        description="placeholder, blocklisted, shared; rejected: a link the last resolve cut; active or "
+        "unverified: not ignored, joined after the last resolve"
+    )
     records: int
     reason: str
 

@@ -16,15 +16,17 @@ import pandas as pd
 
 from graph.model import SourceRecord, identifier_key, record_key
 
-#: columns of each table; ``row`` is the record's position in the batch (the last row of a key wins)
+#: columns of each table; ``row`` is the record's position in the batch (the last row of a key wins);
+#: a link's ``unverified`` (a bool) says its identifier is an unverified phone (``IdentifierStatus.UNVERIFIED``)
 RECORD_COLUMNS = ["row", "key", "source", "record_id", "attributes", "hash", "seen_at"]
-LINK_COLUMNS = ["row", "record", "identifier", "type", "value", "source", "seen_at"]
+LINK_COLUMNS = ["row", "record", "identifier", "type", "value", "source", "seen_at", "unverified"]
 EVENT_COLUMNS = ["row", "record", "key", "type", "ts", "source", "properties"]
+_NOT_TEXT = {"row": "int64", "unverified": "bool"}
 
 
 def _frame(rows: Iterable[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
-    return frame.astype({c: "str" for c in columns if c != "row"}).astype({"row": "int64"})
+    return frame.astype({c: _NOT_TEXT.get(c, "str") for c in columns})
 
 
 @dataclass
@@ -48,8 +50,9 @@ class RecordBatch:
             key = record_key(r.source, r.record_id)
             attributes = json.dumps(r.attributes, sort_keys=True)
             rec_rows.append((row, key, r.source, r.record_id, attributes, r.content_hash, r.seen_at))
-            for id_type, value in dict.fromkeys((i.id_type, i.value) for i in r.identifiers):
-                link_rows.append((row, key, identifier_key(id_type, value), id_type, value, r.source, r.seen_at))
+            unverified = {(i.id_type, i.value): i.unverified for i in r.identifiers}
+            for (id_type, value), flag in unverified.items():
+                link_rows.append((row, key, identifier_key(id_type, value), id_type, value, r.source, r.seen_at, flag))
             for n, e in enumerate(r.events):
                 properties = json.dumps(e.properties, sort_keys=True, default=str)
                 event_rows.append((row, key, f"{key}#{n}", e.type, e.timestamp, r.source, properties))

@@ -86,7 +86,7 @@ UPSERT_RECORDS_NESTED = Query(
         "r.seen_at = row.seen_at "
         "WITH r, row UNWIND row.links AS link "
         f"MERGE (i:{ID} {{key: link.identifier}}) ON CREATE SET i.type = link.type, i.value = link.value, "
-        "i.status = 'active' "
+        "i.status = link.status, i.unverified = link.unverified "
         f"CREATE (r)-[:{HAS_ID} {{source: link.source, first_seen: link.first_seen, last_seen: link.last_seen}}]->(i)"
     ),
 )
@@ -124,7 +124,12 @@ RECORD_ATTRIBUTES_OF = Query(
     f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes",
 )
 
-ALL_LINKS = Query("all_links", f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) RETURN r.key AS record, i.key AS identifier")
+# an identifier written before ``unverified`` was declared has none (Neo4j): it is a verified one
+ALL_LINKS = Query(
+    "all_links",
+    f"MATCH (r:{R})-[:{HAS_ID}]->(i:{ID}) "
+    "RETURN r.key AS record, i.key AS identifier, coalesce(i.unverified, false) AS unverified",
+)
 
 ALL_ASSIGNMENTS = Query(
     "all_assignments", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"

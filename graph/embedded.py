@@ -24,7 +24,7 @@ import pandas as pd
 from graph.errors import StoreUnavailable
 from graph.model import Label, Rel
 from graph.runner import Row
-from graph.schema import RELS, embedded_ddl, property_names
+from graph.schema import RELS, embedded_add_property, embedded_ddl, property_names
 from graph.store import GraphStore
 from graph.writes import Transaction
 
@@ -67,6 +67,9 @@ class EmbeddedTransaction(Transaction):
         ends = list(frame.columns[:2])
         rows = frame[ends + [name for name, _ in RELS[rel].properties]].reset_index(drop=True)
         self._timed(f"copy_{rel.lower()}_edges", _result, self._conn, f"COPY {rel} FROM $rows", {"rows": rows})
+
+    def _add_property_statement(self, label: Label, name: str) -> str | None:
+        return embedded_add_property(label, name)
 
     def _commit(self) -> None:
         try:

@@ -50,13 +50,16 @@ class IdentifierStatus(enum.StrEnum):
     """Whether resolution may use an identifier to link records."""
 
     ACTIVE = "active"
+    #: a phone of the right length for its country but in no range libphonenumber knows to be assigned (a
+    #: drama number, a range assigned after its metadata was built); still links records, and says so
+    UNVERIFIED = "unverified"
     PLACEHOLDER = "placeholder"  # built-in junk value such as test@test.com
     BLOCKLISTED = "blocklisted"  # listed by the user
     SHARED = "shared"  # links more records than its type's cap allows
 
 
 #: statuses whose identifiers resolution links records on (the rest are ignored, and say why)
-USABLE_STATUSES = frozenset({IdentifierStatus.ACTIVE.value})
+USABLE_STATUSES = frozenset({IdentifierStatus.ACTIVE.value, IdentifierStatus.UNVERIFIED.value})
 
 
 def record_key(source: str, record_id: str) -> str:
@@ -84,6 +87,7 @@ class IdentifierLink:
 
     id_type: str
     value: str
+    unverified: bool = False  # see IdentifierStatus.UNVERIFIED; ingest decides it where it parses the value
 
     @property
     def key(self) -> str:

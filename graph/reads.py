@@ -36,8 +36,9 @@ class Reads(QueryRunner):
         return self.frame(q.ALL_RECORD_KEYS)
 
     def record_links(self) -> pd.DataFrame:
-        """Every ``(record, identifier)`` edge, columns ``record, identifier``."""
-        return self.frame(q.ALL_LINKS)
+        """Every ``(record, identifier)`` edge, columns ``record, identifier, unverified`` (a bool: the
+        identifier is a phone ingest found in no assigned number range, see ``IdentifierStatus.UNVERIFIED``)."""
+        return self.frame(q.ALL_LINKS).astype({"unverified": bool})
 
     def record_attributes(self) -> pd.DataFrame:
         """Every record's attributes, columns ``record, attributes`` (a JSON object per record)."""
@@ -59,7 +60,8 @@ class Reads(QueryRunner):
         return self._existing(q.EXISTING_IDENTIFIERS, "keys", _keys(keys), "key")
 
     def flagged_identifiers(self) -> dict[str, str]:
-        """Identifier key -> status, for every identifier resolution ignores."""
+        """Identifier key -> status, for every identifier whose status is not ``active`` (ignored by
+        resolution, or unverified)."""
         return {row["key"]: row["status"] for row in self.run(q.FLAGGED_IDENTIFIERS)}
 
     def identifier_degree(self, keys: Sequence[str]) -> dict[str, int]:

@@ -15,16 +15,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from graph import cypher as q
 from graph.batch import RecordBatch
-from graph.model import Label, Rel
+from graph.model import IdentifierStatus, Label, Rel
 
 if TYPE_CHECKING:
     from graph.writes import Transaction
 
 __all__ = ["RecordWriter", "UpsertCounts", "split_by_changes", "write_changes"]
+
 
 @dataclass
 class UpsertCounts:
@@ -79,8 +81,9 @@ class RecordWriter:
         self.tx.write_rows(q.UPDATE_RECORDS, changed[_RECORD_PROPERTIES].to_dict("records"))
         identifiers = links.drop_duplicates("identifier")
         known = self.tx.existing_identifiers(identifiers["identifier"].tolist())
-        fresh = identifiers.loc[~identifiers["identifier"].isin(known), ["identifier", "type", "value"]]
-        self.tx.create_nodes(Label.IDENTIFIER, fresh.rename(columns={"identifier": "key"}).assign(status="active"))
+        fresh = identifiers.loc[~identifiers["identifier"].isin(known), ["identifier", "type", "value", "unverified"]]
+        fresh = fresh.rename(columns={"identifier": "key"}).assign(status=_initial_status(fresh["unverified"]))
+        self.tx.create_nodes(Label.IDENTIFIER, fresh)
         self.tx.create_edges(Rel.HAS_IDENTIFIER, links[_LINK_PROPERTIES])
         self.tx.create_nodes(Label.EVENT, touched.events[_EVENT_PROPERTIES])
         self.tx.create_edges(Rel.HAS_EVENT, touched.events[["record", "key"]])
@@ -99,7 +102,8 @@ class RecordWriter:
         """One query per batch writes each record with its new links nested, so every record is looked up
         once; a link that was there already only has ``last_seen`` set (it keeps ``first_seen``), and
         events are merged on their keys."""
-        links = touched.links.assign(first_seen=touched.links["seen_at"], last_seen=touched.links["seen_at"])
+        links = touched.links.assign(first_seen=touched.links["seen_at"], last_seen=touched.links["seen_at"],
+                                     status=_initial_status(touched.links["unverified"]))  # fmt: skip
         kept = self._forget_what_went_away(changed_keys, links, touched.events)
         self.tx.write_rows(q.UPDATE_LINKS, links.loc[kept, ["record", "identifier", "last_seen"]].to_dict("records"))
         by_record: dict[str, list[dict[str, str]]] = {}
@@ -127,7 +131,12 @@ class RecordWriter:
 _RECORD_PROPERTIES = ["key", "source", "record_id", "attributes", "hash", "seen_at"]
 _LINK_PROPERTIES = ["record", "identifier", "source", "first_seen", "last_seen"]
 _EVENT_PROPERTIES = ["key", "type", "ts", "source", "properties"]
-_NESTED_LINK_PROPERTIES = ["record", "identifier", "type", "value", *_LINK_PROPERTIES[2:]]
+_NESTED_LINK_PROPERTIES = ["record", "identifier", "type", "value", "status", "unverified", *_LINK_PROPERTIES[2:]]
+
+
+def _initial_status(unverified: pd.Series) -> np.ndarray:
+    """The status a new identifier starts with, until a resolve judges it (an unverified phone says so)."""
+    return np.where(unverified.to_numpy(bool), IdentifierStatus.UNVERIFIED.value, IdentifierStatus.ACTIVE.value)
 
 
 def write_changes(batch: RecordBatch) -> pd.Series:

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 
 from graph.model import Label, Rel
 
-__all__ = ["NODES", "RELS", "NodeTable", "RelTable", "embedded_ddl", "key_property", "neo4j_ddl", "property_names"]
+__all__ = [
+    "ADDED_PROPERTIES",
+    "NODES",
+    "RELS",
+    "NodeTable",
+    "RelTable",
+    "embedded_add_property",
+    "embedded_ddl",
+    "key_property",
+    "neo4j_ddl",
+    "property_names",
+]
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,9 @@ NODES: dict[Label, NodeTable] = {
             "key STRING, source STRING, record_id STRING, attributes STRING, hash STRING, seen_at STRING",
             ("source",),
         ),
-        _node(Label.IDENTIFIER, "key STRING, type STRING, value STRING, status STRING", ("status",)),
+        _node(
+            Label.IDENTIFIER, "key STRING, type STRING, value STRING, status STRING, unverified BOOLEAN", ("status",)
+        ),
         _node(Label.EVENT, "key STRING, type STRING, ts STRING, source STRING, properties STRING"),
         _node(Label.PROFILE, "id STRING, size INT64, updated_at STRING"),
         _node(Label.PROFILE_ALIAS, "id STRING, target STRING, updated_at STRING"),
@@ -100,6 +113,12 @@ RELS: dict[Rel, RelTable] = {
 }
 
 
+#: properties added to a label after graphs were written without them: ``(layout version, label, property)``.
+#: :mod:`graph.migrations` adds them to an older graph when it is opened; a node written before reads as
+#: the type's default (a BOOLEAN false), so queries read such a property through ``coalesce``.
+ADDED_PROPERTIES: tuple[tuple[int, Label, str], ...] = ((3, Label.IDENTIFIER, "unverified"),)
+
+
 def key_property(label: Label) -> str:
     """The property that identifies a node of ``label``.
 
@@ -127,6 +146,17 @@ def embedded_ddl() -> list[str]:
         for r in RELS.values()
     ]
     return nodes + rels
+
+
+def embedded_add_property(label: Label, name: str) -> str:
+    """``ALTER TABLE ... ADD IF NOT EXISTS`` for a declared property an older graph's table lacks (ladybug);
+    a BOOLEAN starts false on every existing node, any other type null.
+
+    >>> embedded_add_property(Label.IDENTIFIER, "unverified")
+    'ALTER TABLE Identifier ADD IF NOT EXISTS unverified BOOLEAN DEFAULT false'
+    """
+    kind = dict(NODES[label].properties)[name]
+    return f"ALTER TABLE {label} ADD IF NOT EXISTS {name} {kind}{' DEFAULT false' if kind == 'BOOLEAN' else ''}"
 
 
 def neo4j_ddl() -> list[str]:

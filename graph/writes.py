@@ -126,6 +126,13 @@ class Transaction(Reads):
         self.create_nodes(Label.PROFILE_EVENT, fresh)
         self.create_edges(Rel.HAS_HISTORY, fresh.loc[~fresh["profile_id"].isin(removed), ["profile_id", "key"]])
 
+    def add_property(self, label: Label, name: str) -> None:
+        """Give the ``label`` nodes of a graph written before ``name`` was declared that property (see
+        :data:`graph.schema.ADDED_PROPERTIES`); a store whose nodes are schemaless has nothing to do."""
+        statement = self._add_property_statement(label, name)
+        if statement is not None:
+            self.run(Query(f"add_{label.lower()}_{name}", statement))
+
     def link_unlinked_history(self) -> None:
         """Link history entries written by an older version (before ``HAS_HISTORY``) to their profiles."""
         self.run(q.UNLINKED_HISTORY)
@@ -196,6 +203,10 @@ class Transaction(Reads):
     def _bulk_edges(self, rel: Rel, frame: pd.DataFrame) -> None:
         query = Query(f"create_{rel.lower()}_edges", q.create_edges(rel, list(frame.columns)))
         self.write_rows(query, frame.to_dict("records"))
+
+    def _add_property_statement(self, label: Label, name: str) -> str | None:
+        """The DDL that adds a declared property to an existing table; None where nodes are schemaless."""
+        return None
 
     @abstractmethod
     def _commit(self) -> None: ...

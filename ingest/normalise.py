@@ -116,7 +116,16 @@ def _is_plain_email(text: str) -> bool:
     return not ("." + domain).endswith(_SPECIAL_USE_SUFFIXES)
 
 
-def _phone(text: str, opts: NormaliseOptions) -> str:
+@dataclass(frozen=True)
+class Phone:
+    """A phone number in E.164. ``unverified``: the right length for its country, but in no range
+    libphonenumber knows to be assigned (07700 900xxx, kept for drama; a range assigned after its metadata)."""
+
+    e164: str
+    unverified: bool
+
+
+def _parse_phone(text: str, opts: NormaliseOptions) -> Phone:
     if text[:4].lower() == "tel:":
         text = text[4:].strip()
     if not _PHONE_CHARS.fullmatch(text):
@@ -127,11 +136,44 @@ def _phone(text: str, opts: NormaliseOptions) -> str:
         number = phonenumbers.parse(text, opts.default_region)
     except phonenumbers.NumberParseException as error:
         raise InvalidValue(_reason("not a valid phone", error)) from None
-    if not phonenumbers.is_possible_number(number):
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:  # 555 0143: which area's?
+        raise InvalidValue("not a valid phone: a local number without its area code")
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise InvalidValue("not a valid phone: wrong length for its country")
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidValue("not a valid phone: not in an assigned number range")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(e164, unverified=not phonenumbers.is_valid_number(number))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _phone_cached(text: str, opts: NormaliseOptions) -> tuple[Phone | None, str | None]:
+    try:
+        return _parse_phone(text, opts), None
+    except InvalidValue as error:
+        return None, error.reason
+
+
+def _checked_phone(text: str, opts: NormaliseOptions) -> Phone:
+    phone, reason = _phone_cached(text, opts)
+    if phone is None:
+        raise InvalidValue(reason or "not a valid phone")
+    return phone
+
+
+def _phone(text: str, opts: NormaliseOptions) -> str:
+    return _checked_phone(text, opts).e164
+
+
+def normalise_phone(raw: object, opts: NormaliseOptions = NormaliseOptions()) -> Phone | None:
+    """A phone in E.164 and whether it is unverified, parsed once (ingest stores both); the E.164 form is
+    what ``normalise_identifier("phone", raw)`` gives.
+
+    >>> normalise_phone("07700 900123"), normalise_phone("07911 123456").unverified
+    (Phone(e164='+447700900123', unverified=True), False)
+    """
+    if _is_missing(raw) or not (text := _to_text(raw)):
+        return None
+    return _checked_phone(text, opts)
 
 
 _Rule = Callable[[str, NormaliseOptions], str | None]
@@ -352,8 +394,7 @@ PLACEHOLDER_VALUES: dict[str, frozenset[str]] = {
                         "na@na.com", "no@email.com", "info@example.com", "a@a.com", "x@x.com", "xx@xx.com",
                         "xxx@xxx.com", "email@email.com", "abc@abc.com", "asdf@asdf.com", "user@domain.com",
                         "name@domain.com", "test@gmail.com"}),
-    # E.164. Some (+447700900000, +15555555555, +10000000000, +11234567890) never reach this list because
-    # phonenumbers rejects their ranges; they stay so the list says what it guards against.
+    # E.164; most are in no assigned range, so they would be kept as unverified phones without this list
     "phone": frozenset({"+441234567890", "+447700900000", "+447000000000", "+442000000000", "+447123456789",
                         "+15555555555", "+10000000000", "+11234567890", "+12345678901"}),
     # HMRC's published example NINO, a common NINO example, and the SSN printed on a 1938 wallet insert.

@@ -17,6 +17,7 @@ from graph.store import GraphStore
 from graph.writes import UpsertCounts
 from ingest.config import SourcesConfig
 from ingest.normalise import NormaliseOptions
+from ingest.phone_regions import PhoneTally, region_hint
 from ingest.readers import RawRow, count_rows, file_columns, read_rows
 from ingest.records import Dropped
 from ingest.workers import BuiltChunk, ChunkBuilder, ChunkJob, default_workers
@@ -40,6 +41,8 @@ class SourceSummary:
     writes: UpsertCounts = field(default_factory=UpsertCounts)
     rejects_file: Path | None = None  # set when it lists anything: rejected rows, dropped values or events
     warnings: list[str] = field(default_factory=list)  # e.g. "<path>: no data rows"
+    #: most phones are not valid numbers in the default region, and most are in this other one: the message
+    region_hint: str | None = None
 
 
 @dataclass
@@ -87,7 +90,7 @@ def ingest(
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
     ingested_at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
     jobs = [ChunkJob(name, config.sources[name], options, ingested_at) for name in names]
-    trackers = {name: _SourceTracker(name, *_file(config, name), rejects_dir) for name in names}
+    trackers = {name: _SourceTracker(name, *_file(config, name), rejects_dir, options) for name in names}
     parallel = sum(t.total for t in trackers.values()) >= PARALLEL_FROM_ROWS
     pending: list[RecordBatch] = []
     with ChunkBuilder(default_workers() if workers is None else workers) as builder:
@@ -123,20 +126,23 @@ def _write(store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _S
 
 
 class _SourceTracker:
-    """What ingest learns about one source as its chunks arrive: rejects, dropped values, repeated ids."""
+    """What ingest learns about one source as its chunks arrive: rejects, dropped values, repeated ids, and
+    whether its phones look written in another region than the default one."""
 
-    def __init__(self, name: str, path: Path, fmt: str, rejects_dir: Path) -> None:
+    def __init__(self, name: str, path: Path, fmt: str, rejects_dir: Path, options: NormaliseOptions) -> None:
         self.summary, self.path, self.total = SourceSummary(name), path, count_rows(path, fmt)
         self.rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
         self.invalid: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
         self.seen: set[str] = set()
+        self.phones, self.region = PhoneTally(), options.default_region
 
     def take(self, chunk: BuiltChunk) -> None:
         self.summary.rows_read += chunk.rows
         self.rejects.add_chunk(chunk.rejects, chunk.dropped)
         self.invalid.update(chunk.invalid)
         self.events.update(chunk.events_dropped)
+        self.phones.merge(chunk.phones)
         for record_id in chunk.batch.records["record_id"]:
             self.summary.duplicate_ids += record_id in self.seen
             self.seen.add(record_id)
@@ -146,6 +152,7 @@ class _SourceTracker:
         self.summary.invalid_values, self.summary.events_dropped = dict(self.invalid), dict(self.events)
         if not self.summary.rows_read:
             self.summary.warnings.append(f"{self.path}: no data rows")
+        self.summary.region_hint = region_hint(self.phones, self.region)
         logger.info("source %s: %s", self.summary.source, self.summary)
         return self.summary
 

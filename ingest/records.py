@@ -18,9 +18,10 @@ from typing import Any
 
 from graph.batch import RecordBatch
 from graph.model import content_hash, identifier_key, record_key
-from ingest.columns import FastPath, Rule, canonical_timestamps, identifier_fast_path, normalise_column
+from ingest.columns import FastPath, Normalised, Rule, canonical_timestamps, identifier_fast_path, normalise_column
 from ingest.config import SourceSpec
-from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier
+from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier, normalise_phone
+from ingest.phone_regions import PhoneTally
 from ingest.readers import DroppedValue
 
 _NUMBER = re.compile(r"^-?(0|[1-9]\d{0,17})(\.\d+)?$")
@@ -89,12 +90,14 @@ class RecordBuilder:
 
     Each distinct raw value of a column is normalised once per chunk (emails, phones and names repeat
     across a customer's rows), and the result is a :class:`graph.batch.RecordBatch`, never a Python
-    object per record. Keeps the count of values it had to drop.
+    object per record. Keeps the count of values it had to drop, and a tally of the phones that are not
+    valid numbers in the default region.
     """
 
     def __init__(self, name: str, spec: SourceSpec, options: NormaliseOptions, ingested_at: str) -> None:
         self.name, self.spec, self.options, self.ingested_at = name, spec, options, ingested_at
         self.invalid = InvalidValues()
+        self.phones = PhoneTally()
         self._listed: dict[str, set[int]] = {}  # column -> lines whose value the reader already dropped
 
     def take_dropped(self, line: int, dropped: tuple[DroppedValue, ...]) -> str | None:
@@ -121,10 +124,8 @@ class RecordBuilder:
             except RejectedRow as exc:
                 rejects.append((line, str(exc), str(values)))
         identifiers = [
-            (id_type, self._column(kept, column, partial(normalise_identifier, id_type, opts=self.options),
-                                   identifier_fast_path(id_type)))
-            for column, id_type in self.spec.identifiers.items()
-        ]  # fmt: skip
+            (id_type, *self._identifiers(kept, column, id_type)) for column, id_type in self.spec.identifiers.items()
+        ]
         attributes = [
             (name, self._column(kept, column, partial(normalise_attribute, name, opts=self.options)))
             for column, name in self.spec.attributes.items()
@@ -132,21 +133,37 @@ class RecordBuilder:
         events = self._events(kept)
         tables: tuple[list[tuple[Any, ...]], ...] = ([], [], [])
         for row, record_id in enumerate(ids):
-            self._add(tables, row, record_id, [(t, v[row]) for t, v in identifiers], attributes, events[row])
+            links = [(t, v[row], u[row]) for t, v, u in identifiers]
+            self._add(tables, row, record_id, links, attributes, events[row])
         return RecordBatch.from_rows(*tables), rejects
+
+    def _identifiers(
+        self, rows: list[tuple[int, dict[str, Any]]], column: str, id_type: str
+    ) -> tuple[list[str | None], list[bool]]:
+        """The normalised values of an identifier column and whether each is unverified (a phone in no
+        assigned range: decided here, where the number is parsed anyway); phones are tallied too."""
+        if id_type != "phone":
+            rule = partial(normalise_identifier, id_type, opts=self.options)
+            values = self._column(rows, column, rule, identifier_fast_path(id_type))
+            return values, [False] * len(values)
+        result = self._normalised(rows, column, partial(normalise_phone, opts=self.options))
+        phones: list[Any] = result.values
+        self.phones.add([values.get(column) for _, values in rows], phones, [row for row, _ in result.invalid])
+        return [p.e164 if p else None for p in phones], [p is not None and p.unverified for p in phones]
 
     def _add(
         self,
         tables: tuple[list[tuple[Any, ...]], ...],
         row: int,
         record_id: str,
-        links: list[tuple[str, str | None]],
+        links: list[tuple[str, str | None, bool]],
         attributes: list[tuple[str, list[str | None]]],
         event: tuple[str, str, dict[str, Any]] | None,
     ) -> None:
         records, link_rows, event_rows = tables
         source, key = self.name, record_key(self.name, record_id)
-        present = [(t, v) for t, v in links if v is not None]
+        present = [(t, v) for t, v, _ in links if v is not None]
+        unverified = {(t, v) for t, v, flag in links if flag}
         values: dict[str, str] = {}
         for name, column in attributes:
             if (value := column[row]) is not None and name not in values:
@@ -156,7 +173,8 @@ class RecordBuilder:
         digest = content_hash(present, values, events)
         records.append((row, key, source, record_id, json.dumps(values, sort_keys=True), digest, seen_at))
         for id_type, value in dict.fromkeys(present):
-            link_rows.append((row, key, identifier_key(id_type, value), id_type, value, source, seen_at))
+            link = (row, key, identifier_key(id_type, value), id_type, value, source, seen_at)
+            link_rows.append((*link, (id_type, value) in unverified))
         for n, (kind, ts, props) in enumerate(events):
             properties = json.dumps(props, sort_keys=True, default=str)
             event_rows.append((row, key, f"{key}#{n}", kind, ts, source, properties))
@@ -178,13 +196,23 @@ class RecordBuilder:
         kind: str = "value",
     ) -> list[Any]:
         """The normalised values of one column; dropped values are counted and listed against their line."""
+        return self._normalised(rows, column, rule, fast, kind).values
+
+    def _normalised(
+        self,
+        rows: list[tuple[int, dict[str, Any]]],
+        column: str,
+        rule: Rule,
+        fast: FastPath | None = None,
+        kind: str = "value",
+    ) -> Normalised:
         raws = [values.get(column) for _, values in rows]
         result = normalise_column(raws, rule, fast)
         listed = self._listed.get(column, set())
         for row, reason in result.invalid:
             if rows[row][0] not in listed:
                 self.invalid.add(rows[row][0], column, raws[row], reason, kind)
-        return result.values
+        return result
 
     def _events(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]] | None]:
         spec = self.spec.event

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from graph.batch import RecordBatch
 from ingest.config import SourceSpec
 from ingest.normalise import NormaliseOptions
+from ingest.phone_regions import PhoneTally
 from ingest.readers import RawRow
 from ingest.records import Dropped, RecordBuilder, shown
 
@@ -37,6 +38,7 @@ class BuiltChunk:
     invalid: dict[str, int] = field(default_factory=dict)  # values dropped per column
     dropped: list[Dropped] = field(default_factory=list)  # each value dropped and event not recorded, by line
     events_dropped: dict[str, int] = field(default_factory=dict)  # per timestamp column
+    phones: PhoneTally = field(default_factory=PhoneTally)  # phones not valid in the default region
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
     rejects = sorted(rejects + unbuilt, key=lambda reject: reject[0])
     invalid = builder.invalid
     dropped = sorted(invalid.listed, key=lambda entry: entry[0])
-    return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events))
+    return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events), builder.phones)
 
 
 def default_workers() -> int:

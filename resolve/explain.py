@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graph.errors import NotFound
-from graph.model import IdentifierStatus
+from graph.model import USABLE_STATUSES, IdentifierStatus
 from graph.store import GraphStore
 from resolve.blocking import BlockingReport, rule_name
 from resolve.incremental import load_model
@@ -104,7 +104,9 @@ class Explanation:
         text = "different profiles: no identifier links them"
         if self.barriers:
             kept = "; ".join(f"{b.identifier_type} {b.identifier_value} {b.reason}" for b in self.barriers)
-            text = f"different profiles: the identifiers they share were ignored ({kept})"
+            # an active or unverified one is not ignored: it joined after the last resolve
+            verb = "did not join them" if any(b.status in USABLE_STATUSES for b in self.barriers) else "were ignored"
+            text = f"different profiles: the identifiers they share {verb} ({kept})"
         score = self.pair_score.note if self.pair_score else self.unscored
         return f"{text}; {score}" if score else text
 
@@ -150,7 +152,7 @@ def _chain(
     keys = MATCH_PREFIX + matches["record_a"] + "|" + matches["record_b"]
     kept = [(key, x) not in rejected and (key, y) not in rejected
             for key, x, y in zip(keys, matches["record_a"], matches["record_b"], strict=True)]  # fmt: skip
-    active = links[(links["status"] == IdentifierStatus.ACTIVE.value) & used]
+    active = links[links["status"].isin(USABLE_STATUSES) & used]
     merges = active_overrides(store.overrides()).must
     merges = merges[merges["record_a"].isin(members) & merges["record_b"].isin(members)]
     return _evidence_path(active, matches[pd.Series(kept, index=matches.index, dtype=bool)], a, b, merges)
@@ -210,7 +212,7 @@ def _barriers(store: GraphStore, links: pd.DataFrame, rejected: dict[tuple[str, 
     cut = {identifier: reason for (identifier, _), reason in rejected.items()}
     return [
         Barrier(row.type, row.value, "rejected", int(degree.get(row.identifier, 0)), f"was cut: {cut[row.identifier]}")
-        if row.status == IdentifierStatus.ACTIVE.value and row.identifier in cut
+        if row.status in USABLE_STATUSES and row.identifier in cut
         else Barrier(row.type, row.value, row.status, int(degree.get(row.identifier, 0)),
                      _reason(row.status, row.type, int(degree.get(row.identifier, 0)), settings))
         for row in common.sort_values("identifier").itertuples()
@@ -224,6 +226,8 @@ def _reason(status: str, id_type: str, records: int, settings: ResolveSettings) 
         return "is on the user blocklist"
     if status == IdentifierStatus.SHARED.value:
         return f"links {records:,} records, over the {id_type} cap of {settings.cap(id_type):,} (a shared value)"
+    if status == IdentifierStatus.UNVERIFIED.value:  # links records like an active one: it is not ignored
+        return "is unverified (in no assigned number range) but joined after the last resolve: run `cdp resolve`"
     return "is active but joined after the last resolve: run `cdp resolve`"
 
 

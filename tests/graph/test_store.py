@@ -160,7 +160,7 @@ def _plan(
 
 def test_history_written_by_an_older_version_is_linked_when_opened(store: GraphStore) -> None:
     """Before layout 2, history entries had no edge to their profile; opening such a graph links them."""
-    from graph.migrations import migrate
+    from graph.migrations import SCHEMA_VERSION, migrate
 
     _unlinked_history(store)
     with store.transaction() as tx:
@@ -169,7 +169,7 @@ def test_history_written_by_an_older_version_is_linked_when_opened(store: GraphS
     migrate(store)
     migrate(store)  # once only
     assert [row["kind"] for row in store.profile_history(["p1"])] == ["created"]
-    assert store.graph_settings()["schema_version"] == 2
+    assert store.graph_settings()["schema_version"] == SCHEMA_VERSION
 
 
 def test_upgrading_twice_links_history_once(store: GraphStore) -> None:
@@ -181,6 +181,45 @@ def test_upgrading_twice_links_history_once(store: GraphStore) -> None:
         store.cypher("forget", "MATCH (s:GraphSetting) DELETE s")
         migrate(store)
     assert len(store.profile_history(["p1"])) == 1
+
+
+def test_an_unverified_phone_is_stored_with_its_flag_and_starts_unverified(store: GraphStore) -> None:
+    """Ingest decides the flag; the identifier keeps it, starts with the status ``unverified`` and every link
+    to it reads it, so resolve never parses a phone again."""
+    drama = IdentifierLink("phone", "+447700900123", unverified=True)
+    store.upsert_records([
+        SourceRecord("crm", "1", [drama, IdentifierLink("email", "a@x.com")], {}, "2025-01-01T00:00:00Z"),
+        SourceRecord("crm", "2", [drama, IdentifierLink("phone", "+447911123456")], {}, "2025-01-01T00:00:00Z"),
+    ])  # fmt: skip
+    links = store.record_links()
+    assert links["unverified"].dtype == bool
+    assert sorted(links.loc[links["unverified"], "record"]) == ["crm:1", "crm:2"]
+    assert set(links.loc[links["unverified"], "identifier"]) == {"phone:+447700900123"}
+    assert sorted((r["type"], r["status"], r["n"]) for r in store.identifiers_by_type()) == [
+        ("email", "active", 1), ("phone", "active", 1), ("phone", "unverified", 1),
+    ]  # fmt: skip
+    assert store.flagged_identifiers() == {"phone:+447700900123": "unverified"}
+
+
+def test_identifiers_written_before_the_unverified_flag_read_as_verified(store: GraphStore) -> None:
+    """Layout 3 declares ``Identifier.unverified``: a graph of layout 2 opens, its identifiers read as
+    verified (that ingest rejected unverified phones), and new ones are written with the flag."""
+    from graph.migrations import SCHEMA_VERSION, migrate
+
+    store.upsert_records([_record("1", "a@x.com")])
+    if store.kind == "embedded":
+        store.cypher("older_layout", "ALTER TABLE Identifier DROP unverified")
+    else:
+        store.cypher("older_layout", "MATCH (i:Identifier) REMOVE i.unverified")
+    with store.transaction() as tx:
+        tx.set_graph_setting("schema_version", "2")
+    migrate(store)
+    assert store.graph_settings()["schema_version"] == SCHEMA_VERSION
+    assert not store.record_links()["unverified"].any()
+    drama = IdentifierLink("phone", "+447700900123", unverified=True)
+    store.upsert_records([SourceRecord("crm", "2", [drama], {}, "2025-01-01T00:00:00Z")])
+    links = store.record_links()
+    assert links.loc[links["unverified"], "identifier"].tolist() == ["phone:+447700900123"]
 
 
 def _unlinked_history(store: GraphStore) -> None:

@@ -20,6 +20,7 @@ from ingest.normalise import (
     name_key,
     normalise_attribute,
     normalise_identifier,
+    normalise_phone,
 )
 
 US = NormaliseOptions(default_region="US")
@@ -141,6 +142,8 @@ def test_fast_path_agrees_with_email_validator(address: str) -> None:
         ("415.555.2671", US, "+14155552671"),
         ("0044 20 7946 0958", US, "+442079460958"),  # "00" is read as international even where the IDD is 011
         ("+33 6 12 34 56 78", US, "+33612345678"),
+        ("+1 202 555 0143", NormaliseOptions(), "+12025550143"),
+        ("07700 900123", NormaliseOptions(), "+447700900123"),  # unverified (below), still a number
     ],
 )
 def test_phone_is_e164(raw: object, opts: NormaliseOptions, expected: str) -> None:
@@ -148,15 +151,33 @@ def test_phone_is_e164(raw: object, opts: NormaliseOptions, expected: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("raw", "opts", "expected", "unverified"),
+    [
+        # 07700 900xxx is Ofcom's range reserved for drama: the right length, in no assigned range
+        ("07700 900123", NormaliseOptions(), "+447700900123", True),
+        ("+44 (0)7700-900123", NormaliseOptions(), "+447700900123", True),
+        ("(415) 555-2671", NormaliseOptions(), "+444155552671", True),  # read as a UK number: see region hints
+        ("+1 555 555 5555", NormaliseOptions(), "+15555555555", True),  # kept, then ignored as a placeholder
+        ("+1 202 555 0143", NormaliseOptions(), "+12025550143", False),  # the metadata has 202-555 assigned
+        ("07911 123456", NormaliseOptions(), "+447911123456", False),
+        ("(415) 555-2671", US, "+14155552671", False),
+    ],
+)
+def test_possible_numbers_outside_assigned_ranges_are_kept_as_unverified(
+    raw: str, opts: NormaliseOptions, expected: str, unverified: bool
+) -> None:
+    assert normalise_phone(raw, opts) == normalise.Phone(expected, unverified)
+    assert normalise_identifier("phone", raw, opts) == expected
+
+
+@pytest.mark.parametrize(
     ("raw", "opts", "reason_part"),
     [
-        # 07700 900xxx is Ofcom's range reserved for drama; phonenumbers says it is not a valid number.
-        ("07700 900123", NormaliseOptions(), "not in an assigned number range"),
-        ("+44 (0)7700-900123", NormaliseOptions(), "not in an assigned number range"),
-        ("(415) 555-2671", NormaliseOptions(), "not in an assigned number range"),  # read as a UK number
-        ("+1 555 555 5555", NormaliseOptions(), "not in an assigned number range"),
         ("123", NormaliseOptions(), "wrong length"),
         ("07911 1234567", NormaliseOptions(), "wrong length"),
+        ("+44 7700 9001234", NormaliseOptions(), "wrong length"),  # not kept as unverified: too long
+        ("555-0143", US, "a local number without its area code"),
+        ("7946 0958", NormaliseOptions(), "a local number without its area code"),
         ("call me", NormaliseOptions(), "unexpected characters"),
         ("+44 7911 123456 a", NormaliseOptions(), "unexpected characters"),
         ("07911 123456 ext 12", NormaliseOptions(), "unexpected characters"),
@@ -453,14 +474,8 @@ def test_placeholder_lists_are_in_normalised_form() -> None:
     for id_type in ("email", "national_id"):
         for value in PLACEHOLDER_VALUES[id_type]:
             assert normalise_identifier(id_type, value) == value
-    rejected = set()
-    for value in PLACEHOLDER_VALUES["phone"]:
-        try:
-            assert normalise_identifier("phone", value) == value
-        except InvalidValue:
-            rejected.add(value)
-    # listed for honesty: phonenumbers already rejects these, so they can never reach the blocklist
-    assert rejected == {"+447700900000", "+15555555555", "+10000000000", "+11234567890"}
+    for value in PLACEHOLDER_VALUES["phone"]:  # most are in no assigned range: kept as unverified, then ignored
+        assert normalise_identifier("phone", value) == value
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,26 @@ def test_placeholders_and_blocklisted_values_never_chain_strangers(store: GraphS
     assert status == [{"s": "placeholder"}]
 
 
+def test_an_unverified_phone_links_records_unless_a_guard_ignores_it(store: GraphStore) -> None:
+    """A phone in no assigned range (ingest flags it) still links; placeholder and shared take precedence,
+    and when a value is no longer over its cap it is unverified again, not active."""
+    drama, junk = IdentifierLink("phone", "+447700900123", True), IdentifierLink("phone", "+15555555555", True)
+    store.upsert_records([
+        SourceRecord("crm", "1", [drama], {}, "2025-01-01T00:00:00Z"),
+        SourceRecord("pos", "t1", [drama, IdentifierLink("loyalty_id", "L1")], {}, "2025-01-01T00:00:00Z"),
+        SourceRecord("crm", "2", [junk], {}, "2025-01-01T00:00:00Z"),
+        SourceRecord("crm", "3", [junk], {}, "2025-01-01T00:00:00Z"),
+    ])  # fmt: skip
+    summary = resolve(store, ResolveSettings())
+    assert _groups(store) == {frozenset({"crm:1", "pos:t1"}), frozenset({"crm:2"}), frozenset({"crm:3"})}
+    assert summary.ignored_identifiers == {"placeholder": 1}  # unverified is not ignored
+    assert store.flagged_identifiers() == {"phone:+447700900123": "unverified", "phone:+15555555555": "placeholder"}
+    resolve(store, ResolveSettings(max_records_per_identifier={"phone": 1}))
+    assert store.flagged_identifiers()["phone:+447700900123"] == "shared" and len(_groups(store)) == 4
+    resolve(store, ResolveSettings())
+    assert store.flagged_identifiers()["phone:+447700900123"] == "unverified" and len(_groups(store)) == 3
+
+
 def test_a_value_over_its_type_cap_is_shared_and_ignored(store: GraphStore) -> None:
     store.upsert_records([_rec("pos", str(n), phone="+442071234567", loyalty_id=f"L{n}") for n in range(5)])
     summary = resolve(store, ResolveSettings(max_records_per_identifier={"phone": 4}))
