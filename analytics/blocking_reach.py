@@ -21,10 +21,10 @@ def blocking_reach(store: GraphStore, truth: pd.Series, settings: ResolveSetting
     attributes = store.record_attributes()
     if not settings.matching.enabled or attributes.empty:
         return None
-    candidates = block(attributes, settings.matching)
     links = store.record_links()
     status = identifier_status(links, settings)
     active = links[links["identifier"].map(status).isin(USABLE_STATUSES).to_numpy()]
+    candidates = block(attributes, settings.matching, active)
     keys = candidates.fields.index
     linked = record_components(pd.Series(keys), active).reindex(keys).to_numpy()
     labels = truth.reindex(keys).to_numpy(dtype=object)

@@ -60,7 +60,7 @@ def rule_pairs(fields: pd.DataFrame, rule: list[str], max_block_size: int) -> np
 
 
 def _rule_pairs(fields: pd.DataFrame, rule: list[str], max_block_size: int) -> tuple[np.ndarray, int, int]:
-    key = _block_key(fields, rule)
+    key = block_key(fields, rule)
     keyed = np.flatnonzero(key >= 0)
     sizes = np.bincount(key[keyed]) if len(keyed) else np.zeros(0, dtype=np.int64)
     too_big = sizes > max_block_size
@@ -74,7 +74,7 @@ def _rule_pairs(fields: pd.DataFrame, rule: list[str], max_block_size: int) -> t
     return pairs, int(too_big.sum()), int(sizes[too_big].sum())
 
 
-def _block_key(fields: pd.DataFrame, rule: list[str]) -> np.ndarray:
+def block_key(fields: pd.DataFrame, rule: list[str]) -> np.ndarray:
     """A dense code per record for its values of ``rule``'s fields; -1 when any is missing. ``fields``
     holds text (None or "" missing) or integer codes of the values (negative missing)."""
     codes, missing = [], np.zeros(len(fields), dtype=bool)
@@ -133,7 +133,7 @@ def crossed_blocks(fields: pd.DataFrame, rules: list[list[str]], max_block_size:
     their pairs were compared before and are skipped now. Columns ``row, block``. O(n) per rule."""
     parts = []
     for number, rule in enumerate(rules):
-        key = _block_key(fields, rule)
+        key = block_key(fields, rule)
         keyed = key >= 0
         if not keyed.any():
             continue

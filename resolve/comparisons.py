@@ -10,6 +10,9 @@ highest being an exact match. Levels are computed for many pairs at once with ra
 >>> c.levels(np.array(["john", "jon", "john", None], dtype=object),
 ...          np.array(["john", "john", "mary", "john"], dtype=object)).tolist()
 [4, 3, 1, 0]
+>>> nick = Comparison(name="first_name", kind="jaro_winkler", nicknames=True)
+>>> [nick.labels()[k] for k in nick.levels(np.array(["bob"], dtype=object), np.array(["robert"], dtype=object))]
+['nickname']
 >>> named = Comparison(name="first_name", kind="jaro_winkler", initials=True)
 >>> [named.labels()[k] for k in named.levels(np.array(["g", "g", "k"], dtype=object),
 ...                                          np.array(["gemma", "sarah", "karen"], dtype=object))]
@@ -26,6 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+
+from resolve.names import name_variants
 
 Kind = Literal["exact", "jaro_winkler", "levenshtein", "date", "postcode"]
 
@@ -49,6 +54,12 @@ class Comparison(BaseModel):
     #: names: an initial and a name it starts ("G" and "Gemma", as a till prints a card) are no evidence
     #: either way (level 0, "missing or initial"), not a disagreement
     initials: bool = False
+    #: names: a nickname and the name it stands for (Bob and Robert, see :mod:`resolve.names`) are a level
+    #: of their own, just below exact, not a disagreement
+    nicknames: bool = False
+    #: comparisons of one group measure one thing (street, postcode and city: one address); per pair only the
+    #: strongest of them counts (see :func:`resolve.fellegi_sunter.strongest_of_groups`)
+    group: str = ""
 
     @model_validator(mode="after")
     def _defaults(self) -> Comparison:
@@ -57,6 +68,8 @@ class Comparison(BaseModel):
             self.thresholds = list(_DEFAULT_THRESHOLDS.get(self.kind, []))
         if self.initials and self.kind not in ("jaro_winkler", "levenshtein"):
             raise ValueError(f"comparison '{self.name}': initials apply to jaro_winkler or levenshtein names")
+        if self.nicknames and self.kind not in ("jaro_winkler", "levenshtein", "exact"):
+            raise ValueError(f"comparison '{self.name}': nicknames apply to names (exact, jaro_winkler, levenshtein)")
         if self.kind == "jaro_winkler":
             self.thresholds = sorted(self.thresholds)  # lowest first: level 2 is the loosest
         if self.kind == "levenshtein":
@@ -76,6 +89,8 @@ class Comparison(BaseModel):
             middle = [f"same area ({self.area_chars} characters)", "one typo"]
         else:
             middle = []
+        if self.nicknames:
+            middle = [*middle, "nickname"]
         return ["missing or initial" if self.initials else "missing", "different", *middle, "exact"]
 
     @property
@@ -98,7 +113,7 @@ class Comparison(BaseModel):
         exact = present & (left == right)
         out[exact] = self.n_levels - 1
         rest = np.flatnonzero(present & ~exact)
-        if len(rest) == 0 or (self.n_levels <= 3 and not self.initials):
+        if len(rest) == 0 or (self.n_levels <= 3 and not self.initials and not self.nicknames):
             return out
         width = np.int64(len(column.values))
         distinct, inverse = np.unique(left[rest].astype(np.int64) * width + right[rest], return_inverse=True)
@@ -113,6 +128,11 @@ class Comparison(BaseModel):
 
     def _middle_hits(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
         """Boolean masks of the in-between levels, loosest first (a later mask overrides an earlier one)."""
+        if self.nicknames:
+            return [*self._distance_hits(a, b), name_variants(a, b)]
+        return self._distance_hits(a, b)
+
+    def _distance_hits(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
         if self.kind == "jaro_winkler":
             sim = process.cpdist(a, b, scorer=JaroWinkler.normalized_similarity, workers=-1)
             return [sim >= t for t in self.thresholds]

@@ -20,7 +20,7 @@ from networkx.algorithms.flow import edmonds_karp
 
 from resolve.fellegi_sunter import MatchModel
 from resolve.limits import Rejection
-from resolve.matching import MATCH_PREFIX, Candidates, pair_weights
+from resolve.matching import MATCH_PREFIX, Candidates, pair_weights, personal_disagreement
 from resolve.overrides import OVERRIDE_PREFIX
 from resolve.settings import ResolveSettings
 
@@ -50,7 +50,9 @@ def conflicting_pairs(
     width = np.int64(len(keys))
     direct = np.isin(pairs[:, 0] * width + pairs[:, 1], sharing[:, 0] * width + sharing[:, 1])
     comparisons, levels, weights = pair_weights(candidates, model, settings.matching, pairs)
-    against = np.where(weights < 0, weights, 0.0)
+    personal = np.array([c.field in settings.matching.conflict_fields for c in comparisons], dtype=bool)
+    against = np.where((weights < 0) & personal, weights, 0.0)
+    against[personal_disagreement(comparisons, levels, weights, settings.matching) == 0] = 0.0
     total = against.sum(axis=1)
     conflict = np.flatnonzero(total <= _loosest(settings))
     reasons = [

@@ -23,8 +23,9 @@ from graph.errors import NotFound
 from graph.model import USABLE_STATUSES, IdentifierStatus
 from graph.store import GraphStore
 from resolve.blocking import BlockingReport, rule_name
-from resolve.incremental import load_model
-from resolve.matching import MATCH_PREFIX, Candidates, pair_weights, record_fields
+from resolve.fields import record_fields
+from resolve.incremental import saved_model
+from resolve.matching import MATCH_PREFIX, Candidates, pair_weights
 from resolve.overrides import active_overrides
 from resolve.settings import ResolveSettings, last_run_settings
 
@@ -127,7 +128,7 @@ def explain(store: GraphStore, a: str, b: str) -> Explanation:
     elif not result.same_profile:
         result.barriers = _barriers(store, links, rejected)
         if a != result.profile_a and b != result.profile_b:  # two records: how the match model scores them
-            result.pair_score, result.unscored = _pair_score(store, a, b, rejected, bool(result.barriers))
+            result.pair_score, result.unscored = _pair_score(store, a, b, rejected, bool(result.barriers), links)
     return result
 
 
@@ -232,18 +233,21 @@ def _reason(status: str, id_type: str, records: int, settings: ResolveSettings) 
 
 
 def _pair_score(
-    store: GraphStore, a: str, b: str, rejected: dict[tuple[str, str], str], barred: bool
+    store: GraphStore, a: str, b: str, rejected: dict[tuple[str, str], str], barred: bool, links: pd.DataFrame
 ) -> tuple[PairScore | None, str | None]:
     """Score records ``a`` and ``b`` with the saved model; reads their two attributes only (and every
     record's when a block size decides, see :func:`_kept_apart`). Else None and why not."""
     settings = last_run_settings(store)
     if not settings.matching.enabled:
         return None, "not scored: fuzzy matching is off"
-    fields = record_fields(store.record_attributes_of([a, b]), settings.matching.fields).reindex([a, b])
+    if settings.matching.automatic:
+        return None, "not scored: no match model saved (run `cdp resolve`)"
+    usable = links[links["status"].isin(USABLE_STATUSES)]
+    fields = record_fields(store.record_attributes_of([a, b]), settings.matching.fields, usable).reindex([a, b])
     bare = [key for key in (a, b) if fields.loc[key].isna().all()]
     if bare:
         return None, f"not scored: {bare[0]} has no attributes to compare"
-    model = load_model(store, settings)
+    model = saved_model(store)
     if model is None:
         return None, "not scored: no match model saved (run `cdp resolve`)"
     pair = np.array([[0, 1]], dtype=np.int64)

@@ -37,6 +37,9 @@ class MatchModel:
     trained: dict[str, int] = field(default_factory=dict)  # what was estimated from how many pairs
     #: per term-frequency comparison, each value's share of the records when the model was estimated
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: per comparison, its group ("" for none): comparisons of one group measure one thing (street, postcode
+    #: and city are one address), so only the strongest of them counts, not their sum
+    groups: list[str] = field(default_factory=list)
 
     def level_weights(self, levels: np.ndarray, tf_u: dict[int, np.ndarray] | None = None) -> np.ndarray:
         """``log2(m / u)`` of every pair and comparison (``levels`` is pairs x comparisons); 0 for missing.
@@ -49,7 +52,10 @@ class MatchModel:
             if tf_u and c in tf_u:
                 exact = levels[:, c] == len(self.m[c]) - 1
                 weights[exact, c] = np.log2(self.m[c][-1] / np.maximum(tf_u[c][exact], 1e-9))
-        return weights
+        return strongest_of_groups(weights, self.groups)
+
+    def with_parts(self, m: list[np.ndarray], u: list[np.ndarray], prior: float) -> MatchModel:
+        return MatchModel(self.names, self.labels, m, u, prior, self.trained, self.tf, self.groups)
 
     def prior_weight(self) -> float:
         return float(np.log2(self.prior / (1 - self.prior)))
@@ -68,6 +74,7 @@ class MatchModel:
             "comparisons": [
                 {
                     "name": name,
+                    **({"group": self.groups[c]} if self.groups and self.groups[c] else {}),
                     "levels": [
                         {"label": label, "m": float(m), "u": float(u)}
                         for label, m, u in zip(labels[1:], self.m[c][1:], self.u[c][1:], strict=True)
@@ -91,7 +98,32 @@ class MatchModel:
             prior=float(data["prior"]),
             trained=dict(data.get("trained") or {}),
             tf={k: dict(v) for k, v in (data.get("tf") or {}).items()},
+            groups=[c.get("group", "") for c in comparisons],
         )
+
+
+def strongest_of_groups(weights: np.ndarray, groups: list[str]) -> np.ndarray:
+    """``weights`` (pairs x comparisons) where, within each group of two comparisons or more, only the
+    weight of largest size counts per pair (the others become 0): agreeing on street, postcode and city is
+    one address agreeing, not three pieces of evidence; a same city and a different postcode is a
+    different address. O(pairs x comparisons).
+
+    >>> strongest_of_groups(np.array([[8.0, 9.0, 2.0, -1.0], [1.0, -6.0, 3.0, -2.0]]), ["", "a", "a", "a"]).tolist()
+    [[8.0, 9.0, 0.0, 0.0], [1.0, -6.0, 0.0, 0.0]]
+    """
+    if not groups:
+        return weights
+    names = np.array(groups, dtype=object)
+    for group in {g for g in groups if g}:
+        columns = np.flatnonzero(names == group)
+        if len(columns) < 2:
+            continue
+        part = weights[:, columns]
+        keep = np.abs(part).argmax(axis=1)
+        strongest = part[np.arange(len(part)), keep]
+        weights[:, columns] = 0.0
+        weights[np.arange(len(part)), columns[keep]] = strongest
+    return weights
 
 
 def default_model(names: list[str], labels: list[list[str]]) -> MatchModel:
@@ -135,7 +167,7 @@ def estimate_m(
     prior = 0.5
     used = np.array([c not in skip for c in range(len(m))])  # a blocked-on comparison agrees on every pair
     for _ in range(iterations):
-        current = MatchModel(model.names, model.labels, m, model.u, prior)
+        current = model.with_parts(m, model.u, prior)
         p = current.probability(current.level_weights(levels, tf_u)[:, used])
         prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         for c in range(len(m)):
@@ -185,7 +217,9 @@ def refine_with_labels(
     u = [_pooled(levels[~is_match, c], model.u[c], pairs_u) for c in range(len(model.names))]
     matches, total = int(is_match.sum()), len(is_match)
     trained = {**model.trained, "labelled_matches": matches, "labelled_non_matches": total - matches}
-    return MatchModel(model.names, model.labels, m, u, model.prior, trained, model.tf)
+    refined = model.with_parts(m, u, model.prior)
+    refined.trained = trained
+    return refined
 
 
 def _pooled(column: np.ndarray, estimate: np.ndarray, weight: float) -> np.ndarray:

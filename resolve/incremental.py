@@ -46,6 +46,12 @@ def load_model(store: GraphStore, settings: ResolveSettings) -> MatchModel | Non
     return MatchModel.from_dict(json.loads(saved["model"]))
 
 
+def saved_model(store: GraphStore) -> MatchModel | None:
+    """The model the last full run estimated, whatever its settings (they are the last run's)."""
+    saved = store.match_model(MODEL_ID)
+    return None if saved is None else MatchModel.from_dict(json.loads(saved["model"]))
+
+
 def changed_records(store: GraphStore) -> list[str]:
     return store.changed_records()
 

@@ -16,16 +16,16 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
 from graph.errors import ConfigError
 from resolve.blocking import BlockingReport, candidate_pairs
 from resolve.comparisons import Comparison, FieldColumn
+from resolve.defaults import Choice, complete_settings
 from resolve.fellegi_sunter import MatchModel, default_model, estimate_m, estimate_prior, estimate_u, refine_with_labels
+from resolve.fields import record_fields
 from resolve.labels import check_labels, label_positions
 from resolve.match_settings import MatchSettings
+from resolve.names import names_swapped
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class MatchResult:
     scored_pairs: int = 0
     comparisons: list[str] = field(default_factory=list)  # the comparisons used (fields no record has are left out)
     labels: dict[str, object] = field(default_factory=dict)  # the labelled pairs that refined the model, if any
+    choice: Choice | None = None  # what was chosen from the data
 
     def summary(self) -> dict[str, object]:
         return {
@@ -60,50 +61,6 @@ def no_matches() -> MatchResult:
     return MatchResult(pd.DataFrame({c: pd.Series(dtype="str") for c in EDGE_COLUMNS}))
 
 
-def record_fields(attributes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """One row per record (index: record key), one column per field: lower-cased text or None.
-
-    ``attributes`` has columns ``record, attributes`` (JSON objects, as the store keeps them).
-    """
-    table = _parse_objects(attributes["attributes"])
-    columns: dict[str, pa.ChunkedArray] = {}
-    for name in table.column_names:
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(table[name], pa.string())))
-        columns[name] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    if "full_name" in columns:  # a card name stands in for first and last name
-        words = pc.split_pattern_regex(columns["full_name"], r"\s+")
-        for name, pick in (("first_name", pc.list_element(words, 0)), ("last_name", _last_word(words))):
-            columns[name] = pc.coalesce(columns[name], pick) if name in columns else pick
-    index = attributes["record"].to_numpy()
-    return pd.DataFrame({name: _objects(columns.get(name), len(index)) for name in names}, index=index)
-
-
-def _objects(column: pa.ChunkedArray | None, n: int) -> np.ndarray:
-    """Python strings, None where missing."""
-    if column is None:
-        return np.full(n, None, dtype=object)
-    values = column.to_numpy(zero_copy_only=False).astype(object)
-    values[pd.isna(values)] = None
-    return values
-
-
-def _parse_objects(texts: pd.Series) -> pa.Table:
-    """JSON objects (one per record, None or "" for none) as one Arrow table, parsed in C++."""
-    if len(texts) == 0:
-        return pa.table({})
-    lines = texts.fillna("").replace("", "{}").astype(str)
-    buffer = ("\n".join(lines.tolist()) + "\n").encode()
-    options = pa_json.ReadOptions(block_size=max(1 << 20, len(buffer) + 1))
-    return pa_json.read_json(pa.BufferReader(buffer), read_options=options)
-
-
-def _last_word(words: pa.ChunkedArray) -> pa.ChunkedArray:
-    lengths = pc.list_value_length(words)
-    flat = pc.list_flatten(words)
-    ends = pc.subtract(pc.cumulative_sum(pc.fill_null(lengths, 0)), 1)
-    return pc.take(flat, pc.if_else(pc.greater(lengths, 0), ends, pa.scalar(None, pa.int64())))
-
-
 @dataclass
 class Candidates:
     """The records' comparable fields and the candidate pairs blocking found among them."""
@@ -113,6 +70,8 @@ class Candidates:
     rules: list[list[str]]
     pairs: np.ndarray  # (n, 2) row positions into ``fields``
     report: BlockingReport
+    settings: MatchSettings | None = None  # the settings blocked with, their chosen parts filled in
+    choice: Choice | None = None  # what was chosen from the data, and why
 
     @cached_property
     def codes(self) -> pd.DataFrame:
@@ -125,12 +84,17 @@ class Candidates:
         return {name: FieldColumn.of(self.fields[name].to_numpy(dtype=object)) for name in self.fields.columns}
 
 
-def block(attributes: pd.DataFrame, settings: MatchSettings) -> Candidates:
-    """Fields of every record and the candidate pairs of the blocking rules. O(records + pairs)."""
-    fields = record_fields(attributes, settings.fields)
+def block(attributes: pd.DataFrame, settings: MatchSettings, identifiers: pd.DataFrame | None = None) -> Candidates:
+    """Fields of every record and the candidate pairs of the blocking rules; comparisons and rules the
+    settings leave out are chosen from the data first (:mod:`resolve.defaults`; ``identifiers``, the usable
+    links ``record, identifier``, give the identifier fields and the pairs reach is measured on).
+    O(records + pairs)."""
+    settings, choice = complete_settings(attributes, identifiers, settings)
+    fields = record_fields(attributes, settings.fields, identifiers)
     comparisons = _usable(settings, fields)
-    rules = [r for r in settings.blocking if all(fields[f].notna().any() for f in r)]
-    found = Candidates(fields, comparisons, rules, np.empty((0, 2), dtype=np.int64), BlockingReport())
+    rules = [r for r in settings.blocking or [] if all(fields[f].notna().any() for f in r)]
+    found = Candidates(fields, comparisons, rules, np.empty((0, 2), dtype=np.int64), BlockingReport(), settings,
+                       choice)  # fmt: skip
     found.pairs, found.report = candidate_pairs(found.codes, rules, settings.max_block_size)
     return found
 
@@ -158,6 +122,7 @@ def find_matches(
     if not settings.enabled or attributes.empty:
         return no_matches()
     candidates = candidates or block(attributes, settings)
+    settings = candidates.settings or settings
     fields, comparisons, rules, pairs, report = (
         candidates.fields, candidates.comparisons, candidates.rules, candidates.pairs, candidates.report)  # fmt: skip
     if model is not None:
@@ -172,12 +137,14 @@ def find_matches(
     trained = model is None and len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
     if model is None:
         model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
+        model.groups = [c.group for c in comparisons]
         model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
         if trained:
             model.tf = _tf_tables(comparisons, columns)
     tf_u = _term_frequencies(comparisons, columns, pairs, model.tf) if model.tf else None
     if trained:
-        _train(model, comparisons, columns, pairs, levels, tf_u, rules, settings)
+        trained_on = [r for r in rules if settings.training_blocking is None or r in settings.training_blocking]
+        _train(model, comparisons, columns, pairs, levels, tf_u, trained_on or rules, settings)
         _progress(on_progress, "model estimated")
     labelled: dict[str, object] = {}
     if labels is not None:
@@ -187,27 +154,43 @@ def find_matches(
     weights = model.level_weights(levels, tf_u)
     probability = model.probability(weights)
     keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
+    if settings.conflict_weight is not None:  # two people, however much else they share (a family's address)
+        keep &= personal_disagreement(comparisons, levels, weights, settings) > settings.conflict_weight
     edges = _edges(fields.index, pairs[keep], probability[keep], weights[keep], levels[keep], model)
-    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled)
+    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled, candidates.choice)
+
+
+def personal_disagreement(
+    comparisons: list[Comparison], levels: np.ndarray, weights: np.ndarray, settings: MatchSettings
+) -> np.ndarray:
+    """Per pair, the weight of its disagreements on ``conflict_fields`` (who a person is: names, birth date,
+    gender), 0 where a national id agrees (exactly or by a typo: one person's id, keyed twice, outweighs
+    garbled names). O(pairs x comparisons)."""
+    personal = np.array([c.field in settings.conflict_fields for c in comparisons], dtype=bool)
+    total = np.where((weights < 0) & personal, weights, 0.0).sum(axis=1)
+    for n, comparison in enumerate(comparisons):
+        if comparison.field == "national_id":
+            total[levels[:, n] >= 2] = 0.0  # 0 missing, 1 different, 2.. near or exact
+    return total
 
 
 def _usable(settings: MatchSettings, fields: pd.DataFrame) -> list[Comparison]:
     present = {name for name in fields.columns if fields[name].notna().any()}
-    missing = [c for c in settings.comparisons if c.field not in present]
+    missing = [c for c in settings.chosen_comparisons if c.field not in present]
     if missing and settings.explicit:
         first = missing[0]
         raise ConfigError(
             f"comparison '{first.name}' names field '{first.field}', which no record has "
             f"(fields seen: {', '.join(sorted(present)) or 'none'})"
         )
-    return [c for c in settings.comparisons if c.field in present]
+    return [c for c in settings.chosen_comparisons if c.field in present]
 
 
 def pair_weights(
     candidates: Candidates, model: MatchModel, settings: MatchSettings, pairs: np.ndarray
 ) -> tuple[list[Comparison], np.ndarray, np.ndarray]:
     """The comparisons of ``model``, and the level and weight of each for ``pairs`` (row positions)."""
-    comparisons = [c for c in settings.comparisons if c.name in model.names]
+    comparisons = [c for c in (candidates.settings or settings).chosen_comparisons if c.name in model.names]
     levels = _levels(comparisons, candidates.columns, pairs)
     tf_u = _term_frequencies(comparisons, candidates.columns, pairs, model.tf) if model.tf else None
     return comparisons, levels, model.level_weights(levels, tf_u)
@@ -217,7 +200,31 @@ def _levels(comparisons: list[Comparison], columns: dict[str, FieldColumn], pair
     levels = np.zeros((len(pairs), len(comparisons)), dtype=np.int8)
     for c, comparison in enumerate(comparisons):
         levels[:, c] = comparison.pair_levels(columns[comparison.field], pairs)
+    _swapped_names(comparisons, columns, pairs, levels)
     return levels
+
+
+def _swapped_names(
+    comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray, levels: np.ndarray
+) -> None:
+    """Pairs whose first and last names are swapped (see :func:`resolve.names.names_swapped`) are compared
+    crosswise, first name against last name, when that agrees better. Updates ``levels`` in place."""
+    by_field = {c.field: n for n, c in enumerate(comparisons)}
+    if "first_name" not in by_field or "last_name" not in by_field or len(pairs) == 0:
+        return
+    first, last = columns["first_name"], columns["last_name"]
+    first_values = np.append(first.values, None)[first.codes]  # code -1 picks the trailing None
+    last_values = np.append(last.values, None)[last.codes]
+    swapped = np.flatnonzero(names_swapped(first_values, last_values, pairs))
+    if len(swapped) == 0:
+        return
+    a, b = pairs[swapped, 0], pairs[swapped, 1]
+    for name, left, right in (
+        ("first_name", first_values[a], last_values[b]),
+        ("last_name", last_values[a], first_values[b]),
+    ):
+        n = by_field[name]
+        levels[swapped, n] = np.maximum(levels[swapped, n], comparisons[n].levels(left, right))
 
 
 def _tf_tables(comparisons: list[Comparison], columns: dict[str, FieldColumn]) -> dict[str, dict[str, float]]:

@@ -28,10 +28,11 @@ from resolve.households import households
 from resolve.incremental import changed_records, load_model, plan
 from resolve.journal import RunPlan, load_plan, save_plan
 from resolve.limits import Rejection, enforce_limits
+from resolve.match_settings import MatchSettings
 from resolve.matching import Candidates, block, find_matches, match_links
 from resolve.overrides import active_overrides
 from resolve.profile_ids import assign_profile_ids, successor_ids
-from resolve.settings import ResolveSettings
+from resolve.settings import ResolveSettings, last_run_settings
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +178,15 @@ class _Run:
         stored = store.overrides()
         added = self.new_overrides if self.new_overrides is not None else stored.iloc[:0]
         overrides = active_overrides(pd.concat([stored, added], ignore_index=True))
-        candidates = block(attributes, settings.matching) if settings.matching.enabled and len(attributes) else None
-        model, focus = _scope(store, settings, self.model, self.incremental, records, links, previous, status_changed,
-                              pd.concat([active, overrides.links(records)], ignore_index=True), candidates)  # fmt: skip
+        candidates = None
+        if settings.matching.enabled and len(attributes):
+            candidates = block(attributes, self._matching(), active)
+            # the run goes on with what was chosen from the data (saved with it; the model is keyed on the user's)
+            settings = settings.model_copy(update={"matching": candidates.settings})
+        self.run_settings = settings
+        model, focus = _scope(store, settings, self.model, self.incremental, records, links, previous,
+                              status_changed, pd.concat([active, overrides.links(records)], ignore_index=True),
+                              candidates, key=self.settings)  # fmt: skip
         step("match", 2, 5)
         part = records[focus] if focus is not None else records
         used = active[active["record"].isin(part)] if focus is not None else active
@@ -204,8 +211,18 @@ class _Run:
         plan = _plan(self, status, status_changed, part if focus is not None else None)
         plan.overrides = added
         if focus is None and matches.model is not None:
-            plan.model = {"settings": settings.to_json(), "model": json.dumps(matches.model.to_dict())}
+            plan.model = {"settings": self.settings.to_json(), "model": json.dumps(matches.model.to_dict())}
         return plan
+
+    def _matching(self) -> MatchSettings:
+        """The match settings to block with: the user's, or, for an incremental run of settings that leave
+        choices to the data, what the last run chose (its saved model was estimated with those)."""
+        matching = self.settings.matching
+        if self.incremental and matching.automatic and load_model(self.store, self.settings) is not None:
+            chosen = last_run_settings(self.store).matching
+            if not chosen.automatic:
+                return chosen
+        return matching
 
     def summarise(self, plan: RunPlan, started: float, dry_run: bool) -> ResolveSummary:
         o = self.outcome
@@ -215,7 +232,9 @@ class _Run:
         summary.rejected_links, summary.households = len(o.rejected), int(o.homes.nunique())
         summary.rejected_examples = [vars(r) for r in o.rejected[:10]]
         summary.matching, summary.overrides = o.matches.summary(), o.overrides.summary()
-        summary.settings = json.loads(self.settings.to_json())
+        summary.settings = json.loads(self.run_settings.to_json())
+        if o.matches.choice is not None:
+            summary.matching["chosen"] = o.matches.choice.to_dict()
         plan.summary = summary.stamp(started).to_json()
         return summary
 
@@ -284,11 +303,13 @@ def _scope(
     status_changed: pd.Index,
     influence: pd.DataFrame,
     candidates: Candidates | None,
+    key: ResolveSettings,
 ) -> tuple[MatchModel | None, np.ndarray | None]:
-    """The model to score with and, for an incremental run, the records to resolve again (None: all)."""
+    """The model to score with and, for an incremental run, the records to resolve again (None: all).
+    ``key``: the settings the user gave, which a saved model is looked up by."""
     if not incremental or previous.empty:
         return model, None
-    saved = model or load_model(store, settings)
+    saved = model or load_model(store, key)
     if (settings.matching.enabled and saved is None) or changed_records(store):
         logger.info("resolve: a full run is needed (no model for these settings, or changed records)")
         return model, None

@@ -20,8 +20,9 @@ from resolve.blocking import blocking_completeness, candidate_pairs
 from resolve.comparisons import Comparison
 from resolve.explain import explain
 from resolve.fellegi_sunter import MatchModel, estimate_m
+from resolve.fields import record_fields
 from resolve.match_settings import MatchSettings
-from resolve.matching import find_matches, record_fields
+from resolve.matching import find_matches
 from resolve.runner import resolve
 from resolve.settings import ResolveSettings, load_resolve_settings
 
