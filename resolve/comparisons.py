@@ -57,9 +57,6 @@ class Comparison(BaseModel):
     #: names: a nickname and the name it stands for (Bob and Robert, see :mod:`resolve.names`) are a level
     #: of their own, just below exact, not a disagreement
     nicknames: bool = False
-    #: comparisons of one group measure one thing (street, postcode and city: one address); per pair only the
-    #: strongest of them counts (see :func:`resolve.fellegi_sunter.strongest_of_groups`)
-    group: str = ""
 
     @model_validator(mode="after")
     def _defaults(self) -> Comparison:

@@ -46,26 +46,36 @@ def conflicting_pairs(
     sharing = _pairs_sharing(used, keys, candidates)
     pairs = _pairs_in(components, keys, candidates) if components is not None else sharing
     if len(pairs) == 0:
-        return pd.DataFrame({"record_a": [], "record_b": [], "reason": [], "weight": [], "direct": []})
+        return pd.DataFrame({"record_a": [], "record_b": [], "reason": [], "weight": [], "direct": [], "apart": []})
     width = np.int64(len(keys))
     direct = np.isin(pairs[:, 0] * width + pairs[:, 1], sharing[:, 0] * width + sharing[:, 1])
     comparisons, levels, weights = pair_weights(candidates, model, settings.matching, pairs)
     personal = np.array([c.field in settings.matching.conflict_fields for c in comparisons], dtype=bool)
     against = np.where((weights < 0) & personal, weights, 0.0)
-    against[personal_disagreement(comparisons, levels, weights, settings.matching) == 0] = 0.0
+    same_id = personal_disagreement(comparisons, levels, weights, settings.matching) == 0
+    against[same_id] = 0.0
     total = against.sum(axis=1)
-    conflict = np.flatnonzero(total <= _loosest(settings))
+    # every disagreement, an address too: what parts two records that only a chain of fuzzy matches joins
+    everything = np.where(weights < 0, weights, 0.0)
+    everything[same_id] = 0.0  # nothing said against who they are (or one national id): nothing to part
+    apart = everything.sum(axis=1)
+    strong = settings.matching.conflict_weight
+    matched = _pairs_sharing(used, keys, candidates, (MATCH_PREFIX,))
+    linked = direct | np.isin(pairs[:, 0] * width + pairs[:, 1], matched[:, 0] * width + matched[:, 1])
+    chained = (~linked) & (apart <= strong) if strong is not None else np.zeros(len(pairs), dtype=bool)
+    conflict = np.flatnonzero((total <= _loosest(settings)) | chained)
+    shown = np.where(chained[:, None], everything, against)
     reasons = [
         "conflicting evidence: "
         + ", ".join(
             f"{comparisons[c].name} {model.labels[c][levels[i, c]]} ({weights[i, c]:+.1f})"
-            for c in np.flatnonzero(against[i] < 0)
+            for c in np.flatnonzero(shown[i] < 0)
         )
         for i in conflict
     ]
     return pd.DataFrame(
         {"record_a": keys[pairs[conflict, 0]], "record_b": keys[pairs[conflict, 1]], "reason": reasons}, dtype=object
-    ).assign(weight=total[conflict], direct=direct[conflict])
+    ).assign(weight=total[conflict], direct=direct[conflict], apart=apart[conflict])
 
 
 def _loosest(settings: ResolveSettings) -> float:
@@ -78,9 +88,14 @@ def _attributed(candidates: Candidates) -> np.ndarray:
     return candidates.fields.notna().any(axis=1).to_numpy()
 
 
-def _pairs_sharing(used: pd.DataFrame, keys: pd.Index, candidates: Candidates) -> np.ndarray:
-    """Row pairs (a < b) of attributed records holding one identifier (not a match or override link)."""
-    held = used.loc[~used["identifier"].str.startswith(_PSEUDO), ["record", "identifier"]]
+def _pairs_sharing(
+    used: pd.DataFrame, keys: pd.Index, candidates: Candidates, kinds: tuple[str, ...] | None = None
+) -> np.ndarray:
+    """Row pairs (a < b) of attributed records holding one identifier (not a match or override link), or,
+    with ``kinds``, one link of those prefixes (``match:``: the pairs fuzzy matching linked)."""
+    pseudo = used["identifier"].str.startswith(_PSEUDO)
+    chosen = ~pseudo if kinds is None else used["identifier"].str.startswith(kinds)
+    held = used.loc[chosen, ["record", "identifier"]]
     held = held.assign(row=pd.Index(keys).get_indexer(held["record"]))
     held = held[(held["row"] >= 0)]
     held = held[_attributed(candidates)[held["row"].to_numpy()]]
@@ -158,8 +173,12 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
     part label per record and the cut links. One flow graph per component, cuts removed from it as found.
     A pair holding one identifier whose disagreement reaches ``conflict_weight`` is always cut. Any other
     pair (a weaker disagreement, or two records joined only through others) is cut only when its minimum
-    cut is all household links (a family email, a home phone, a tablet): two duplicates of one person,
-    each matched to the original but garbled differently, disagree with each other and stay together."""
+    cut is all household links (a family email, a home phone, a tablet), or, when its records' disagreements
+    over every field reach ``conflict_weight``, all fuzzy match links (a name-only record matching two
+    namesakes): two duplicates of one person, each matched to the original but garbled differently, disagree
+    with each other less and stay together. A household value cut this way is cut from every record holding
+    it: it is the family's, and links none of them as a person (a tablet's sessions nobody logged in to stay
+    on their own)."""
     graph = nx.DiGraph()
     for record, identifier, strength in zip(sub["record"], sub["identifier"], sub["strength"], strict=True):
         arc = {} if strength == math.inf else {"capacity": float(strength)}  # no capacity: infinite
@@ -168,8 +187,14 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
     strong = settings.matching.conflict_weight
     household = tuple(f"{id_type}:" for id_type in settings.household_types)
     rejected: list[Rejection] = []
-    for a, b, reason, weight, direct in zip(
-        pairs["record_a"], pairs["record_b"], pairs["reason"], pairs["weight"], pairs["direct"], strict=True
+    for a, b, reason, weight, direct, apart in zip(
+        pairs["record_a"],
+        pairs["record_b"],
+        pairs["reason"],
+        pairs["weight"],
+        pairs["direct"],
+        pairs["apart"],
+        strict=True,
     ):
         if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
@@ -179,14 +204,25 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
             continue  # a user merge holds them together
         crossing = [(u, v) for u, v in graph.edges if u in reachable and v not in reachable]
         links = [(u[1], v[1]) if u[0] == "r" else (v[1], u[1]) for u, v in crossing]
-        if not (direct and strong is not None and weight <= strong) and not all(
-            i.startswith(household) for _, i in links
+        shared = all(i.startswith(household) for _, i in links)
+        if strong is not None and direct and weight <= strong:
+            pass  # two people holding one identifier: the weakest evidence between them goes
+        elif (
+            strong is not None and not direct and apart <= strong and all(i.startswith(MATCH_PREFIX) for _, i in links)
         ):
+            pass  # strangers joined only by a chain of fuzzy matches (a name-only record matching two namesakes)
+        elif weight > _loosest(settings) or not shared:
             continue  # a weaker disagreement, or one across other records, parts only what a household shares
         for (u, v), (record, identifier) in zip(crossing, links, strict=True):
             graph.remove_edge(u, v)
             graph.remove_edge(v, u)
             rejected.append(Rejection(record, identifier, f"{reason} ({a} vs {b})"))
+        if shared:  # a value two people share is the household's: it links no one of them to anything else
+            for identifier in sorted({i for _, i in links}):
+                for u, v in [(u, v) for u, v in graph.in_edges(("i", identifier))]:
+                    graph.remove_edge(u, v)
+                    graph.remove_edge(v, u)
+                    rejected.append(Rejection(u[1], identifier, f"household identifier: {reason} ({a} vs {b})"))
     parts = {
         node[1]: n for n, part in enumerate(nx.weakly_connected_components(graph)) for node in part if node[0] == "r"
     }

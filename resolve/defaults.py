@@ -1,7 +1,7 @@
 """Zero-config matching: with no settings file, comparisons and blocking rules are chosen from the data.
 
-**Comparisons.** Every standard attribute the sources map (and that holds two different values or more)
-gets the comparison that suits its type (:data:`ATTRIBUTE_COMPARISONS`): names by Jaro-Winkler with
+**Comparisons.** Every standard attribute the sources map (on two records or more) gets the comparison
+that suits its type (:data:`ATTRIBUTE_COMPARISONS`): names by Jaro-Winkler with
 nicknames and initials and term frequencies, dates with typos, transpositions and swapped day and month,
 postcodes by part, street numbers exactly. Two come from identifiers: a national id by edit distance (a
 typo'd id is near agreement, not a different person) and an email by its local part.
@@ -131,7 +131,7 @@ def complete_settings(
             column = fields[name]
             filled = int(column.notna().sum())
             distinct = column.nunique()
-            if filled >= 2 and distinct >= 2:
+            if filled >= 2:
                 comparisons.append(ATTRIBUTE_COMPARISONS[name])
                 origin = f"from {IDENTIFIER_FIELDS[name]} identifiers" if name in IDENTIFIER_FIELDS else "mapped"
                 choice.comparisons[name] = (

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 _SMOOTH = 0.01  # pseudo-count keeping every m and u above zero
+_MIN_U = 1e-6  # the least chance a non-matching pair lands on a level below exact
 #: how many labelled matches the unsupervised m is worth when labels refine it: a short review's few dozen
 #: matches outweigh it, since EM's error is bias (a household taken for a person), not too few pairs
 LABEL_STRENGTH = 5.0
@@ -37,9 +38,6 @@ class MatchModel:
     trained: dict[str, int] = field(default_factory=dict)  # what was estimated from how many pairs
     #: per term-frequency comparison, each value's share of the records when the model was estimated
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: per comparison, its group ("" for none): comparisons of one group measure one thing (street, postcode
-    #: and city are one address), so only the strongest of them counts, not their sum
-    groups: list[str] = field(default_factory=list)
 
     def level_weights(self, levels: np.ndarray, tf_u: dict[int, np.ndarray] | None = None) -> np.ndarray:
         """``log2(m / u)`` of every pair and comparison (``levels`` is pairs x comparisons); 0 for missing.
@@ -48,14 +46,17 @@ class MatchModel:
         for c in range(len(self.names)):
             table = np.log2(self.m[c] / self.u[c])
             table[0] = 0.0
+            # a closer level never weighs less than a looser one (a nickname, rarely seen among a data
+            # set's matches, is still no worse than a different name)
+            table[1:] = np.maximum.accumulate(table[1:])
             weights[:, c] = table[levels[:, c]]
             if tf_u and c in tf_u:
                 exact = levels[:, c] == len(self.m[c]) - 1
                 weights[exact, c] = np.log2(self.m[c][-1] / np.maximum(tf_u[c][exact], 1e-9))
-        return strongest_of_groups(weights, self.groups)
+        return weights
 
     def with_parts(self, m: list[np.ndarray], u: list[np.ndarray], prior: float) -> MatchModel:
-        return MatchModel(self.names, self.labels, m, u, prior, self.trained, self.tf, self.groups)
+        return MatchModel(self.names, self.labels, m, u, prior, self.trained, self.tf)
 
     def prior_weight(self) -> float:
         return float(np.log2(self.prior / (1 - self.prior)))
@@ -74,7 +75,6 @@ class MatchModel:
             "comparisons": [
                 {
                     "name": name,
-                    **({"group": self.groups[c]} if self.groups and self.groups[c] else {}),
                     "levels": [
                         {"label": label, "m": float(m), "u": float(u)}
                         for label, m, u in zip(labels[1:], self.m[c][1:], self.u[c][1:], strict=True)
@@ -98,32 +98,7 @@ class MatchModel:
             prior=float(data["prior"]),
             trained=dict(data.get("trained") or {}),
             tf={k: dict(v) for k, v in (data.get("tf") or {}).items()},
-            groups=[c.get("group", "") for c in comparisons],
         )
-
-
-def strongest_of_groups(weights: np.ndarray, groups: list[str]) -> np.ndarray:
-    """``weights`` (pairs x comparisons) where, within each group of two comparisons or more, only the
-    weight of largest size counts per pair (the others become 0): agreeing on street, postcode and city is
-    one address agreeing, not three pieces of evidence; a same city and a different postcode is a
-    different address. O(pairs x comparisons).
-
-    >>> strongest_of_groups(np.array([[8.0, 9.0, 2.0, -1.0], [1.0, -6.0, 3.0, -2.0]]), ["", "a", "a", "a"]).tolist()
-    [[8.0, 9.0, 0.0, 0.0], [1.0, -6.0, 0.0, 0.0]]
-    """
-    if not groups:
-        return weights
-    names = np.array(groups, dtype=object)
-    for group in {g for g in groups if g}:
-        columns = np.flatnonzero(names == group)
-        if len(columns) < 2:
-            continue
-        part = weights[:, columns]
-        keep = np.abs(part).argmax(axis=1)
-        strongest = part[np.arange(len(part)), keep]
-        weights[:, columns] = 0.0
-        weights[np.arange(len(part)), columns[keep]] = strongest
-    return weights
 
 
 def default_model(names: list[str], labels: list[list[str]]) -> MatchModel:
@@ -148,8 +123,11 @@ def estimate_u(levels: np.ndarray, n_levels: list[int], exact: list[float] | Non
     u = [_frequencies(levels[:, c], k) for c, k in enumerate(n_levels)]
     for c, agreement in enumerate(exact or []):
         rest = u[c][1:-1]
-        u[c][1:-1] = rest / rest.sum() * (1 - agreement)
+        u[c][1:-1] = rest / max(rest.sum(), 1e-12) * (1 - agreement)
         u[c][-1] = max(agreement, 1e-9)
+        # a field holding one value everywhere has no disagreeing random pair: a disagreement is then rare,
+        # not impossible (a u of 0 would make it infinitely strong evidence *for* a match)
+        u[c][1:-1] = np.maximum(u[c][1:-1], _MIN_U)
     return u
 
 

@@ -137,7 +137,6 @@ def find_matches(
     trained = model is None and len(fields) >= 50 and len(pairs) >= settings.min_training_pairs
     if model is None:
         model = default_model([c.name for c in comparisons], [c.labels() for c in comparisons])
-        model.groups = [c.group for c in comparisons]
         model.prior = min(0.1, 1 / len(fields))  # untrained: about one duplicate per record
         if trained:
             model.tf = _tf_tables(comparisons, columns)

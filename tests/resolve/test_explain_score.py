@@ -7,10 +7,10 @@ import pytest
 from graph.model import IdentifierLink, Label, SourceRecord
 from graph.store import GraphStore
 from resolve.explain import Explanation, explain
-from resolve.incremental import load_model
+from resolve.incremental import saved_model
 from resolve.match_settings import MatchSettings
 from resolve.runner import resolve
-from resolve.settings import ResolveSettings, last_run_settings
+from resolve.settings import ResolveSettings
 from tests.resolve.test_matching import _population
 
 ZED = {"first_name": "Zebedee", "last_name": "Quartermaine", "birth_date": "1970-01-01", "postcode": "zz1 1zz"}
@@ -25,7 +25,7 @@ def _adds_up(store: GraphStore, found: Explanation) -> None:
     """The reported weight is the prior plus every comparison's weight, and the probability follows from it."""
     score = found.pair_score
     assert score is not None
-    model = load_model(store, last_run_settings(store))
+    model = saved_model(store)
     assert model is not None
     assert score.weight == pytest.approx(model.prior_weight() + sum(c.weight for c in score.comparisons))
     assert score.probability == pytest.approx(1 / (1 + 2**-score.weight))

@@ -17,6 +17,7 @@ from api.cli import app
 from graph.errors import ConfigError
 from graph.model import IdentifierLink, SourceRecord
 from graph.store import GraphStore
+from resolve.defaults import ATTRIBUTE_COMPARISONS, FALLBACK_BLOCKING
 from resolve.fellegi_sunter import MatchModel, refine_with_labels
 from resolve.incremental import load_model
 from resolve.labels import check_labels, load_labels
@@ -99,7 +100,11 @@ def test_labels_stop_em_taking_households_for_people(store: GraphStore) -> None:
     store.upsert_records(records)
     # a rule on surname and postcode finds people whose first name has a typo, and their families too: EM
     # on its pairs takes "same household" for "same person" (m of a different first name or birth date ~0.57)
-    settings = ResolveSettings(matching=MatchSettings(blocking=[*MatchSettings().blocking, ["last_name", "postcode"]]))
+    # (the comparisons and rules fixed, and the conflict checks off, so this is about what labels do to EM)
+    compared = [ATTRIBUTE_COMPARISONS[n] for n in ("first_name", "last_name", "birth_date", "postcode", "street", "city")]
+    settings = ResolveSettings(matching=MatchSettings(
+        comparisons=compared, blocking=[*FALLBACK_BLOCKING, ["last_name", "postcode"]], conflict_weight=None,
+        household_conflict_weight=None))  # fmt: skip
     resolve(store, settings)
     before = pairwise_scores(store.assignments().set_index("record")["profile_id"], truth)
     links = store.match_links().sort_values(["record_a", "record_b"])

@@ -18,6 +18,7 @@ from graph.model import IdentifierLink, SourceRecord
 from graph.store import GraphStore
 from resolve.blocking import blocking_completeness, candidate_pairs
 from resolve.comparisons import Comparison
+from resolve.defaults import complete_settings
 from resolve.explain import explain
 from resolve.fellegi_sunter import MatchModel, estimate_m
 from resolve.fields import record_fields
@@ -54,7 +55,11 @@ def test_unknown_comparisons_and_fields_are_errors_naming_them(tmp_path: Path) -
     with pytest.raises(ValidationError, match="kind"):
         MatchSettings.model_validate({"comparisons": [{"name": "x", "kind": "soundex"}]})
     with pytest.raises(ValidationError, match="blocking rule 2 names unknown field 'shoe_size'"):
-        MatchSettings(blocking=[["last_name"], ["shoe_size"]])
+        MatchSettings(comparisons=[Comparison(name="last_name", kind="exact")], blocking=[["last_name"], ["shoe_size"]])
+    # comparisons left to the data: the rule is checked against what the data gives, when a run chooses
+    named = pd.DataFrame({"record": ["a:1", "a:2"], "attributes": [json.dumps({"last_name": n}) for n in ("Li", "Ng")]})
+    with pytest.raises(ConfigError, match="blocking names field 'shoe_size', which no chosen comparison compares"):
+        complete_settings(named, None, MatchSettings(blocking=[["last_name"], ["shoe_size"]]))
     path = tmp_path / "s.yaml"
     path.write_text("matching:\n  comparisons:\n    - {name: nick, kind: exact, colour: red}\n")
     with pytest.raises(ConfigError, match="unknown setting: 'matching.comparisons.0.colour'"):
