@@ -124,10 +124,16 @@ def resolve(
     labels_file: Annotated[
         Path | None, typer.Option("--labels", help="Pairs labelled match or not (CSV record_a,record_b,match).")
     ] = None,
+    show_settings: Annotated[
+        bool,
+        typer.Option("--show-settings", help="Print the comparisons and blocking rules a full run would use, and why."),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Resolve records into customer profiles: after the first run, only what new records can change.
-    --labels refines the estimated match model with labelled pairs (and so makes it a full run)."""
+    --labels refines the estimated match model with labelled pairs (and so makes it a full run).
+    --show-settings prints, as YAML a settings file can start from, what a run would compare and block on
+    (chosen from the data where no settings file says) and why; it resolves nothing."""
     from api import reports
     from api.progress import console
     from graph.errors import CdpError
@@ -139,6 +145,9 @@ def resolve(
         labels = load_labels(labels_file).to_dict("records") if labels_file else None
     except CdpError as exc:
         raise fail(exc) from None
+    if show_settings:
+        typer.echo("\n".join(job(data_dir, "match_settings", {"settings": settings.to_json()}, bars=False)))
+        return
     args = {"settings": settings.to_json(), "dry_run": dry_run, "full": full, "labels": labels}
     summary = job(data_dir, "resolve", args)
     reports.print_resolve(summary)

@@ -63,6 +63,13 @@ def _resolve(ctx: JobContext, settings: str, dry_run: bool, full: bool, labels: 
                    labels=frame, wait_s=ctx.settings.writer_wait_seconds)  # fmt: skip
 
 
+def _match_settings(ctx: JobContext, settings: str) -> list[str]:
+    from resolve.runner import chosen_settings
+    from resolve.settings import settings_from_json
+
+    return chosen_settings(ctx.store, settings_from_json(settings))
+
+
 def _stats(ctx: JobContext) -> dict[str, Any]:
     from api.reports import collect_stats
 
@@ -186,6 +193,7 @@ def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
 JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "ingest": (_ingest, "ingest.pipeline:IngestSummary"),
     "resolve": (_resolve, "resolve.runner:ResolveSummary"),
+    "match_settings": (_match_settings, None),
     "stats": (_stats, None),
     "explain": (_explain, None),
     "evaluate": (_evaluate, None),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from graph.errors import ConfigError
 from resolve.blocking import block_key, rule_name
@@ -236,9 +237,10 @@ def describe(settings: MatchSettings, choice: Choice) -> list[str]:
     given = "given in the settings file"
     for c in settings.chosen_comparisons:
         spec = c.model_dump(exclude_defaults=True)
-        spec.pop("field", None) if spec.get("field") == c.name else None
-        text = ", ".join(f"{k}: {v}" for k, v in spec.items())
-        lines.append(f"    - {{{text}}}  # {choice.comparisons.get(c.name, given)}")
+        if spec.get("field") == c.name:
+            spec.pop("field")
+        text = yaml.safe_dump(spec, default_flow_style=True, sort_keys=False, width=10_000).strip()
+        lines.append(f"    - {text}  # {choice.comparisons.get(c.name, given)}")
     lines.append("  blocking:")
     reasons = {rule_name(r.rule): r for r in choice.rules}
     for rule in settings.blocking or []:
@@ -252,4 +254,8 @@ def describe(settings: MatchSettings, choice: Choice) -> list[str]:
         lines.append(f"    - [{', '.join(rule)}]  # {why}")
     if choice.reach is not None:
         lines.append(f"  # together: {choice.reach:.1%} of the proven pairs, budget {choice.budget:,} pairs")
+    if settings.training_blocking is not None and settings.training_blocking != settings.blocking:
+        lines.append("  training_blocking:  # EM estimates m on these; the others gather families too")
+        lines += [f"    - [{', '.join(rule)}]" for rule in settings.training_blocking]
+    lines.append(f"  threshold: {settings.threshold:g}")
     return lines

@@ -22,6 +22,7 @@ from resolve.apply import apply_plan, plan_rows
 from resolve.changes import Attribution, ChangePreview, preview_changes, profile_events
 from resolve.components import record_components
 from resolve.conflicts import conflicting_pairs, keep_apart
+from resolve.defaults import complete_settings, describe
 from resolve.fellegi_sunter import MatchModel
 from resolve.guards import identifier_status
 from resolve.households import households
@@ -127,6 +128,19 @@ def resolve(
     step("done", 5, 5)
     logger.info("resolve: %s", summary)
     return summary
+
+
+def chosen_settings(store: GraphStore, settings: ResolveSettings) -> list[str]:
+    """What a full resolve of ``store`` would compare and block on under ``settings``, and why: YAML lines a
+    settings file can start from (``cdp resolve --show-settings``). Reads the records; writes nothing."""
+    links = store.record_links()
+    status = identifier_status(links, settings)
+    usable = links[links["identifier"].map(status).isin(USABLE_STATUSES).to_numpy()]
+    attributes = store.record_attributes().sort_values("record", ignore_index=True)
+    if not settings.matching.enabled:
+        return ["matching:", "  enabled: false  # fuzzy matching is off: records link on identifiers only"]
+    matching, choice = complete_settings(attributes, usable, settings.matching)
+    return describe(matching, choice)
 
 
 def resume_pending(store: GraphStore, on_progress: ProgressFn | None = None) -> bool:

@@ -62,3 +62,18 @@ def test_verbose_anywhere_and_a_first_dry_run(tmp_path: Path) -> None:
     assert "nan" not in text and "assign" in text and "crm:C1 (had no profile)" in text
     quiet = _cdp("stats", env=env)
     assert "DEBUG" not in quiet.stderr
+
+
+def test_show_settings_prints_what_a_run_would_choose_as_a_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "sources.yaml").write_text(SOURCES)
+    (tmp_path / "crm.csv").write_text(CRM)
+    (tmp_path / "pos.csv").write_text(POS)
+    env = {"CDP_DATA_DIR": str(tmp_path / "cdp"), "CDP_STORE": "embedded", "COLUMNS": "200"}
+    assert _cdp("ingest", str(tmp_path / "sources.yaml"), env=env).returncode == 0
+    shown = _cdp("resolve", "--show-settings", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "comparisons:" in shown.stdout and "blocking:" in shown.stdout and "# mapped, on " in shown.stdout
+    (tmp_path / "chosen.yaml").write_text(shown.stdout)  # it is a settings file: it runs as one
+    again = _cdp("resolve", "--settings", str(tmp_path / "chosen.yaml"), env=env)
+    assert again.returncode == 0, again.stderr
+    assert _cdp("stats", env=env).returncode == 0
