@@ -123,10 +123,12 @@ def keep_apart(
     components: pd.Series,
     conflicts: pd.DataFrame,
     settings: ResolveSettings,
+    weak: frozenset[str] = frozenset(),
 ) -> tuple[pd.Series, list[Rejection]]:
     """Cut each component holding both records of a conflicting pair between them (minimum cut); returns
     the new component labels and the cut links. Components without a conflict are untouched, and so is a
-    profile a user merged (a must-link in it): the user's word outranks the attributes."""
+    profile a user merged (a must-link in it): the user's word outranks the attributes. ``weak``: the match
+    links (``match:A|B``) of little weight, which a chain between disagreeing records is cut along."""
     if conflicts.empty:
         return components, []
     merged = components.reindex(used.loc[used["identifier"].str.startswith(OVERRIDE_PREFIX), "record"])
@@ -158,7 +160,7 @@ def keep_apart(
     pairs_of = dict(tuple(conflicts.groupby(involved)))
     keys, parts = [], []
     for component, links in inside.groupby("component", sort=False):
-        local, cut = _cut_apart(links, pairs_of[component], settings)
+        local, cut = _cut_apart(links, pairs_of[component], settings, weak)
         rejected += cut
         keys.append(local.index.to_numpy())
         parts.append(local.to_numpy() + next_label)
@@ -168,14 +170,16 @@ def keep_apart(
     return pd.Series(pd.factorize(labels)[0], index=components.index, name="component"), rejected
 
 
-def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings) -> tuple[pd.Series, list[Rejection]]:
+def _cut_apart(
+    sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings, weak: frozenset[str]
+) -> tuple[pd.Series, list[Rejection]]:
     """Cut one component's links (with ``strength``) between each conflicting pair in turn; returns a local
     part label per record and the cut links. One flow graph per component, cuts removed from it as found.
     A pair holding one identifier whose disagreement reaches ``conflict_weight`` is always cut. Any other
     pair (a weaker disagreement, or two records joined only through others) is cut only when its minimum
     cut is all household links (a family email, a home phone, a tablet), or, when its records' disagreements
-    over every field reach ``conflict_weight``, all fuzzy match links (a name-only record matching two
-    namesakes): two duplicates of one person, each matched to the original but garbled differently, disagree
+    over every field reach ``conflict_weight``, all weak fuzzy match links (a name-only record matching two
+    namesakes; see ``weak_match_weight``): two duplicates of one person, each matched to the original but garbled differently, disagree
     with each other less and stay together. A household value cut this way is cut from every record holding
     it: it is the family's, and links none of them as a person (a tablet's sessions nobody logged in to stay
     on their own)."""
@@ -207,10 +211,8 @@ def _cut_apart(sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings
         shared = all(i.startswith(household) for _, i in links)
         if strong is not None and direct and weight <= strong:
             pass  # two people holding one identifier: the weakest evidence between them goes
-        elif (
-            strong is not None and not direct and apart <= strong and all(i.startswith(MATCH_PREFIX) for _, i in links)
-        ):
-            pass  # strangers joined only by a chain of fuzzy matches (a name-only record matching two namesakes)
+        elif strong is not None and not direct and apart <= strong and all(i in weak for _, i in links):
+            pass  # strangers joined only by a chain of weak fuzzy matches (a name-only row matching two namesakes)
         elif weight > _loosest(settings) or not shared:
             continue  # a weaker disagreement, or one across other records, parts only what a household shares
         for (u, v), (record, identifier) in zip(crossing, links, strict=True):

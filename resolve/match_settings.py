@@ -41,11 +41,28 @@ class MatchSettings(BaseModel):
     #: records held together only by values a family shares (the ``household_types``: a family email, a
     #: home phone, a tablet) are kept apart from this weaker disagreement (a different first name alone)
     household_conflict_weight: float | None = Field(default=-5.0, le=0)
+    #: a match link weighing less (probability below 0.999 at 10) is weak evidence: a chain of weak links
+    #: between two records whose attributes disagree by ``conflict_weight`` is cut
+    weak_match_weight: float = 10.0
     #: the fields whose disagreement is conflicting evidence: who a person is (names, birth date, gender),
     #: not where they live or how they are reached, which change while the person does not (two national ids
     #: are the profile limits' business: ``max_values_per_profile``)
     conflict_fields: list[str] = Field(
         default_factory=lambda: ["first_name", "middle_name", "last_name", "birth_date", "gender"]
+    )
+    #: fields a family shares, whose agreement says "same household", not "same person"; any other field
+    #: agreeing (a national id, a customer number) outweighs a disagreement of ``conflict_fields``
+    family_fields: list[str] = Field(
+        default_factory=lambda: [
+            "street_number",
+            "street",
+            "address_line2",
+            "city",
+            "postcode",
+            "region",
+            "country",
+            "email_local",
+        ]  # fmt: skip
     )
     training_pairs: PositiveInt = 300_000  # per blocking rule, sampled
     random_pairs: PositiveInt = 100_000  # for u of the levels between exact and different

@@ -163,13 +163,16 @@ def personal_disagreement(
     comparisons: list[Comparison], levels: np.ndarray, weights: np.ndarray, settings: MatchSettings
 ) -> np.ndarray:
     """Per pair, the weight of its disagreements on ``conflict_fields`` (who a person is: names, birth date,
-    gender), 0 where a national id agrees (exactly or by a typo: one person's id, keyed twice, outweighs
-    garbled names). O(pairs x comparisons)."""
+    gender); 0 where a field that is one person's own and not a family's agrees (a national id, a customer
+    number compared as an attribute: exactly or by a typo), as one person's id outweighs garbled names.
+    Fields a family shares (``family_fields``: surname, address, email local part) vouch for no one.
+    O(pairs x comparisons)."""
     personal = np.array([c.field in settings.conflict_fields for c in comparisons], dtype=bool)
     total = np.where((weights < 0) & personal, weights, 0.0).sum(axis=1)
-    for n, comparison in enumerate(comparisons):
-        if comparison.field == "national_id":
-            total[levels[:, n] >= 2] = 0.0  # 0 missing, 1 different, 2.. near or exact
+    own = np.array([not personal[n] and c.field not in settings.family_fields for n, c in enumerate(comparisons)])
+    if own.any():
+        vouched = ((levels[:, own] >= 2) & (weights[:, own] > 0)).any(axis=1)  # 0 missing, 1 different
+        total[vouched] = 0.0
     return total
 
 

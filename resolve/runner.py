@@ -30,7 +30,7 @@ from resolve.incremental import changed_records, load_model, plan
 from resolve.journal import RunPlan, load_plan, save_plan
 from resolve.limits import Rejection, enforce_limits
 from resolve.match_settings import MatchSettings
-from resolve.matching import Candidates, block, find_matches, match_links
+from resolve.matching import MATCH_PREFIX, Candidates, block, find_matches, match_links
 from resolve.overrides import active_overrides
 from resolve.profile_ids import assign_profile_ids, successor_ids
 from resolve.settings import ResolveSettings, last_run_settings
@@ -215,7 +215,10 @@ class _Run:
         components, rejected = overrides.enforce(part, used, components, rejected, settings)
         if candidates is not None and matches.model is not None and settings.matching.checks_conflicts:
             conflicts = conflicting_pairs(used, candidates, matches.model, settings, components)
-            components, apart = keep_apart(part, used, components, conflicts, settings)
+            edges = matches.edges
+            weak = edges[edges["weight"].astype(float) < settings.matching.weak_match_weight]
+            weak_keys = frozenset(MATCH_PREFIX + weak["record_a"] + "|" + weak["record_b"])
+            components, apart = keep_apart(part, used, components, conflicts, settings, weak_keys)
             rejected += apart
         profile_of = assign_profile_ids(components, previous)
         if focus is not None:  # everything outside the focus keeps its profile
