@@ -55,7 +55,7 @@ class Comparison(BaseModel):
     #: either way (level 0, "missing or initial"), not a disagreement
     initials: bool = False
     #: names: a nickname and the name it stands for (Bob and Robert, see :mod:`resolve.names`) are a level
-    #: of their own, just below exact, not a disagreement
+    #: of their own, the loosest above "different", and never a disagreement (its weight is at least 0)
     nicknames: bool = False
 
     @model_validator(mode="after")
@@ -87,7 +87,7 @@ class Comparison(BaseModel):
         else:
             middle = []
         if self.nicknames:
-            middle = [*middle, "nickname"]
+            middle = ["nickname", *middle]  # the loosest: Jack may be John, or his brother
         return ["missing or initial" if self.initials else "missing", "different", *middle, "exact"]
 
     @property
@@ -126,7 +126,7 @@ class Comparison(BaseModel):
     def _middle_hits(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
         """Boolean masks of the in-between levels, loosest first (a later mask overrides an earlier one)."""
         if self.nicknames:
-            return [*self._distance_hits(a, b), name_variants(a, b)]
+            return [name_variants(a, b), *self._distance_hits(a, b)]
         return self._distance_hits(a, b)
 
     def _distance_hits(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:

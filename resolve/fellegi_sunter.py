@@ -46,9 +46,11 @@ class MatchModel:
         for c in range(len(self.names)):
             table = np.log2(self.m[c] / self.u[c])
             table[0] = 0.0
-            # a closer level never weighs less than a looser one (a nickname, rarely seen among a data
-            # set's matches, is still no worse than a different name)
+            # a closer level never weighs less than a looser one, and a nickname (Bob for Robert) is no
+            # disagreement, however rarely a data set's matches use one
             table[1:] = np.maximum.accumulate(table[1:])
+            nickname = [n for n, label in enumerate(self.labels[c]) if label == "nickname"]
+            table[nickname] = np.maximum(table[nickname], 0.0)
             weights[:, c] = table[levels[:, c]]
             if tf_u and c in tf_u:
                 exact = levels[:, c] == len(self.m[c]) - 1
