@@ -57,6 +57,9 @@ class Comparison(BaseModel):
     #: names: a nickname and the name it stands for (Bob and Robert, see :mod:`resolve.names`) are a level
     #: of their own, the loosest above "different", and never a disagreement (its weight is at least 0)
     nicknames: bool = False
+    #: comparisons whose exact agreement implies this one's (an email's local part is often the name): where
+    #: they all agree exactly, agreeing here adds no weight (a disagreement still counts)
+    implied_by: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _defaults(self) -> Comparison:

@@ -12,9 +12,10 @@ identifier (label-free, as the identifiers are there anyway). Rules are chosen g
 reached per candidate pair compared, within a budget of ``pair_budget_per_record`` candidate pairs per
 record, until a rule would add less than :data:`MIN_GAIN` of the reachable pairs. A national id is not
 blocked on: records whose ids agree are linked by the id already. EM estimates ``m`` only on the chosen
-rules holding a field that is a person's own (:data:`OWN_FIELDS`: a first name, a birth date, an email's
-local part): a block of surnames or addresses alone is full of families, and EM would learn them as people. With too few such pairs to measure
-(no identifiers), the rules fall back to :data:`FALLBACK_BLOCKING`.
+rules holding a field that is a person's own (:data:`OWN_FIELDS`: a first name, a birth date): a block of
+surnames, addresses or email local parts (``thesmiths``) alone is full of families, and EM would learn
+them as people. With too few such pairs to measure (no identifiers), the rules fall back to
+:data:`FALLBACK_BLOCKING`.
 
 Settings a user gives (comparisons, blocking, or both) are kept as they are; only what is left out is
 chosen. The choice and its reasons are saved with the run (``cdp resolve --show-settings`` prints them).
@@ -60,14 +61,15 @@ ATTRIBUTE_COMPARISONS: dict[str, Comparison] = {
         Comparison(name="region", kind="exact"),
         Comparison(name="country", kind="exact"),
         Comparison(name="national_id", kind="levenshtein", thresholds=[1, 2]),
-        Comparison(name="email_local", kind="levenshtein", thresholds=[1]),  # not Jaro-Winkler: locals start alike
+        # one edit, not Jaro-Winkler (locals start alike); built from the name, it adds nothing to agreeing names
+        Comparison(name="email_local", kind="levenshtein", thresholds=[1], implied_by=["first_name", "last_name"]),
     )
 }
 #: fields never blocked on: records agreeing on them are linked by the identifier already
 NOT_BLOCKED = frozenset({"national_id"})
 #: fields that are a person's own: a family shares its surname, address and phone, so a block of those
 #: alone is a block of households, on which EM would learn households instead of people
-OWN_FIELDS = frozenset({"first_name", "middle_name", "birth_date", "email_local"})
+OWN_FIELDS = frozenset({"first_name", "middle_name", "birth_date"})
 FALLBACK_BLOCKING = [
     ["last_name", "birth_date"],
     ["first_name", "birth_date"],

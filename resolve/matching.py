@@ -150,7 +150,7 @@ def find_matches(
         model, labelled = _refine(model, comparisons, candidates, labels)
         _progress(on_progress, f"model refined with {labelled['pairs']:,} labelled pairs")
     group = components.reindex(fields.index).to_numpy()
-    weights = model.level_weights(levels, tf_u)
+    weights = implied_removed(comparisons, levels, model.level_weights(levels, tf_u))
     probability = model.probability(weights)
     keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
     if settings.conflict_weight is not None:  # two people, however much else they share (a family's address)
@@ -195,7 +195,20 @@ def pair_weights(
     comparisons = [c for c in (candidates.settings or settings).chosen_comparisons if c.name in model.names]
     levels = _levels(comparisons, candidates.columns, pairs)
     tf_u = _term_frequencies(comparisons, candidates.columns, pairs, model.tf) if model.tf else None
-    return comparisons, levels, model.level_weights(levels, tf_u)
+    return comparisons, levels, implied_removed(comparisons, levels, model.level_weights(levels, tf_u))
+
+
+def implied_removed(comparisons: list[Comparison], levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``weights`` with the agreement of a comparison set to 0 where the comparisons it is ``implied_by``
+    all agree exactly: an email's local part built from the name (``john.smith``) says nothing more about
+    two John Smiths than their names do. O(pairs x comparisons)."""
+    index = {c.name: n for n, c in enumerate(comparisons)}
+    for n, comparison in enumerate(comparisons):
+        implied = [index[name] for name in comparison.implied_by if name in index]
+        if implied:
+            exact = np.all([levels[:, i] == comparisons[i].n_levels - 1 for i in implied], axis=0)
+            weights[exact & (weights[:, n] > 0), n] = 0.0
+    return weights
 
 
 def _levels(comparisons: list[Comparison], columns: dict[str, FieldColumn], pairs: np.ndarray) -> np.ndarray:
