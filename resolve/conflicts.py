@@ -155,6 +155,10 @@ def keep_apart(
     own = kinds.map(settings.link_strength).astype(float) / degree  # an identifier's: its type's, shared
     strength = given.where(given.notna(), own).mask(overrides, math.inf)  # a user merge is never cut
     inside = inside.assign(strength=strength, component=inside["record"].map(components))
+    conflicts, involved = _cuttable(conflicts, involved, inside, settings, weak)
+    if conflicts.empty:
+        return components, []
+    inside = inside[inside["component"].isin(set(involved))]
     rejected: list[Rejection] = []
     next_label = int(components.max()) + 1
     pairs_of = dict(tuple(conflicts.groupby(involved)))
@@ -168,6 +172,43 @@ def keep_apart(
     labels = components.to_numpy().copy()
     labels[components.index.get_indexer(np.concatenate(keys))] = np.concatenate(parts)
     return pd.Series(pd.factorize(labels)[0], index=components.index, name="component"), rejected
+
+
+def _cuttable(
+    conflicts: pd.DataFrame, involved: np.ndarray, inside: pd.DataFrame, settings: ResolveSettings, weak: frozenset[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The conflicting pairs :func:`_cut_apart` may cut, with their components: a pair holding one identifier
+    whose disagreement reaches ``conflict_weight``; a chained pair where the component holds a weak match
+    link; a pair whose disagreement reaches the loosest weight where it holds a household link. The others
+    would be passed over whatever their minimum cut, so no flow is computed for them. O(links + pairs)."""
+    strong = settings.matching.conflict_weight
+    household = tuple(f"{id_type}:" for id_type in settings.household_types)
+    identifier = inside["identifier"]
+    with_weak = set(inside.loc[identifier.isin(weak), "component"]) if weak else set()
+    with_household = set(inside.loc[identifier.str.startswith(household), "component"]) if household else set()
+    direct = conflicts["direct"].to_numpy(dtype=bool)
+    weight, apart = conflicts["weight"].to_numpy(dtype=float), conflicts["apart"].to_numpy(dtype=float)
+    forced = direct & (weight <= strong) if strong is not None else np.zeros(len(conflicts), dtype=bool)
+    chained = forced & False
+    if strong is not None:
+        chained = (~direct) & (apart <= strong) & np.isin(involved, list(with_weak))
+    shared = (weight <= _loosest(settings)) & np.isin(involved, list(with_household))
+    keep = forced | chained | shared
+    return conflicts[keep], involved[keep]
+
+
+def _connected_without(graph: nx.DiGraph, a: object, b: object, removed: frozenset[object]) -> bool:
+    """Whether ``a`` reaches ``b`` in ``graph`` without passing through the nodes of ``removed``."""
+    seen, frontier = {a}, [a]
+    while frontier:
+        node = frontier.pop()
+        for nxt in graph.succ[node]:
+            if nxt == b:
+                return True
+            if nxt not in seen and nxt not in removed:
+                seen.add(nxt)
+                frontier.append(nxt)
+    return False
 
 
 def _cut_apart(
@@ -190,6 +231,8 @@ def _cut_apart(
         graph.add_edge(("i", identifier), ("r", record), **arc)
     strong = settings.matching.conflict_weight
     household = tuple(f"{id_type}:" for id_type in settings.household_types)
+    household_nodes = frozenset(("i", i) for i in sub["identifier"] if i.startswith(household))
+    weak_nodes = frozenset(("i", i) for i in sub["identifier"] if i in weak)
     rejected: list[Rejection] = []
     for a, b, reason, weight, direct, apart in zip(
         pairs["record_a"],
@@ -202,6 +245,13 @@ def _cut_apart(
     ):
         if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
+        forced = strong is not None and direct and weight <= strong
+        if not forced:  # cut only if every link of the minimum cut is weak or a household's: not if a path avoids all
+            removed = (weak_nodes if strong is not None and not direct and apart <= strong else frozenset()) | (
+                household_nodes if weight <= _loosest(settings) else frozenset()
+            )
+            if _connected_without(graph, ("r", a), ("r", b), removed):
+                continue
         try:
             _, (reachable, _) = nx.minimum_cut(graph, ("r", a), ("r", b), flow_func=edmonds_karp)
         except nx.NetworkXUnbounded:

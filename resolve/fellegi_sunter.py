@@ -16,6 +16,7 @@ over its comparisons (a missing value adds 0), and its match probability ``2^w /
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,16 +140,20 @@ def estimate_m(
     skip: set[int],
     iterations: int = 25,
     tf_u: dict[int, np.ndarray] | None = None,
+    adjust: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], float]:
     """Expectation maximisation of ``m`` (and the prior) on one blocking rule's pairs, ``u`` fixed.
     Comparisons in ``skip`` keep their ``m``. Starts from half the pairs matching: a blocking rule's
-    pairs match far more often than random ones. Cost: O(iterations x pairs x comparisons)."""
+    pairs match far more often than random ones. ``adjust`` rewrites the pairs' level weights before they are
+    summed, as scoring does (see :func:`resolve.matching.implied_removed`). Cost: O(iterations x pairs x
+    comparisons)."""
     m = [x.copy() for x in model.m]
     prior = 0.5
     used = np.array([c not in skip for c in range(len(m))])  # a blocked-on comparison agrees on every pair
     for _ in range(iterations):
         current = model.with_parts(m, model.u, prior)
-        p = current.probability(current.level_weights(levels, tf_u)[:, used])
+        weights = current.level_weights(levels, tf_u)
+        p = current.probability((adjust(weights) if adjust else weights)[:, used])
         prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         for c in range(len(m)):
             if c not in skip:
@@ -156,9 +161,16 @@ def estimate_m(
     return m, prior
 
 
-def estimate_prior(levels: np.ndarray, model: MatchModel, tf_u: dict[int, np.ndarray] | None, iterations: int) -> float:
-    """The share of candidate pairs that match, ``m`` and ``u`` fixed."""
-    weights = model.level_weights(levels, tf_u).sum(axis=1)
+def estimate_prior(
+    levels: np.ndarray,
+    model: MatchModel,
+    tf_u: dict[int, np.ndarray] | None,
+    iterations: int,
+    adjust: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> float:
+    """The share of candidate pairs that match, ``m`` and ``u`` fixed (``adjust``: as in :func:`estimate_m`)."""
+    weights = model.level_weights(levels, tf_u)
+    weights = (adjust(weights) if adjust else weights).sum(axis=1)
     prior = model.prior
     for _ in range(iterations):
         odds = prior / (1 - prior) * np.exp2(np.clip(weights, -60, 60))

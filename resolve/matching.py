@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -292,6 +292,11 @@ def _train(
     exact = [columns[c.field].agreement() for c in comparisons]
     model.u = estimate_u(_levels(comparisons, columns, sample), [len(m) for m in model.m], exact)
     estimates: list[list[tuple[np.ndarray, float]]] = [[] for _ in comparisons]
+    fields = {c.name: c.field for c in comparisons}
+
+    def _implied_by(comparison: Comparison, rule: list[str]) -> bool:
+        return bool(comparison.implied_by) and all(fields.get(name, name) in rule for name in comparison.implied_by)
+
     for rule in rules:
         on_rule = np.ones(len(pairs), dtype=bool)
         for name in rule:
@@ -302,9 +307,16 @@ def _train(
             continue
         if len(chosen) > settings.training_pairs:
             chosen = rng.choice(chosen, settings.training_pairs, replace=False)
-        skip = {c for c, comparison in enumerate(comparisons) if comparison.field in rule}
+        # a blocked-on field agrees on every pair, and so does one the rule's fields imply (an email's local
+        # part built from the names, on a block of namesakes): neither tells this rule's matches apart
+        skip = {
+            c for c, comparison in enumerate(comparisons) if comparison.field in rule or _implied_by(comparison, rule)
+        }
         rule_tf = {c: v[chosen] for c, v in tf_u.items()} if tf_u else None
-        m, prior = estimate_m(levels[chosen], model, skip, settings.em_iterations, rule_tf)
+        on = levels[chosen]
+        m, prior = estimate_m(
+            on, model, skip, settings.em_iterations, rule_tf, partial(implied_removed, comparisons, on)
+        )
         for c in range(len(comparisons)):
             # EM may settle on a "match" class that is not one (a block of namesakes): an estimate in
             # which agreeing exactly is likelier for non-matches is dropped
@@ -314,7 +326,9 @@ def _train(
     # The prior over *all* record pairs, as random-pair u assumes: the expected matches among the
     # candidates spread over n(n-1)/2 pairs. A pair is then judged against the whole population, so
     # agreeing on a common name alone is not enough in a large one.
-    candidate_prior = estimate_prior(levels, model, tf_u, settings.em_iterations)
+    candidate_prior = estimate_prior(
+        levels, model, tf_u, settings.em_iterations, partial(implied_removed, comparisons, levels)
+    )
     model.prior = max(candidate_prior * len(pairs) / (n * (n - 1) / 2), 1e-12)
     model.trained = {"records": n, "random_pairs": len(sample), "candidate_pairs": len(pairs)}
 

@@ -199,3 +199,46 @@ def test_records_joined_only_through_others_are_parted_only_across_household_lin
     weak_used = used.assign(identifier=["match:1", "match:1", "match:2", "match:2"], strength=2.9)
     labels, cut = keep_apart(records, weak_used, components, pair, ResolveSettings(), frozenset({"match:1", "match:2"}))
     assert labels.nunique() == 2 and all(r.identifier.startswith("match:") for r in cut)
+
+
+def test_skipping_pairs_no_cut_could_part_changes_nothing(monkeypatch) -> None:
+    """Oracle: the pairs passed over without a flow (no weak or household link in their component, or a path
+    around every such link) are exactly those the minimum cut would have passed over too."""
+    import numpy as np
+    import pandas as pd
+
+    import resolve.conflicts as conflicts_module
+    from resolve.components import record_components
+    from resolve.conflicts import keep_apart
+    from resolve.settings import ResolveSettings
+
+    rng = np.random.default_rng(11)
+    records = pd.Series([f"r:{i:03d}" for i in range(120)])
+    kinds = ["email", "phone", "crm_id", "loyalty_id", "match"]
+    held = [(r, f"{rng.choice(kinds)}:{rng.integers(0, 60)}") for r in records for _ in range(rng.integers(1, 4))]
+    used = pd.DataFrame(held, columns=["record", "identifier"]).drop_duplicates()
+    used["strength"] = np.where(used["identifier"].str.startswith("match:"), rng.uniform(1, 4, len(used)), np.nan)
+    weak = frozenset(i for i in used["identifier"].unique() if i.startswith("match:") and rng.random() < 0.6)
+    components = record_components(records, used)
+    picks = rng.choice(len(records), size=(300, 2))
+    pairs = pd.DataFrame(
+        {
+            "record_a": records[picks[:, 0]].to_numpy(),
+            "record_b": records[picks[:, 1]].to_numpy(),
+            "reason": "conflicting evidence",
+            "weight": rng.choice([-12.0, -9.0, -6.0, -5.0], size=300),
+            "direct": rng.random(300) < 0.3,
+            "apart": rng.choice([-14.0, -9.0, -4.0], size=300),
+        }
+    )
+    pairs = pairs[pairs["record_a"] != pairs["record_b"]]
+
+    def run() -> tuple[set[frozenset[str]], list[tuple[str, str, str]]]:
+        labels, cut = keep_apart(records, used, components, pairs, ResolveSettings(), weak)
+        return {frozenset(g.index) for _, g in labels.groupby(labels)}, [(c.record, c.identifier, c.reason) for c in cut]
+
+    pruned = run()
+    assert pruned[1]  # the check has work to do
+    monkeypatch.setattr(conflicts_module, "_cuttable", lambda c, involved, *_: (c, involved))
+    monkeypatch.setattr(conflicts_module, "_connected_without", lambda *_: False)
+    assert run() == pruned

@@ -204,3 +204,45 @@ def test_a_saved_model_scores_exactly_as_the_estimated_one() -> None:
     reloaded = MatchModel.from_dict(json.loads(json.dumps(estimated.model.to_dict())))
     again = find_matches(attributes, components, MatchSettings(), model=reloaded)
     pd.testing.assert_frame_equal(again.edges, estimated.edges)
+
+
+def test_em_on_a_block_of_namesakes_ignores_an_email_built_from_the_name() -> None:
+    """Namesakes (two James Smiths) share ``james.smith`` at different domains. On the first-and-last-name
+    block, that local part is implied by the block's names: EM must not take it as evidence and learn that a
+    person's duplicates often disagree on birth date (that let a family sharing an address merge at 1M)."""
+    from resolve.matching import block
+
+    rng = np.random.default_rng(3)
+    rows, held, person = [], [], {}
+    for p in range(400):
+        first, last = FIRST[rng.integers(len(FIRST))], LAST[rng.integers(len(LAST))]
+        born = f"{rng.integers(1940, 2005)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}"
+        for copy in range(2):
+            key = f"crm:{p}-{copy}"
+            person[key] = p
+            rows.append(
+                {"record": key, "attributes": json.dumps({"first_name": first, "last_name": last, "birth_date": born})}
+            )
+            held.append(
+                {
+                    "record": key,
+                    "identifier": f"email:{first}.{last}@{rng.choice(['gmail.com', 'yahoo.com', 'aol.com'])}",
+                }
+            )
+    attributes, identifiers = pd.DataFrame(rows), pd.DataFrame(held)
+    settings = MatchSettings(
+        comparisons=[
+            Comparison(name="first_name", kind="exact"),
+            Comparison(name="last_name", kind="exact"),
+            Comparison(name="birth_date", kind="date"),
+            Comparison(name="email_local", kind="levenshtein", thresholds=[1], implied_by=["first_name", "last_name"]),
+        ],
+        blocking=[["first_name", "last_name"]],
+    )
+    candidates = block(attributes, settings, identifiers)
+    components = pd.Series(range(len(attributes)), index=attributes["record"])
+    result = find_matches(attributes, components, settings, candidates=candidates)
+    born = result.model.names.index("birth_date")
+    assert result.model.m[born][1] < 0.1  # level 1: different
+    assert len(result.edges) > 300
+    assert all(person[a] == person[b] for a, b in zip(result.edges["record_a"], result.edges["record_b"], strict=True))
