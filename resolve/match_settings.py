@@ -54,6 +54,7 @@ class MatchSettings(BaseModel):
     #: agreeing (a national id, a customer number) outweighs a disagreement of ``conflict_fields``
     family_fields: list[str] = Field(
         default_factory=lambda: [
+            "last_name",
             "street_number",
             "street",
             "address_line2",

@@ -153,10 +153,28 @@ def find_matches(
     weights = implied_removed(comparisons, levels, model.level_weights(levels, tf_u))
     probability = model.probability(weights)
     keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
-    if settings.conflict_weight is not None:  # two people, however much else they share (a family's address)
-        keep &= personal_disagreement(comparisons, levels, weights, settings) > settings.conflict_weight
+    keep &= ~vetoed(comparisons, levels, weights, settings)
     edges = _edges(fields.index, pairs[keep], probability[keep], weights[keep], levels[keep], model)
     return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled, candidates.choice)
+
+
+def vetoed(
+    comparisons: list[Comparison], levels: np.ndarray, weights: np.ndarray, settings: MatchSettings
+) -> np.ndarray:
+    """Per pair, whether who the two are says "two people" whatever else they share: their personal fields
+    disagree by ``conflict_weight``, or by ``household_conflict_weight`` (a different first name alone) when
+    every field that agrees is one a family shares (``family_fields``: surname, address, email local part):
+    Hannah and Jason Ramirez at one address are a household, as a shared home phone would make them.
+    O(pairs x comparisons)."""
+    against = personal_disagreement(comparisons, levels, weights, settings)
+    out = np.zeros(len(levels), dtype=bool)
+    if settings.conflict_weight is not None:
+        out |= against <= settings.conflict_weight
+    if settings.household_conflict_weight is not None:
+        family = np.array([c.field in settings.family_fields for c in comparisons], dtype=bool)
+        family_only = ~((weights > 0) & ~family).any(axis=1)
+        out |= family_only & (against <= settings.household_conflict_weight)
+    return out
 
 
 def personal_disagreement(

@@ -50,8 +50,9 @@ class ResolveSettings(BaseModel):
     max_profile_size: int = Field(default=1000, ge=2)
     strengths: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(DEFAULT_STRENGTHS))
     default_strength: float = Field(default=2.0, gt=0)
-    #: identifier types that, shared between profiles, make them one household
-    household_types: list[str] = Field(default_factory=lambda: ["email", "phone", "device_id"])
+    #: identifier types a family may share (a family email, a home phone, a tablet and its browser's cookie):
+    #: shared between profiles, they make them one household
+    household_types: list[str] = Field(default_factory=lambda: ["email", "phone", "device_id", "cookie_id"])
     max_household_profiles: int = Field(default=8, ge=2)
     #: fuzzy matching of records that share no identifier
     matching: MatchSettings = Field(default_factory=MatchSettings)

@@ -154,7 +154,9 @@ def test_chosen_rules_reach_what_they_say_and_stay_within_the_budget() -> None:
         json.dumps({k: v for k, v in (("first_name", f), ("birth_date", b), ("gender", g)) if v is not None})
         for f, b, g in zip(first, born, gender, strict=True)]})  # fmt: skip
     links = pd.DataFrame({"record": attributes["record"], "identifier": [f"crm_id:{p}" for p in person]})
-    settings, choice = complete_settings(attributes, links, MatchSettings(min_pair_budget=1_000, pair_budget_per_record=5))
+    settings, choice = complete_settings(
+        attributes, links, MatchSettings(min_pair_budget=1_000, pair_budget_per_record=5)
+    )
     assert ["gender"] not in settings.blocking  # blocks of half the records: over the size limit, reach nothing
     assert sum(r.pairs for r in choice.rules) <= choice.budget == 15_000
     fields = pd.DataFrame({"first_name": first, "birth_date": born, "gender": gender})
@@ -183,3 +185,49 @@ def test_given_comparisons_and_rules_are_kept_and_only_what_is_left_out_is_chose
     assert [c.name for c in settings.chosen_comparisons] == ["first_name", "last_name", "city"]
     text = "\n".join(describe(settings, choice))
     assert "- [last_name]  # given in the settings file" in text and "first_name" in text
+
+
+def test_two_people_at_one_address_are_a_household_not_one_person() -> None:
+    """Hannah and Jason Ramirez share a surname and a full address and nothing else: what agrees is what a
+    family shares, and a different first name says two people, though it weighs less than
+    ``conflict_weight``. With their birth dates agreeing too, or a customer number, they would be one."""
+    from resolve.comparisons import Comparison
+    from resolve.matching import vetoed
+
+    comparisons = [
+        Comparison(name="first_name", kind="jaro_winkler", thresholds=[0.92]),
+        Comparison(name="last_name", kind="jaro_winkler", thresholds=[0.92]),
+        Comparison(name="birth_date", kind="date"),
+        Comparison(name="street", kind="exact"),
+        Comparison(name="postcode", kind="postcode"),
+        Comparison(name="customer_no", kind="exact"),
+    ]
+    #                  first  last  born  street  postcode  customer_no   (levels: 0 missing, 1 different)
+    levels = np.array([[1,     3,    0,    2,      4,        0],    # Hannah / Jason: family fields only
+                       [1,     3,    4,    2,      4,        0],    # ... and the same birth date
+                       [1,     3,    0,    2,      4,        2],    # ... and the same customer number
+                       [3,     3,    0,    2,      4,        0]])  # first names agree  # fmt: skip
+    weights = np.array([[-6.2, 8.1, 0.0, 15.1, 16.4, 0.0],
+                        [-6.2, 8.1, 9.0, 15.1, 16.4, 0.0],
+                        [-6.2, 8.1, 0.0, 15.1, 16.4, 12.0],
+                        [7.0, 8.1, 0.0, 15.1, 16.4, 0.0]])  # fmt: skip
+    assert vetoed(comparisons, levels, weights, MatchSettings()).tolist() == [True, False, False, False]
+    assert not vetoed(comparisons, levels, weights, MatchSettings(household_conflict_weight=None)).any()
+
+
+def test_a_family_tablet_and_its_browser_cookie_do_not_merge_its_users(store: GraphStore) -> None:
+    """A tablet's sessions carry its device id and its browser's cookie; logged in as mother and son, they
+    link two people's CRM records. Both values are a household's (``household_types`` holds ``cookie_id``)."""
+    tablet = {"device_id": "tab-1", "cookie_id": "ck-1"}
+    profile = _with_population(store, [
+        _rec("crm:mum", {"crm_id": "M1", "email": "ann.ode@mail.com"}, first_name="Ann", last_name="Ode",
+             birth_date="1970-05-06"),
+        _rec("crm:son", {"crm_id": "S1", "email": "leo.ode@mail.com"}, first_name="Leo", last_name="Ode",
+             birth_date="2004-09-10"),
+        _rec("web:s1", {**tablet, "email": "ann.ode@mail.com"}),
+        _rec("web:s2", {**tablet, "email": "leo.ode@mail.com"}),
+        _rec("web:s3", tablet),
+    ])  # fmt: skip
+    assert profile["crm:mum"] == profile["web:s1"]
+    assert profile["crm:son"] == profile["web:s2"]
+    assert profile["crm:mum"] != profile["crm:son"]
