@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="cdp-graph: unify customer data into resolved profiles.", no_args_is_help=True)
 export_app = typer.Typer(help="Export resolved data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+keys_app = typer.Typer(help="API keys: create, list and revoke who may call `cdp serve`.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
 _VERBOSE = ("-v", "--verbose")
@@ -155,6 +157,38 @@ def resolve(
     if labels is not None and isinstance(used, dict):
         console.print(f"match model refined with {used.get('pairs', 0):,} labelled pairs (matches: "
                       f"{used.get('matches', 0):,}, non-matches: {used.get('non_matches', 0):,})", highlight=False)  # fmt: skip
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="What the key is for (letters, digits, _ . -)")],
+    scopes: Annotated[
+        str, typer.Option("--scopes", help="Comma-separated: read:profiles, read:pii, write:profiles, export, admin")
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Create a key and print it, alone on stdout: it is shown this once and stored only as a hash."""
+    key = job(data_dir, "keys_create", {"name": name, "scopes": scopes}, bars=False)
+    typer.echo(key)
+    typer.echo(f"key '{name}' created with scopes {scopes}; it is not shown again", err=True)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None) -> None:
+    """Every key's name, scopes, and when it was created and last used (never the key)."""
+    rows = job(data_dir, "keys_list", {}, bars=False)
+    if not rows:
+        typer.echo("no keys (create one with `cdp keys create --name NAME --scopes SCOPES`)", err=True)
+    for row in rows:
+        typer.echo(f"{row['name']}\t{','.join(row['scopes'])}\tcreated {row['created_at']}\t"
+                   f"last used {row['last_used_at'] or 'never'}")  # fmt: skip
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name")], data_dir: DataDir = None) -> None:
+    """Delete a key: requests carrying it are refused from now on."""
+    job(data_dir, "keys_revoke", {"name": name}, bars=False)
+    typer.echo(f"key '{name}' revoked", err=True)
 
 
 @export_app.command("profiles")

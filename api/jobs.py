@@ -181,6 +181,26 @@ def _demo_report(ctx: JobContext, truth: str) -> dict[str, Any]:
     return {"evaluation": report, "stats": collect_stats(ctx.store), "example": example_email(ctx.store, assigned)}
 
 
+def _keys_create(ctx: JobContext, name: str, scopes: str) -> str:
+    from api.keys import create_key
+
+    return create_key(ctx.store, name, scopes)
+
+
+def _keys_list(ctx: JobContext) -> list[dict[str, Any]]:
+    from dataclasses import asdict
+
+    from api.keys import list_keys
+
+    return [asdict(key) for key in list_keys(ctx.store)]
+
+
+def _keys_revoke(ctx: JobContext, name: str) -> None:
+    from api.keys import revoke_key
+
+    revoke_key(ctx.store, name)
+
+
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
     from api.access import Principal
     from ingest.lookup import lookup_options
@@ -206,6 +226,9 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "recommend": (_recommend, None),
     "demo_sources": (_demo_sources, None),
     "demo_report": (_demo_report, None),
+    "keys_create": (_keys_create, None),
+    "keys_list": (_keys_list, None),
+    "keys_revoke": (_keys_revoke, None),
 }
 
 

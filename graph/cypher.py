@@ -442,3 +442,24 @@ RELEASE_LEASE = Query(
 
 GRAPH_SETTINGS = Query("graph_settings", f"MATCH (x:{Label.GRAPH_SETTING}) RETURN x.key AS key, x.value AS value")
 SET_GRAPH_SETTING = Query("set_graph_setting", f"MERGE (x:{Label.GRAPH_SETTING} {{key: $key}}) SET x.value = $value")
+
+# -- API keys (only their hashes are stored) -------------------------------------------------------------
+
+API_KEYS = Query(
+    "api_keys",
+    f"MATCH (x:{Label.API_KEY}) RETURN x.name AS name, x.scopes AS scopes, x.created_at AS created_at, "
+    "x.last_used_at AS last_used_at ORDER BY name",
+)
+API_KEY_BY_HASH = Query(
+    "api_key_by_hash",
+    f"MATCH (x:{Label.API_KEY} {{hash: $hash}}) RETURN x.name AS name, x.scopes AS scopes, "
+    "x.last_used_at AS last_used_at",
+)
+CREATE_API_KEY = Query(
+    "create_api_key",
+    f"CREATE (x:{Label.API_KEY} {{hash: $hash, name: $name, scopes: $scopes, created_at: $created_at, "
+    "last_used_at: ''})",
+)
+API_KEY_NAMED = Query("api_key_named", f"MATCH (x:{Label.API_KEY}) WHERE x.name = $name RETURN x.name AS name")
+DELETE_API_KEY = Query("delete_api_key", f"MATCH (x:{Label.API_KEY}) WHERE x.name = $name DELETE x")
+TOUCH_API_KEY = Query("touch_api_key", f"MATCH (x:{Label.API_KEY} {{hash: $hash}}) SET x.last_used_at = $at")

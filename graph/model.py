@@ -36,6 +36,7 @@ class Label(enum.StrEnum):
     JOURNAL_CHUNK = "JournalChunk"  # one packed table of a journalled run
     WRITER_LEASE = "WriterLease"  # who holds the store's single writer role, until when
     GRAPH_SETTING = "GraphSetting"  # a setting stored with the graph (the ingest region)
+    API_KEY = "ApiKey"  # a key the API accepts: its SHA-256 (never the key), name, scopes and times
 
 
 class Rel(enum.StrEnum):

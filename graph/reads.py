@@ -225,6 +225,15 @@ class Reads(QueryRunner):
         """Settings stored with the graph (the ingest region, identifier types seen), JSON-decoded."""
         return {row["key"]: json.loads(row["value"]) for row in self.run(q.GRAPH_SETTINGS)}
 
+    def api_keys(self) -> list[Row]:
+        """``name, scopes, created_at, last_used_at`` of every API key, by name (never a key or its hash)."""
+        return self.run(q.API_KEYS)
+
+    def api_key_by_hash(self, key_hash: str) -> Row | None:
+        """``name, scopes, last_used_at`` of the key whose SHA-256 is ``key_hash``, or None."""
+        rows = self.run(q.API_KEY_BY_HASH, hash=key_hash)
+        return rows[0] if rows else None
+
     def ping(self) -> None:
         self.run(q.PING)
 

@@ -97,6 +97,7 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.JOURNAL_CHUNK, "key STRING, run_id STRING, part STRING, chunk INT64, data STRING", ("run_id",)),
         _node(Label.WRITER_LEASE, "key STRING, holder STRING, job STRING, expires_at DOUBLE"),
         _node(Label.GRAPH_SETTING, "key STRING, value STRING"),
+        _node(Label.API_KEY, "hash STRING, name STRING, scopes STRING, created_at STRING, last_used_at STRING"),
     )
 }
 

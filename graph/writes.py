@@ -173,6 +173,22 @@ class Transaction(Reads):
         """Store a setting (JSON text) with the graph."""
         self.run(q.SET_GRAPH_SETTING, key=key, value=value)
 
+    def create_api_key(self, key_hash: str, name: str, scopes: str, created_at: str) -> None:
+        """Store a key by its hash (``scopes``: comma-separated)."""
+        self.run(q.CREATE_API_KEY, hash=key_hash, name=name, scopes=scopes, created_at=created_at)
+
+    def delete_api_key(self, name: str) -> bool:
+        """Delete the key named ``name``; whether there was one."""
+        found = bool(self.run(q.API_KEY_NAMED, name=name))
+        self.run(q.DELETE_API_KEY, name=name)
+        return found
+
+    def api_key_named(self, name: str) -> bool:
+        return bool(self.run(q.API_KEY_NAMED, name=name))
+
+    def touch_api_key(self, key_hash: str, at: str) -> None:
+        self.run(q.TOUCH_API_KEY, hash=key_hash, at=at)
+
     # ---- the writer lease -------------------------------------------------------------------------------
 
     def lock_lease(self, key: str) -> dict[str, Any]:
