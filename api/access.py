@@ -1,7 +1,7 @@
 """Access control seam: every read of customer data asks the policy first.
 
-Today one policy allows everything; scoped API keys and PII masking plug in here without touching the
-resolvers or the queries.
+An action is the scope it needs (``read:profiles``, ``write:profiles``, ``export``); an API key's scopes are
+its principal's (:mod:`api.auth`), and the CLI user holds every one. PII masking plugs in here too.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class ScopePolicy:
 
     def check(self, principal: Principal, action: str) -> None:
         if "*" not in principal.scopes and action not in principal.scopes:
-            raise AccessDenied(f"'{principal.name}' may not {action}")
+            raise AccessDenied(f"the API key '{principal.name}' lacks the scope '{action}'")
 
 
 LOCAL_USER = Principal("local")

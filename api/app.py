@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from api.access import LOCAL_USER
+from api.auth import KeyCheck
 from api.execution import Executors
 from api.graphiql import GraphiQLRouter, mount_graphiql_assets
 from api.handoff import ServerLink, publish, withdraw
@@ -33,9 +35,13 @@ def check_can_serve(settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings, store: GraphStore | None = None, link: ServerLink | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, store: GraphStore | None = None, link: ServerLink | None = None, insecure_local: bool = False
+) -> FastAPI:
     """Build the app. With ``store`` given, the app uses it and leaves closing it to the caller. With
-    ``link``, it takes jobs from other ``cdp`` commands and publishes where to send them while it runs."""
+    ``link``, it takes jobs from other ``cdp`` commands and publishes where to send them while it runs.
+    Every request but ``/healthz`` and GraphiQL's page needs an API key (:mod:`api.auth`), unless
+    ``insecure_local`` (``cdp serve --insecure-local``, loopback only)."""
     check_can_serve(settings)
 
     executors = Executors()
@@ -60,10 +66,12 @@ def create_app(settings: Settings, store: GraphStore | None = None, link: Server
 
     def context(request: Request) -> dict[str, Any]:
         service = CustomerService(request.app.state.store, request.app.state.options.get,
-                                  wait_s=settings.writer_wait_seconds)  # fmt: skip
+                                  wait_s=settings.writer_wait_seconds,
+                                  principal=getattr(request.state, "principal", LOCAL_USER))  # fmt: skip
         return {"service": service, "loaders": make_loaders(service)}
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
+    app.add_middleware(KeyCheck, store_of=lambda: app.state.store, insecure_local=insecure_local)
     if link is not None:
         app.include_router(jobs_router(settings, link))
     app.include_router(GraphiQLRouter(build_schema(executors), context_getter=context), prefix="/graphql")

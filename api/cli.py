@@ -356,15 +356,18 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (costs ~5% of a 360 view).")
     ] = False,
+    insecure_local: Annotated[
+        bool, typer.Option("--insecure-local", help="Serve without API keys, on loopback only.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql). While it runs, other `cdp` commands on its embedded
-    store hand their work to it."""
+    """Serve the GraphQL API (GraphiQL at /graphql) to callers with an API key (`cdp keys create`). While it
+    runs, other `cdp` commands on its embedded store hand their work to it."""
     from api.serving import serve as run_server
     from graph.errors import CdpError
 
     try:
-        run_server(settings_for(data_dir), host, port, access_log)
+        run_server(settings_for(data_dir), host, port, access_log, insecure_local)
     except CdpError as exc:
         raise fail(exc) from None
 

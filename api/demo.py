@@ -49,7 +49,8 @@ def run_demo(settings: Settings, n_records: int, seed: int, job: JobFn) -> None:
     console.print(f"profile size distribution: {chart}")
     flag = f" --data-dir {settings.data_dir}" if str(settings.data_dir) != ".cdp" else ""
     console.print(
-        f"\nNext: [bold]cdp serve{flag}[/bold] and open http://127.0.0.1:8000/graphql (GraphiQL), e.g.\n"
+        f"\nNext: [bold]cdp serve --insecure-local{flag}[/bold] (loopback, no API keys) and open "
+        "http://127.0.0.1:8000/graphql (GraphiQL), e.g.\n"
         f'  {{ profileByIdentifier(type: "email", value: "{report["example"]}") {{ id attributes {{ name value source }} }} }}'
     )
 

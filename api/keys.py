@@ -86,9 +86,24 @@ def revoke_key(store: GraphStore, name: str) -> None:
         raise InvalidRequest(f"no key named '{name}' (see `cdp keys list`)")
 
 
+def ensure_admin_key(store: GraphStore, key: str) -> None:
+    """Store ``key`` (from ``CDP_ADMIN_KEY``) as the admin key named ``admin``, replacing an older one of that
+    name; nothing when it is stored already."""
+    if len(key) < 32:
+        raise InvalidRequest("CDP_ADMIN_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)")
+    if authenticate(store, key) is not None:
+        return
+
+    def work(tx) -> None:  # type: ignore[no-untyped-def]
+        tx.delete_api_key("admin")
+        tx.create_api_key(key_hash(key), "admin", "admin", _now())
+
+    store.write(work, "store the admin key")
+
+
 def authenticate(store: GraphStore, key: str) -> ApiKey | None:
     """The stored key ``key`` is, or None (unknown or revoked)."""
-    if not key.startswith(PREFIX):
+    if not key:
         return None
     row = store.api_key_by_hash(key_hash(key))
     return None if row is None else ApiKey(row["name"], tuple(row["scopes"].split(",")), "", row["last_used_at"] or "")

@@ -93,13 +93,13 @@ class CustomerService:
 
     def existing_profiles(self, ids: Sequence[str]) -> dict[str, int]:
         """Profile id -> size, for those of ``ids`` that exist."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         return self.store.profile_sizes_of(ids)
 
     def current_ids(self, ids: Sequence[str]) -> dict[str, str]:
         """Requested id -> the live profile it names now: itself, or, for an id merged away, the profile
         that took its records (following later merges). Unknown ids are left out."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         live = set(self.existing_profiles(ids))
         current = {i: i for i in ids if i in live}
         pending = {i: i for i in ids if i not in live}  # requested id -> id to look up next
@@ -114,12 +114,12 @@ class CustomerService:
         return current
 
     def profile_page(self, first: int, after: str | None) -> tuple[list[str], bool]:
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         ids = self.store.profile_page(after or "", first + 1)
         return ids[:first], len(ids) > first
 
     def records_of(self, ids: Sequence[str]) -> dict[str, list[RecordView]]:
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         out: dict[str, list[RecordView]] = defaultdict(list)
         for row in self.store.profile_records(ids):
             view = RecordView(row["source"], row["record_id"], json.loads(row["attributes"]), row["seen_at"])
@@ -129,7 +129,7 @@ class CustomerService:
         return out
 
     def identifiers_of(self, ids: Sequence[str]) -> dict[str, list[IdentifierView]]:
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         merged: dict[str, dict[str, IdentifierView]] = defaultdict(dict)
         for row in self.store.profile_identifiers(ids):
             key = identifier_key(row["type"], row["value"])
@@ -145,7 +145,7 @@ class CustomerService:
     def event_rows_of(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Profile id -> its events as stored (``profile_id, type, ts, source, properties`` as JSON text),
         the one read :meth:`events_from` and :meth:`traits_from` share."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in self.store.events_of(ids):
             out[row["profile_id"]].append(row)
@@ -169,7 +169,7 @@ class CustomerService:
     def traits_of(self, ids: Sequence[str], as_of: datetime | None = None) -> dict[str, ProfileTraits]:
         """Profile id -> its traits computed from its events as of ``as_of`` (default now, UTC); profiles
         without events are left out (their traits are ``ProfileTraits()``: zero counts, nothing else)."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         return traits_of_events(self.store.events_of(ids), as_of or datetime.now(UTC))
 
     def golden_of(self, ids: Sequence[str]) -> dict[str, list[GoldenAttribute]]:
@@ -187,7 +187,7 @@ class CustomerService:
 
     def profiles_by_identifier(self, id_type: str, raw_value: str) -> list[str]:
         """Profiles holding an identifier, the value normalised exactly as at ingest; most records first."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         self.check_identifier_type(id_type)
         try:
             value = normalise_identifier(id_type, raw_value, self.options)
@@ -208,7 +208,7 @@ class CustomerService:
 
     def history_of(self, ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
         """Profile id -> its history, oldest first: created, merged, split, merged_into, with reason and actor."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         out: dict[str, list[HistoryEntry]] = defaultdict(list)
         for row in self.store.profile_history(ids):
             out[row["profile_id"]].append(
@@ -218,7 +218,7 @@ class CustomerService:
 
     def household_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Profile id -> the other profiles of its household (people sharing a home, not merged)."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         out: dict[str, list[str]] = defaultdict(list)
         for row in self.store.household_of(ids):
             out[row["profile_id"]].append(row["member"])
@@ -226,13 +226,13 @@ class CustomerService:
 
     def explain(self, a: str, b: str) -> Explanation:
         """Why records (``source:record_id``) or profiles ``a`` and ``b`` are, or are not, one profile."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         return explain_records(self.store, a, b)
 
     def similar_profiles(self, profile_id: str, k: int) -> list[tuple[str, float]]:
         """The ``k`` profiles nearest ``profile_id`` by the stored embeddings (a merged-away id answers for
         its survivor), best first, with cosine scores."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         current = self.current_ids([profile_id]).get(profile_id)
         if current is None:
             raise NotFound(f"no profile '{profile_id}'")
@@ -241,7 +241,7 @@ class CustomerService:
     def lookalike(self, seeds: SeedList, size: int) -> tuple[pd.DataFrame, list[str]]:
         """A lookalike audience of ``size`` for the seed list (``profile_id, score, email, phone``, contact
         details of profiles that opted in) and the seeds not found; no seed found is an error."""
-        self._allow("audiences:export")
+        self._allow("export")
         found, unknown = insights.seed_profiles(self, seeds)
         if not found:
             raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
@@ -250,11 +250,11 @@ class CustomerService:
     def recommendations_of(self, ids: Sequence[str] | None, k: int) -> pd.DataFrame:
         """``profile_id, product, score``: ``k`` products per profile (every profile when ``ids`` is None)
         it has not bought, best first."""
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         return insights.recommendations(self, None if ids is None else list(ids), k)
 
     def profile_of_record(self, source: str, record_id: str) -> str | None:
-        self._allow("profiles:read")
+        self._allow("read:profiles")
         return self.store.profile_of_record(record_key(source, record_id))
 
     # ---- overrides: a user's merge or split, kept for every later resolve ------------------------------
@@ -264,7 +264,7 @@ class CustomerService:
         their records that every later resolve keeps. Resolves at once, with ``settings`` or the last
         run's, and returns the id of the merged profile. Merging profiles that are one already (a merge run
         again after it was interrupted and finished) returns that profile and changes nothing."""
-        self._allow("profiles:write")
+        self._allow("write:profiles")
         with writer_lease(self.store, "merge", self.wait_s):  # the ids read here must not move before the resolve
             resume_pending(self.store)  # an interrupted run finishes first: the ids read next are its result
             asked = [str(i).strip() for i in ids]
@@ -284,7 +284,7 @@ class CustomerService:
         the last run's, and returns the profiles now holding its records, the one with the others first.
         Splitting off records no longer in the profile (a split run again after it was interrupted and
         finished) returns where they are and changes nothing."""
-        self._allow("profiles:write")
+        self._allow("write:profiles")
         with writer_lease(self.store, "split", self.wait_s):
             resume_pending(self.store)  # an interrupted run finishes first: the members read next are its result
             current = self.current_ids([profile_id])

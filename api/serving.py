@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from api.app import check_can_serve, create_app
+from api.auth import check_serving_keys
 from api.handoff import new_link
 from graph.settings import Settings, open_store
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["serve"]
 
 
-def serve(settings: Settings, host: str, port: int, access_log: bool = False) -> None:
+def serve(settings: Settings, host: str, port: int, access_log: bool = False, insecure_local: bool = False) -> None:
     import gc
 
     import uvicorn
@@ -26,8 +27,9 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False) ->
     check_can_serve(settings)
     store = open_store(settings)
     try:
+        check_serving_keys(store, host, insecure_local, settings.admin_key.get_secret_value())
         link = new_link(host, port) if settings.store == "embedded" else None
-        application = create_app(settings, store=store, link=link)
+        application = create_app(settings, store=store, link=link, insecure_local=insecure_local)
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
         gc.collect()
         gc.freeze()

@@ -60,7 +60,17 @@ def serving(store: str, data_dir: Path, log: Path) -> Iterator[tuple[str, int]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "api.cli",
+        "serve",
+        "--insecure-local",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     import httpx
 
     with log.open("w") as out:

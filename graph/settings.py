@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     ingest_workers: int | None = Field(default=None, ge=0)
     #: seconds a writing command waits for another writer (a resolve, an ingest) to finish
     writer_wait_seconds: float = Field(default=600.0, ge=0)
+    #: an admin API key `cdp serve` stores (as its hash, named ``admin``) before serving: how a deployment
+    #: (docker-compose) gets its first key; at least 32 characters
+    admin_key: SecretStr = SecretStr("")
 
     def has_default_password(self) -> bool:
         return self.neo4j_password.get_secret_value() in DEFAULT_PASSWORDS

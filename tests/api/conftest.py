@@ -15,6 +15,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.keys import create_key
 from graph.settings import StoreSettings
 from graph.store import GraphStore
 from ingest.config import load_config
@@ -54,9 +55,15 @@ T3,L2,07812345678,2025-03-05T10:00:00Z,SKU-1,10.5
 class Server:
     url: str
     store: GraphStore
+    key: str = ""  # an admin API key the server accepts
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
 
     def query(self, query: str, **variables: object) -> dict:
-        response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables}, timeout=30)
+        response = httpx.post(f"{self.url}/graphql", json={"query": query, "variables": variables},
+                              headers=self.headers, timeout=30)  # fmt: skip
         response.raise_for_status()
         return response.json()
 
@@ -78,6 +85,7 @@ def load_example(store: GraphStore, directory: Path) -> None:
 @pytest.fixture
 def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> Iterator[Server]:
     load_example(store, tmp_path)
+    key = create_key(store, "tests", "admin")
     settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
     port = _free_port()
     config = uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
@@ -89,7 +97,7 @@ def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> 
         time.sleep(0.05)
     assert uv.started, "uvicorn did not start"
     try:
-        yield Server(f"http://127.0.0.1:{port}", store)
+        yield Server(f"http://127.0.0.1:{port}", store, key)
     finally:
         uv.should_exit = True
         thread.join(timeout=10)

@@ -59,7 +59,7 @@ def served(store_settings: Settings, store: object, tmp_path: Path) -> Iterator[
     (tmp_path / "pos.csv").write_text(POS)
     (tmp_path / "embed.yaml").write_text(EMBED)
     env, port = _env(store_settings, tmp_path / "cdp"), _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--insecure-local", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -110,7 +110,7 @@ def test_on_the_embedded_store_the_server_takes_the_jobs(served: tuple[Served, d
     assert published["url"] == server.url and published["pid"] == server.process.pid
     refused = httpx.post(f"{server.url}/jobs/stats", json={"args": {}}, timeout=10)
     assert refused.status_code == 401  # no token, no job
-    second = cdp(env, "serve", "--port", str(_free_port()))
+    second = cdp(env, "serve", "--insecure-local", "--port", str(_free_port()))
     assert second.returncode == 1 and second.stderr.count("\n") == 1
     assert f"served by another process (pid {server.process.pid}" in second.stderr
     server.process.send_signal(signal.SIGINT)

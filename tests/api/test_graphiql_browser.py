@@ -96,6 +96,7 @@ def test_graphiql_runs_a_query_without_internet(page: Any, server: Server) -> No
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("requestfailed", lambda request: errors.append(f"{request.url}: {request.failure}"))
 
+    page.context.set_extra_http_headers(server.headers)  # the API key, as GraphiQL's headers editor would send it
     page.goto(f"{server.url}/graphql")
     try:
         page.wait_for_selector(".graphiql-query-editor .CodeMirror")

@@ -23,7 +23,7 @@ def test_merge_profiles_joins_them_for_good_and_the_old_id_follows(server: Serve
     merged = server.query(MERGE, ids=[bob, ann], reason="Bob is Ann's second account")["data"]["mergeProfiles"]
     assert merged["id"] == ann and merged["size"] == 7  # Ann's five records keep her id
     assert merged["history"][-1] == {
-        "kind": "merged", "detail": bob, "reason": "Bob is Ann's second account", "actor": "local",
+        "kind": "merged", "detail": bob, "reason": "Bob is Ann's second account", "actor": "tests",  # the API key's name
     }  # fmt: skip
     by_old_id = server.query("query($id: ID!) { profile(id: $id) { id size } }", id=bob)["data"]["profile"]
     assert by_old_id == {"id": ann, "size": 7}
@@ -40,7 +40,7 @@ def test_split_profile_keeps_the_records_apart_for_good(server: Server) -> None:
     assert parts[0]["id"] == ann
     assert parts[0]["history"][-1] == {
         "kind": "split", "detail": " ".join(sorted(p["id"] for p in parts)), "reason": "C2 is Ann's mother",
-        "actor": "local",
+        "actor": "tests",  # the API key's name
     }  # fmt: skip
     resolve(server.store, last_run_settings(server.store))
     assert _id_of(server, "C2") == parts[1]["id"] and _id_of(server, "C1") == ann

@@ -47,8 +47,8 @@ def test_traits_of_profiles_with_and_without_events(store: GraphStore) -> None:
     assert (traits.first_seen, traits.last_seen) == ("2025-02-01T00:00:00Z", "2025-02-10T00:00:00Z")
     assert traits.top_category == "toys" and traits.channel_mix == {"pos": 0.5, "web": 0.5}
     assert service.traits_of([ann])[ann].frequency == 2  # as of now: the March purchase counts too
-    reader = CustomerService(store, principal=Principal("etl", frozenset({"profiles:write"})))
-    with pytest.raises(AccessDenied, match="may not profiles:read"):
+    reader = CustomerService(store, principal=Principal("etl", frozenset({"write:profiles"})))
+    with pytest.raises(AccessDenied, match="lacks the scope .read:profiles."):
         reader.traits_of([ann])
 
 

@@ -54,7 +54,7 @@ def test_stats_and_the_360_view_show_the_phone_as_unverified(
     resolve(store, ResolveSettings())
     assert collect_stats(store)["identifiers_by_type"] == {"phone": {"unverified": 1, "active": 1}}
     settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store, insecure_local=True)) as client:
         answer = client.post("/graphql", json={"query": PROFILE, "variables": {"v": "07700 900123"}}).json()
     profile = answer["data"]["profileByIdentifier"]
     assert profile["size"] == 2 and {r["recordId"] for r in profile["records"]} == {"C1", "C2"}

@@ -235,7 +235,9 @@ def test_skipping_pairs_no_cut_could_part_changes_nothing(monkeypatch) -> None:
 
     def run() -> tuple[set[frozenset[str]], list[tuple[str, str, str]]]:
         labels, cut = keep_apart(records, used, components, pairs, ResolveSettings(), weak)
-        return {frozenset(g.index) for _, g in labels.groupby(labels)}, [(c.record, c.identifier, c.reason) for c in cut]
+        return {frozenset(g.index) for _, g in labels.groupby(labels)}, [
+            (c.record, c.identifier, c.reason) for c in cut
+        ]
 
     pruned = run()
     assert pruned[1]  # the check has work to do

@@ -101,7 +101,9 @@ def test_labels_stop_em_taking_households_for_people(store: GraphStore) -> None:
     # a rule on surname and postcode finds people whose first name has a typo, and their families too: EM
     # on its pairs takes "same household" for "same person" (m of a different first name or birth date ~0.57)
     # (the comparisons and rules fixed, and the conflict checks off, so this is about what labels do to EM)
-    compared = [ATTRIBUTE_COMPARISONS[n] for n in ("first_name", "last_name", "birth_date", "postcode", "street", "city")]
+    compared = [
+        ATTRIBUTE_COMPARISONS[n] for n in ("first_name", "last_name", "birth_date", "postcode", "street", "city")
+    ]
     settings = ResolveSettings(matching=MatchSettings(
         comparisons=compared, blocking=[*FALLBACK_BLOCKING, ["last_name", "postcode"]], conflict_weight=None,
         household_conflict_weight=None))  # fmt: skip
