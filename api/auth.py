@@ -9,13 +9,14 @@ asks the policy for a scope before every read or write, so a missing scope is a 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.access import LOCAL_USER, Principal
-from api.keys import ApiKey, authenticate, ensure_admin_key, key_hash
+from api.keys import ApiKey, authenticate, ensure_admin_key, key_hash, now_utc
 from graph.errors import ConfigError
 from graph.store import GraphStore
 
@@ -50,6 +51,8 @@ class KeyCheck:
     def __init__(self, app: Any, store_of: Any, insecure_local: bool) -> None:
         self.app, self.store_of, self.insecure_local = app, store_of, insecure_local
         self._touched: dict[str, float] = {}
+        # last use is written off the request path: a write may wait for another (a resolve job's)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-touch")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -88,11 +91,12 @@ class KeyCheck:
         if now - self._touched.get(digest, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
             return
         self._touched[digest] = now
-        from api.keys import _now
+        self._writer.submit(self._write_touch, store, digest)
 
+    def _write_touch(self, store: GraphStore, digest: str) -> None:
         try:
-            store.write(lambda tx: tx.touch_api_key(digest, _now()), "note an API key's use")
-        except Exception:  # noqa: BLE001 - a busy store must not refuse the request; the next use tries again
+            store.write(lambda tx: tx.touch_api_key(digest, now_utc()), "note an API key's use")
+        except Exception:  # noqa: BLE001 - a failed note must not fail anything; the next use tries again
             self._touched.pop(digest, None)
 
 

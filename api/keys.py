@@ -67,7 +67,7 @@ def create_key(store: GraphStore, name: str, scopes: str) -> str:
     def work(tx) -> None:  # type: ignore[no-untyped-def]
         if tx.api_key_named(name):
             raise InvalidRequest(f"a key named '{name}' exists: `cdp keys revoke {name}` first")
-        tx.create_api_key(key_hash(key), name, ",".join(chosen), _now())
+        tx.create_api_key(key_hash(key), name, ",".join(chosen), now_utc())
 
     store.write(work, "create an API key")
     return key
@@ -96,7 +96,7 @@ def ensure_admin_key(store: GraphStore, key: str) -> None:
 
     def work(tx) -> None:  # type: ignore[no-untyped-def]
         tx.delete_api_key("admin")
-        tx.create_api_key(key_hash(key), "admin", "admin", _now())
+        tx.create_api_key(key_hash(key), "admin", "admin", now_utc())
 
     store.write(work, "store the admin key")
 
@@ -109,5 +109,5 @@ def authenticate(store: GraphStore, key: str) -> ApiKey | None:
     return None if row is None else ApiKey(row["name"], tuple(row["scopes"].split(",")), "", row["last_used_at"] or "")
 
 
-def _now() -> str:
+def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
