@@ -7,8 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.access import LOCAL_USER
 from api.auth import KeyCheck
@@ -72,9 +75,15 @@ def create_app(
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
     app.add_middleware(KeyCheck, store_of=lambda: app.state.store, insecure_local=insecure_local)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])  # fmt: skip
+    hosts = [*settings.allowed_hosts, *([urlsplit(link.url).hostname or ""] if link is not None else [])]
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: checked first
     if link is not None:
         app.include_router(jobs_router(settings, link))
-    app.include_router(GraphiQLRouter(build_schema(executors), context_getter=context), prefix="/graphql")
+    app.include_router(GraphiQLRouter(build_schema(executors), context_getter=context,
+                                      allow_queries_via_get=settings.graphql_get), prefix="/graphql")  # fmt: skip
     mount_graphiql_assets(app)  # GraphiQL's scripts and styles, so it works without internet
 
     @app.get("/healthz")

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     #: an admin API key `cdp serve` stores (as its hash, named ``admin``) before serving: how a deployment
     #: (docker-compose) gets its first key; at least 32 characters
     admin_key: SecretStr = SecretStr("")
+    #: ``Host`` header values the API answers (others get 400: no DNS rebinding); ``*`` allows any
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
+    #: browser origins allowed to call the API (CORS); none by default
+    cors_origins: list[str] = Field(default_factory=list)
+    #: answer GraphQL queries sent over GET (off: a GET is easy to forge from another site)
+    graphql_get: bool = False
 
     def has_default_password(self) -> bool:
         return self.neo4j_password.get_secret_value() in DEFAULT_PASSWORDS

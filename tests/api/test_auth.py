@@ -88,3 +88,36 @@ def test_cdp_serve_refuses_to_start_without_keys(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--insecure-local", "--host", "0.0.0.0"], env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert out.returncode == 1 and "loopback only" in out.stderr
+
+
+def test_an_unknown_host_is_refused_and_get_queries_are_off(server: Server) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example."""
+    rebound = httpx.post(f"{server.url}/graphql", json={"query": PROFILES},
+                         headers={**server.headers, "Host": "evil.example"}, timeout=30)  # fmt: skip
+    assert rebound.status_code == 400
+    assert httpx.post(f"{server.url}/graphql", json={"query": PROFILES}, headers={**server.headers,
+                      "Host": "localhost"}, timeout=30).status_code == 200  # fmt: skip
+    get = httpx.get(f"{server.url}/graphql", params={"query": PROFILES}, headers=server.headers, timeout=30)
+    assert get.status_code != 200 and "profiles" not in get.text  # a valid key, but queries over GET are off
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()  # GraphiQL's page is still served
+
+
+def test_cors_and_get_are_settings(store: GraphStore, store_settings) -> None:
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from api.app import create_app
+
+    key = create_key(store, "web", "read:profiles")
+    auth = {"Authorization": f"Bearer {key}"}
+    settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw"),
+        "allowed_hosts": ["testserver"], "cors_origins": ["https://console.example"], "graphql_get": True})  # fmt: skip
+    with TestClient(create_app(settings, store=store)) as client:
+        allowed = client.options("/graphql", headers={"Origin": "https://console.example",
+                                 "Access-Control-Request-Method": "POST"})  # fmt: skip
+        assert allowed.headers.get("access-control-allow-origin") == "https://console.example"
+        other = client.options("/graphql", headers={"Origin": "https://evil.example",
+                               "Access-Control-Request-Method": "POST"})  # fmt: skip
+        assert "access-control-allow-origin" not in other.headers
+        assert client.get("/graphql", params={"query": PROFILES}, headers=auth).json()["data"]["profiles"] is not None

@@ -53,7 +53,9 @@ def test_stats_and_the_360_view_show_the_phone_as_unverified(
     ingest(load_config(_files(tmp_path)), store, tmp_path / "rejects", only="crm")
     resolve(store, ResolveSettings())
     assert collect_stats(store)["identifiers_by_type"] == {"phone": {"unverified": 1, "active": 1}}
-    settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
+    settings = store_settings.model_copy(
+        update={"neo4j_password": SecretStr("not-a-default-pw"), "allowed_hosts": ["testserver"]}  # TestClient's Host
+    )
     with TestClient(create_app(settings, store=store, insecure_local=True)) as client:
         answer = client.post("/graphql", json={"query": PROFILE, "variables": {"v": "07700 900123"}}).json()
     profile = answer["data"]["profileByIdentifier"]
