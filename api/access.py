@@ -23,6 +23,9 @@ class Principal:
     name: str
     scopes: frozenset[str] = frozenset({"*"})
 
+    def holds(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
 
 class AccessPolicy(Protocol):
     def check(self, principal: Principal, action: str) -> None: ...
@@ -32,7 +35,7 @@ class ScopePolicy:
     """Allows an action when the principal holds its scope or ``*``."""
 
     def check(self, principal: Principal, action: str) -> None:
-        if "*" not in principal.scopes and action not in principal.scopes:
+        if not principal.holds(action):
             raise AccessDenied(f"the API key '{principal.name}' lacks the scope '{action}'")
 
 

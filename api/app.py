@@ -20,6 +20,9 @@ from api.graphiql import GraphiQLRouter, mount_graphiql_assets
 from api.handoff import ServerLink, publish, withdraw
 from api.job_routes import jobs_router
 from api.loaders import make_loaders
+from api.pii import PiiMask
+from api.query_limits import QueryLimits
+from api.request_limits import RequestLimits
 from api.schema import build_schema
 from api.service import CustomerService
 from graph.errors import ConfigError
@@ -47,7 +50,9 @@ def create_app(
     ``insecure_local`` (``cdp serve --insecure-local``, loopback only)."""
     check_can_serve(settings)
 
-    executors = Executors()
+    executors = Executors(timeout_s=settings.query_timeout_seconds)
+    query_limits = QueryLimits(settings.max_query_depth, settings.max_query_aliases, settings.max_query_cost,
+                               settings.max_list_size)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,12 +73,15 @@ def create_app(
                 app.state.store.close()
 
     def context(request: Request) -> dict[str, Any]:
+        principal = getattr(request.state, "principal", LOCAL_USER)
         service = CustomerService(request.app.state.store, request.app.state.options.get,
-                                  wait_s=settings.writer_wait_seconds,
-                                  principal=getattr(request.state, "principal", LOCAL_USER))  # fmt: skip
-        return {"service": service, "loaders": make_loaders(service)}
+                                  wait_s=settings.writer_wait_seconds, principal=principal)  # fmt: skip
+        return {"service": service, "loaders": make_loaders(service), "pii": PiiMask(principal.holds("read:pii")),
+                "limits": query_limits}  # fmt: skip
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
+                       rate_per_minute=settings.rate_limit_per_minute)  # fmt: skip
     app.add_middleware(KeyCheck, store_of=lambda: app.state.store, insecure_local=insecure_local)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
@@ -82,7 +90,7 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: checked first
     if link is not None:
         app.include_router(jobs_router(settings, link))
-    app.include_router(GraphiQLRouter(build_schema(executors), context_getter=context,
+    app.include_router(GraphiQLRouter(build_schema(executors, query_limits), context_getter=context,
                                       allow_queries_via_get=settings.graphql_get), prefix="/graphql")  # fmt: skip
     mount_graphiql_assets(app)  # GraphiQL's scripts and styles, so it works without internet
 

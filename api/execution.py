@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
+
+from graph.errors import InvalidRequest
 
 __all__ = ["Executors", "ThreadedSchema"]
 
@@ -57,17 +61,22 @@ class Executors:
     )
     reads: _SharedPool = field(default_factory=lambda: _SharedPool(max_workers=16, thread_name_prefix="store-read"))
     parallel_reads: bool = False
+    timeout_s: float = 30.0  # an operation still running after this is stopped with an error
 
     def close(self) -> None:
         self.operations.shutdown(wait=False, cancel_futures=True)
         self.reads.close()
 
 
-def _run_on_own_loop(start: Callable[[], Awaitable[T]], reads: ThreadPoolExecutor | None) -> T:
+def _run_on_own_loop(start: Callable[[], Awaitable[T]], reads: ThreadPoolExecutor | None, timeout_s: float) -> T:
     loop = asyncio.new_event_loop()
     loop.set_default_executor(reads or _Inline(max_workers=1))  # where asyncio.to_thread in resolvers lands
     try:
-        return loop.run_until_complete(start())  # type: ignore[arg-type]
+        # cancelled at its next await: between two store reads, never inside one
+        return loop.run_until_complete(asyncio.wait_for(start(), timeout_s))  # type: ignore[arg-type]
+    except TimeoutError:
+        error = InvalidRequest(f"query time-out: stopped after {timeout_s:g} s (CDP_QUERY_TIMEOUT_SECONDS)")
+        return ExecutionResult(data=None, errors=[GraphQLError(str(error), original_error=error)])  # type: ignore[return-value]
     finally:
         loop.close()
 
@@ -86,5 +95,9 @@ class ThreadedSchema(strawberry.Schema):
         parent = super()
         reads = self.executors.reads if self.executors.parallel_reads else None
         return await asyncio.get_running_loop().run_in_executor(
-            self.executors.operations, _run_on_own_loop, lambda: parent.execute(*args, **kwargs), reads
+            self.executors.operations,
+            _run_on_own_loop,
+            lambda: parent.execute(*args, **kwargs),
+            reads,
+            self.executors.timeout_s,
         )

@@ -44,9 +44,9 @@ class Limit:
 
 #: profiles(first:): a page of the profile list
 PROFILES_FIRST = Limit("first", 0, 500)
-#: Profile.events(limit:): no upper bound, as all of a profile's events are read anyway and there is no
-#: next page to ask for
-EVENTS_LIMIT = Limit("limit", 0)
+#: Profile.events(limit:): all of a profile's events are read anyway, and there is no next page to ask
+#: for; the bound keeps one answer's size in reach (the query cost counts it too, api.query_limits)
+EVENTS_LIMIT = Limit("limit", 0, 10_000)
 #: Profile.recommendations(k:)
 RECOMMENDATIONS_K = Limit("k", 0, 100)
 #: similarProfiles(k:)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -16,6 +18,8 @@ from analytics.traits import PURCHASE_WEIGHT
 from api import limits
 from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
+from api.pii import PiiMask
+from api.query_limits import QueryLimits, capped, limit_extensions
 from api.service import CustomerService
 from graph.errors import CdpError, NotFound
 from resolve import explain as explained
@@ -169,6 +173,11 @@ def _loaders(info: Info) -> Loaders:
     return info.context["loaders"]
 
 
+def _pii(info: Info) -> PiiMask:
+    """Every customer value an answer holds passes through this (:mod:`api.pii`): masked without read:pii."""
+    return info.context["pii"]
+
+
 @strawberry.type(description="A resolved customer: the 360 view")
 class Profile:
     id: strawberry.ID
@@ -180,33 +189,39 @@ class Profile:
     @strawberry.field
     async def identifiers(self, info: Info) -> list[Identifier]:
         views = await _loaders(info).identifiers.load(self.id)
-        return [Identifier(**vars(v)) for v in views]
+        pii = _pii(info)
+        return [Identifier(**{**vars(v), "value": pii.identifier(v.type, v.value, self.id)})
+                for v in capped(info.context, info.path, views)]  # fmt: skip
 
     @strawberry.field
     async def records(self, info: Info) -> list[SourceRecord]:
         views = await _loaders(info).records.load(self.id)
-        return [SourceRecord(**vars(v)) for v in views]
+        pii = _pii(info)
+        return [SourceRecord(**{**vars(v), "attributes": pii.attributes(v.attributes, self.id)})
+                for v in capped(info.context, info.path, views)]  # fmt: skip
 
     @strawberry.field(description="Most recent first")
     async def events(self, info: Info, limit: EventsLimit = 100) -> list[Event]:
         limits.EVENTS_LIMIT.check(limit)
         views = await _loaders(info).events.load(self.id)
-        return [Event(**vars(v)) for v in views[:limit]]
+        pii = _pii(info)
+        return [Event(**{**vars(v), "properties": pii.attributes(v.properties, self.id)}) for v in views[:limit]]
 
     @strawberry.field(description="What happened to this profile, oldest first")
     async def history(self, info: Info) -> list[ProfileHistoryEntry]:
         entries = await _loaders(info).history.load(str(self.id))
-        return [ProfileHistoryEntry(**vars(entry)) for entry in entries]
+        return [ProfileHistoryEntry(**vars(entry)) for entry in capped(info.context, info.path, entries)]
 
     @strawberry.field(description="The other profiles of this customer's household: different people, not merged")
     async def household(self, info: Info) -> list[Profile]:
         members = await _loaders(info).household.load(str(self.id))
-        return [Profile(id=strawberry.ID(m)) for m in members]
+        return [Profile(id=strawberry.ID(m)) for m in capped(info.context, info.path, members)]
 
     @strawberry.field
     async def attributes(self, info: Info) -> list[GoldenAttribute]:
         golden = await _loaders(info).golden.load(self.id)
-        return [GoldenAttribute(**vars(g)) for g in golden]
+        pii = _pii(info)
+        return [GoldenAttribute(**{**vars(g), "value": pii.attribute(g.name, g.value, self.id)}) for g in golden]
 
     @strawberry.field(
         description="Recency, frequency, monetary value and more, from the profile's events; null, with an "
@@ -323,7 +338,7 @@ class Query:
 
     @strawberry.field(description="Why two records (SOURCE:RECORD_ID) or profiles (by id) are, or are not, one")
     async def explain(self, info: Info, a: str, b: str) -> Explanation | None:
-        found = await asyncio.to_thread(_service(info).explain, a, b)
+        found = _masked_explanation(await asyncio.to_thread(_service(info).explain, a, b), _pii(info))
         return Explanation(
             a=found.a,
             b=found.b,
@@ -355,8 +370,11 @@ class Query:
         seeds = SeedList([(f"profileIds[{n}]", str(p)) for n, p in enumerate(profile_ids or [])],
                          [(f"identifiers[{n}]", i.type, i.value) for n, i in enumerate(identifiers or [])])  # fmt: skip
         audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, size)
+        pii = _pii(info)
         members = [AudienceMember(profile=Profile(id=strawberry.ID(r.profile_id)), score=r.score,
-                                  email=r.email or None, phone=r.phone or None) for r in audience.itertuples()]  # fmt: skip
+                                  email=pii.identifier("email", r.email, r.profile_id) or None,
+                                  phone=pii.identifier("phone", r.phone, r.profile_id) or None)
+                   for r in audience.itertuples()]  # fmt: skip
         return LookalikeAudience(members=members, unknown_seeds=unknown)
 
     @strawberry.field(description="Profiles ordered by id, cursor-paginated")
@@ -392,6 +410,20 @@ class Mutation:
         return [Profile(id=strawberry.ID(p)) for p in parts]
 
 
+def _masked_explanation(found: explained.Explanation, pii: PiiMask) -> explained.Explanation:
+    """``found`` with each identifier value masked by its type (the summary is built from them)."""
+    for profile in {found.profile_a, found.profile_b} - {None}:
+        for item in [*found.hops, *found.barriers]:
+            pii.identifier(item.identifier_type, item.identifier_value, profile)  # notes a revealed read
+    return dataclasses.replace(
+        found,
+        hops=[dataclasses.replace(h, identifier_value=pii.identifier(h.identifier_type, h.identifier_value))
+              for h in found.hops],
+        barriers=[dataclasses.replace(b, identifier_value=pii.identifier(b.identifier_type, b.identifier_value))
+                  for b in found.barriers],
+    )  # fmt: skip
+
+
 def _pair_score(score: explained.PairScore | None) -> PairScore | None:
     if score is None:
         return None
@@ -399,20 +431,27 @@ def _pair_score(score: explained.PairScore | None) -> PairScore | None:
 
 
 def _mask(error: Any) -> bool:
-    return not isinstance(getattr(error, "original_error", None), CdpError)
+    """Hide an unexpected failure's detail; a query's own faults (syntax, validation, an argument's type or
+    range, a limit) and the project's errors are the caller's to read."""
+    original = getattr(error, "original_error", None)
+    return original is not None and not isinstance(original, CdpError | GraphQLError)
 
 
-def build_schema(executors: Executors | None = None) -> strawberry.Schema:
-    """The schema; with ``executors`` (a server), each operation runs off the server's event loop."""
+def build_schema(executors: Executors | None = None, query_limits: QueryLimits | None = None) -> strawberry.Schema:
+    """The schema; with ``executors`` (a server), each operation runs off the server's event loop; an
+    operation over ``query_limits`` (:mod:`api.query_limits`) is refused before it reads anything."""
+    before, after = limit_extensions(query_limits or QueryLimits())
     return ThreadedSchema(
         executors=executors,
         query=Query,
         mutation=Mutation,
         extensions=[
             lambda: MaskErrors(should_mask_error=_mask),
+            *before,
             # an app sends a few query texts with new variables: each is parsed and validated once, in LRU
             # caches strawberry keeps at module level (shared by these per-request instances)
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *after,
         ],
     )

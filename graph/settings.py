@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     #: answer GraphQL queries sent over GET (off: a GET is easy to forge from another site)
     graphql_get: bool = False
+    #: query limits (api.query_limits): nesting, aliases, estimated values in the answer, items per list
+    max_query_depth: int = Field(default=12, ge=1)
+    max_query_aliases: int = Field(default=20, ge=0)
+    max_query_cost: int = Field(default=50_000, ge=1)
+    max_list_size: int = Field(default=1_000, ge=1)
+    #: a GraphQL operation still running after this many seconds is stopped with an error
+    query_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: request limits (api.request_limits): body size, and requests a minute per API key (0: unlimited)
+    max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    rate_limit_per_minute: int = Field(default=1_200, ge=0)
 
     def has_default_password(self) -> bool:
         return self.neo4j_password.get_secret_value() in DEFAULT_PASSWORDS

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,11 +83,10 @@ def load_example(store: GraphStore, directory: Path) -> None:
     resolve(store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))  # a household email
 
 
-@pytest.fixture
-def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> Iterator[Server]:
-    load_example(store, tmp_path)
-    key = create_key(store, "tests", "admin")
-    settings = store_settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
+@contextmanager
+def serving(store: GraphStore, settings: StoreSettings, key: str = "") -> Iterator[Server]:
+    """``create_app`` over ``store`` served by uvicorn on a free loopback port, while the block runs."""
+    settings = settings.model_copy(update={"neo4j_password": SecretStr("not-a-default-pw")})
     port = _free_port()
     config = uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
@@ -101,3 +101,10 @@ def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> 
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(store: GraphStore, store_settings: StoreSettings, tmp_path: Path) -> Iterator[Server]:
+    load_example(store, tmp_path)
+    with serving(store, store_settings, create_key(store, "tests", "admin")) as running:
+        yield running
