@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.access import LOCAL_USER
+from api.audit import AuditQueue
 from api.auth import KeyCheck
 from api.execution import Executors
 from api.graphiql import GraphiQLRouter, mount_graphiql_assets
@@ -59,6 +60,7 @@ def create_app(
         owned = store is None
         app.state.store = store or open_store(settings)
         app.state.options = OptionsCache(app.state.store, settings)
+        app.state.audit = AuditQueue(lambda: app.state.store)
         executors.parallel_reads = app.state.store.kind != "embedded"  # see api.execution
         logger.info("serving %s", app.state.store.describe())
         if link is not None:
@@ -69,6 +71,7 @@ def create_app(
             if link is not None:
                 withdraw(settings.data_dir, link)
             executors.close()
+            app.state.audit.close()
             if owned:
                 app.state.store.close()
 
@@ -77,7 +80,7 @@ def create_app(
         service = CustomerService(request.app.state.store, request.app.state.options.get,
                                   wait_s=settings.writer_wait_seconds, principal=principal)  # fmt: skip
         return {"service": service, "loaders": make_loaders(service), "pii": PiiMask(principal.holds("read:pii")),
-                "limits": query_limits}  # fmt: skip
+                "limits": query_limits, "principal": principal, "audit": request.app.state.audit}  # fmt: skip
 
     app = FastAPI(title="cdp-graph", lifespan=lifespan)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,

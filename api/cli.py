@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from api import cli_insights
+from api import cli_insights, cli_privacy
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -401,6 +401,7 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
 
 
 cli_insights.register(app, job)
+cli_privacy.register(app, job)
 
 
 def main() -> None:

@@ -100,15 +100,19 @@ def _evaluate(ctx: JobContext, truth: str) -> dict[str, Any]:
 
 
 def _export_profiles(ctx: JobContext, out: str) -> dict[str, Any]:
+    from api.audit import audited
     from api.exports import export_profiles
 
-    return {"rows": export_profiles(ctx.store, Path(out)), "out": out}
+    with audited(ctx.store, "local", "export:profiles"):
+        return {"rows": export_profiles(ctx.store, Path(out)), "out": out}
 
 
 def _export_traits(ctx: JobContext, out: str, as_of: str) -> dict[str, Any]:
+    from api.audit import audited
     from api.exports import export_traits
 
-    rows, without = export_traits(ctx.store, Path(out), datetime.fromisoformat(as_of), ctx.progress)
+    with audited(ctx.store, "local", "export:traits"):
+        rows, without = export_traits(ctx.store, Path(out), datetime.fromisoformat(as_of), ctx.progress)
     return {"rows": rows, "without": without, "out": out, "as_of": as_of}
 
 
@@ -158,11 +162,13 @@ def _lookalike(ctx: JobContext, seed: str, size: int, out: str) -> dict[str, Any
 
 
 def _recommend(ctx: JobContext, out: str, k: int) -> dict[str, Any]:
+    from api.audit import audited
     from api.exports import write_frame
     from api.service import CustomerService
 
     ctx.progress("recommend", 0, 1)
-    frame = _service(ctx, CustomerService).recommendations_of(None, k)
+    with audited(ctx.store, "local", "export:recommendations"):
+        frame = _service(ctx, CustomerService).recommendations_of(None, k)
     ctx.progress("recommend", 1, 1)
     write_frame(frame, Path(out))
     return {"rows": len(frame), "profiles": int(frame["profile_id"].nunique()), "out": out}
@@ -182,9 +188,11 @@ def _demo_report(ctx: JobContext, truth: str) -> dict[str, Any]:
 
 
 def _keys_create(ctx: JobContext, name: str, scopes: str) -> str:
+    from api.audit import audited
     from api.keys import create_key
 
-    return create_key(ctx.store, name, scopes)
+    with audited(ctx.store, "local", "keys:create", detail=f"{name} ({scopes})"):
+        return create_key(ctx.store, name, scopes)
 
 
 def _keys_list(ctx: JobContext) -> list[dict[str, Any]]:
@@ -196,9 +204,19 @@ def _keys_list(ctx: JobContext) -> list[dict[str, Any]]:
 
 
 def _keys_revoke(ctx: JobContext, name: str) -> None:
+    from api.audit import audited
     from api.keys import revoke_key
 
-    revoke_key(ctx.store, name)
+    with audited(ctx.store, "local", "keys:revoke", detail=name):
+        revoke_key(ctx.store, name)
+
+
+def _audit(ctx: JobContext, since: str, limit: int) -> list[dict[str, Any]]:
+    from dataclasses import asdict
+
+    from api.audit import read_audit
+
+    return [asdict(e) for e in read_audit(ctx.store, since, limit)]
 
 
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
@@ -229,6 +247,7 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "keys_create": (_keys_create, None),
     "keys_list": (_keys_list, None),
     "keys_revoke": (_keys_revoke, None),
+    "audit": (_audit, None),
 }
 
 

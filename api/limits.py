@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graph.errors import InvalidRequest
 
-__all__ = ["EVENTS_LIMIT", "LOOKALIKE_SIZE", "PROFILES_FIRST", "RECOMMENDATIONS_K", "SIMILAR_K", "Limit"]
+__all__ = ["AUDIT_FIRST", "EVENTS_LIMIT", "LOOKALIKE_SIZE", "PROFILES_FIRST", "RECOMMENDATIONS_K", "SIMILAR_K", "Limit"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,5 @@ RECOMMENDATIONS_K = Limit("k", 0, 100)
 SIMILAR_K = Limit("k", 0, 500)
 #: lookalikeAudience(size:)
 LOOKALIKE_SIZE = Limit("size", 0, 10_000)
+#: auditLog(first:)
+AUDIT_FIRST = Limit("first", 0, 10_000)

@@ -48,7 +48,7 @@ DEFAULT_LIST_ESTIMATE = 10
 SIZE_RANGES: dict[tuple[str, str], ranges.Limit] = {
     ("profiles", "first"): ranges.PROFILES_FIRST, ("events", "limit"): ranges.EVENTS_LIMIT,
     ("recommendations", "k"): ranges.RECOMMENDATIONS_K, ("similarProfiles", "k"): ranges.SIMILAR_K,
-    ("lookalikeAudience", "size"): ranges.LOOKALIKE_SIZE,
+    ("lookalikeAudience", "size"): ranges.LOOKALIKE_SIZE, ("auditLog", "first"): ranges.AUDIT_FIRST,
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from analytics.lookalike import SeedList
 from analytics.traits import PURCHASE_WEIGHT
 from api import limits
+from api.audit import PiiReadAudit
 from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
 from api.pii import PiiMask
@@ -167,6 +168,7 @@ RecommendationsK = Annotated[int, _arg(limits.RECOMMENDATIONS_K, "how many produ
 SimilarK = Annotated[int, _arg(limits.SIMILAR_K, "how many profiles")]
 LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
 ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
+AuditFirst = Annotated[int, _arg(limits.AUDIT_FIRST, "how many entries")]
 
 
 def _loaders(info: Info) -> Loaders:
@@ -266,6 +268,16 @@ class AudienceMember:
 class LookalikeAudience:
     members: list[AudienceMember]
     unknown_seeds: list[str] = strawberry.field(description="seed rows that named no profile, and why")
+
+
+@strawberry.type(description="One entry of the audit log: never the personal data itself")
+class AuditLogEntry:
+    at: str
+    actor: str = strawberry.field(description="the API key's name; local for the command line")
+    action: str = strawberry.field(description="merge, split, erase, read:pii, export:..., keys:...")
+    targets: list[str] = strawberry.field(description="the profile ids it touched")
+    outcome: str = strawberry.field(description="ok, denied, or error: KIND")
+    detail: str
 
 
 @strawberry.input
@@ -377,6 +389,13 @@ class Query:
                    for r in audience.itertuples()]  # fmt: skip
         return LookalikeAudience(members=members, unknown_seeds=unknown)
 
+    @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
+    async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:
+        limits.AUDIT_FIRST.check(first)
+        found = await asyncio.to_thread(_service(info).audit_log, since, first)
+        return [AuditLogEntry(at=e.at, actor=e.actor, action=e.action, targets=list(e.targets), outcome=e.outcome,
+                              detail=e.detail) for e in found]  # fmt: skip
+
     @strawberry.field(description="Profiles ordered by id, cursor-paginated")
     async def profiles(
         self, info: Info, first: ProfilesFirst = 20, after: str | None = None
@@ -453,5 +472,6 @@ def build_schema(executors: Executors | None = None, query_limits: QueryLimits |
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *after,
+            PiiReadAudit,
         ],
     )

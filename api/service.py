@@ -15,6 +15,7 @@ from analytics.lookalike import SeedList
 from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
+from api.audit import AuditEntry, audited, read_audit
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -241,11 +242,19 @@ class CustomerService:
     def lookalike(self, seeds: SeedList, size: int) -> tuple[pd.DataFrame, list[str]]:
         """A lookalike audience of ``size`` for the seed list (``profile_id, score, email, phone``, contact
         details of profiles that opted in) and the seeds not found; no seed found is an error."""
-        self._allow("export")
-        found, unknown = insights.seed_profiles(self, seeds)
-        if not found:
-            raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
-        return insights.lookalike_audience(self, found, size), unknown
+        with audited(self.store, self.principal.name, "export:lookalike") as touched:
+            self._allow("export")
+            found, unknown = insights.seed_profiles(self, seeds)
+            if not found:
+                raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
+            audience = insights.lookalike_audience(self, found, size)
+            touched.extend(audience.loc[(audience["email"] != "") | (audience["phone"] != ""), "profile_id"])
+            return audience, unknown
+
+    def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
+        """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""
+        self._allow("admin")
+        return read_audit(self.store, since, limit)
 
     def recommendations_of(self, ids: Sequence[str] | None, k: int) -> pd.DataFrame:
         """``profile_id, product, score``: ``k`` products per profile (every profile when ``ids`` is None)
@@ -264,7 +273,13 @@ class CustomerService:
         their records that every later resolve keeps. Resolves at once, with ``settings`` or the last
         run's, and returns the id of the merged profile. Merging profiles that are one already (a merge run
         again after it was interrupted and finished) returns that profile and changes nothing."""
-        self._allow("write:profiles")
+        with audited(self.store, self.principal.name, "merge", [str(i) for i in ids]) as touched:
+            self._allow("write:profiles")
+            merged = self._merge(ids, reason, settings)
+            touched.append(merged)
+            return merged
+
+    def _merge(self, ids: Sequence[str], reason: str, settings: ResolveSettings | None) -> str:
         with writer_lease(self.store, "merge", self.wait_s):  # the ids read here must not move before the resolve
             resume_pending(self.store)  # an interrupted run finishes first: the ids read next are its result
             asked = [str(i).strip() for i in ids]
@@ -284,7 +299,15 @@ class CustomerService:
         the last run's, and returns the profiles now holding its records, the one with the others first.
         Splitting off records no longer in the profile (a split run again after it was interrupted and
         finished) returns where they are and changes nothing."""
-        self._allow("write:profiles")
+        with audited(self.store, self.principal.name, "split", [profile_id]) as touched:
+            self._allow("write:profiles")
+            parts = self._split(profile_id, records, reason, settings)
+            touched.extend(parts)
+            return parts
+
+    def _split(
+        self, profile_id: str, records: Sequence[str], reason: str, settings: ResolveSettings | None
+    ) -> list[str]:
         with writer_lease(self.store, "split", self.wait_s):
             resume_pending(self.store)  # an interrupted run finishes first: the members read next are its result
             current = self.current_ids([profile_id])

@@ -463,3 +463,13 @@ CREATE_API_KEY = Query(
 API_KEY_NAMED = Query("api_key_named", f"MATCH (x:{Label.API_KEY}) WHERE x.name = $name RETURN x.name AS name")
 DELETE_API_KEY = Query("delete_api_key", f"MATCH (x:{Label.API_KEY}) WHERE x.name = $name DELETE x")
 TOUCH_API_KEY = Query("touch_api_key", f"MATCH (x:{Label.API_KEY} {{hash: $hash}}) SET x.last_used_at = $at")
+
+# -- the audit log and erasure suppressions ------------------------------------------------------------
+
+AUDIT_SINCE = Query(
+    "audit_since",
+    f"MATCH (x:{Label.AUDIT_ENTRY}) WHERE x.at >= $since RETURN x.key AS key, x.at AS at, x.actor AS actor, "
+    "x.action AS action, x.targets AS targets, x.outcome AS outcome, x.detail AS detail ORDER BY key LIMIT $limit",
+)
+SUPPRESSED = Query("suppressed", f"UNWIND $hashes AS h MATCH (x:{Label.SUPPRESSION} {{hash: h}}) RETURN x.hash AS hash")
+ALL_SUPPRESSIONS = Query("all_suppressions", f"MATCH (x:{Label.SUPPRESSION}) RETURN x.hash AS hash")

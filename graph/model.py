@@ -37,6 +37,8 @@ class Label(enum.StrEnum):
     WRITER_LEASE = "WriterLease"  # who holds the store's single writer role, until when
     GRAPH_SETTING = "GraphSetting"  # a setting stored with the graph (the ingest region)
     API_KEY = "ApiKey"  # a key the API accepts: its SHA-256 (never the key), name, scopes and times
+    AUDIT_ENTRY = "AuditEntry"  # who did what to which profiles, when, and how it ended (never the PII itself)
+    SUPPRESSION = "Suppression"  # a salted hash of an erased identifier: ingest skips rows holding it
 
 
 class Rel(enum.StrEnum):

@@ -234,6 +234,17 @@ class Reads(QueryRunner):
         rows = self.run(q.API_KEY_BY_HASH, hash=key_hash)
         return rows[0] if rows else None
 
+    def audit_entries(self, since: str, limit: int) -> list[Row]:
+        """``key, at, actor, action, targets, outcome, detail`` of the audit log from ``since`` (ISO), oldest first."""
+        return self.run(q.AUDIT_SINCE, since=since, limit=limit)
+
+    def suppressed(self, hashes: Sequence[str]) -> set[str]:
+        """Those of ``hashes`` (salted hashes of identifiers) that an erase suppressed."""
+        return self._existing(q.SUPPRESSED, "hashes", list(hashes), "hash")
+
+    def suppression_count(self) -> int:
+        return len(self.run(q.ALL_SUPPRESSIONS))
+
     def ping(self) -> None:
         self.run(q.PING)
 

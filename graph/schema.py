@@ -98,6 +98,12 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.WRITER_LEASE, "key STRING, holder STRING, job STRING, expires_at DOUBLE"),
         _node(Label.GRAPH_SETTING, "key STRING, value STRING"),
         _node(Label.API_KEY, "hash STRING, name STRING, scopes STRING, created_at STRING, last_used_at STRING"),
+        _node(
+            Label.AUDIT_ENTRY,
+            "key STRING, at STRING, actor STRING, action STRING, targets STRING, outcome STRING, detail STRING",
+            ("at",),
+        ),
+        _node(Label.SUPPRESSION, "hash STRING, type STRING, at STRING"),
     )
 }
 

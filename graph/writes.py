@@ -189,6 +189,10 @@ class Transaction(Reads):
     def touch_api_key(self, key_hash: str, at: str) -> None:
         self.run(q.TOUCH_API_KEY, hash=key_hash, at=at)
 
+    def append_audit(self, entries: pd.DataFrame) -> None:
+        """Audit entries (``key, at, actor, action, targets, outcome, detail``); keys are new."""
+        self.create_nodes(Label.AUDIT_ENTRY, entries)
+
     # ---- the writer lease -------------------------------------------------------------------------------
 
     def lock_lease(self, key: str) -> dict[str, Any]:
