@@ -15,6 +15,23 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store
 
 def register(app: typer.Typer, job: JobFn) -> None:
     @app.command()
+    def erase(
+        identifier: Annotated[
+            str | None, typer.Option("--identifier", help="TYPE:VALUE, e.g. email:ann@example.com")
+        ] = None,
+        profile: Annotated[str | None, typer.Option("--profile", help="A profile id")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Erase a customer for good: their records, identifiers, events and vector; a re-ingest skips them."""
+        done = job(data_dir, "erase", {"profile_id": profile, "identifier": identifier}, bars=False)
+        typer.echo(
+            f"erased profile {', '.join(done['profiles'])}: {done['records']:,} records, {done['identifiers']:,} "
+            f"identifiers ({done['identifiers_kept']:,} kept: other customers hold them), {done['events']:,} "
+            f"events, {done['embeddings']:,} vectors; {done['suppressed']:,} suppression entries written",
+            err=True,
+        )
+
+    @app.command()
     def audit(
         since: Annotated[str, typer.Option("--since", help="An ISO date or time, UTC (2026-12-01, 2026-12-01T09:00)")],
         limit: Annotated[int, typer.Option("--limit", help="At most this many entries", min=1)] = 1_000,

@@ -211,6 +211,19 @@ def _keys_revoke(ctx: JobContext, name: str) -> None:
         revoke_key(ctx.store, name)
 
 
+def _erase(ctx: JobContext, profile_id: str | None, identifier: str | None, actor: str = "local") -> dict[str, Any]:
+    from api.service import CustomerService
+    from graph.errors import InvalidRequest
+
+    named = None
+    if identifier is not None:
+        id_type, _, value = identifier.partition(":")
+        if not id_type or not value:
+            raise InvalidRequest(f"--identifier '{identifier}': write TYPE:VALUE, e.g. email:ann@example.com")
+        named = (id_type.strip(), value.strip())
+    return asdict(_service(ctx, CustomerService, actor).erase(profile_id, named))
+
+
 def _audit(ctx: JobContext, since: str, limit: int) -> list[dict[str, Any]]:
     from dataclasses import asdict
 
@@ -248,6 +261,7 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "keys_list": (_keys_list, None),
     "keys_revoke": (_keys_revoke, None),
     "audit": (_audit, None),
+    "erase": (_erase, None),
 }
 
 

@@ -52,6 +52,9 @@ def print_ingest(summary: IngestSummary) -> None:
             notes.append((f"{s.source}: {total:,} events not recorded ({lost}), {listed}", ""))
         if s.duplicate_ids:
             notes.append((f"{s.source}: {s.duplicate_ids:,} rows repeated a record id (the last one wins)", ""))
+        if s.suppressed:
+            notes.append((f"{s.source}: {s.suppressed:,} rows of erased customers skipped (suppressed by `cdp erase`)",
+                          ""))  # fmt: skip
         for note, style in notes:  # markup off: a path or a warning may hold "[...]"
             console.print(note, style=style, markup=False, highlight=False, soft_wrap=True)
 

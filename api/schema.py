@@ -280,6 +280,18 @@ class AuditLogEntry:
     detail: str
 
 
+@strawberry.type(description="What an erase removed: counts and the erased profile ids, never a value")
+class ErasureReport:
+    profiles: list[strawberry.ID]
+    records: int
+    identifiers: int = strawberry.field(description="identifiers deleted: no other customer held them")
+    identifiers_kept: int = strawberry.field(description="identifiers other customers hold too, kept for them")
+    events: int
+    suppressed: int = strawberry.field(description="suppression entries written: a re-ingest skips these rows")
+    embeddings: int = strawberry.field(description="vectors removed from the stored embeddings")
+    moved_records: int = strawberry.field(description="other customers' records the resolve after it moved")
+
+
 @strawberry.input
 class IdentifierInput:
     type: str
@@ -427,6 +439,22 @@ class Mutation:
     async def split_profile(self, info: Info, id: strawberry.ID, records: list[str], reason: str) -> list[Profile]:
         parts = await asyncio.to_thread(_service(info).split_profile, str(id), records, reason)
         return [Profile(id=strawberry.ID(p)) for p in parts]
+
+    @strawberry.mutation(
+        description="Erase a customer for good (the right to be forgotten), named by profile id or by an "
+        "identifier only one profile holds: their records, identifiers, events and vector leave the store, what "
+        "remains is resolved again, and a re-ingest of the same files skips them. Needs write:profiles"
+    )
+    async def erase_customer(
+        self, info: Info, profile_id: strawberry.ID | None = None, identifier: IdentifierInput | None = None
+    ) -> ErasureReport:
+        named = (identifier.type, identifier.value) if identifier is not None else None
+        found = await asyncio.to_thread(_service(info).erase, str(profile_id) if profile_id else None, named)
+        return _erasure(found)
+
+
+def _erasure(found: Any) -> ErasureReport:
+    return ErasureReport(**{**vars(found), "profiles": [strawberry.ID(p) for p in found.profiles]})
 
 
 def _masked_explanation(found: explained.Explanation, pii: PiiMask) -> explained.Explanation:

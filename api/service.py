@@ -16,6 +16,7 @@ from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
+from api.erasure import ErasureReport, erase_customer
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -250,6 +251,27 @@ class CustomerService:
             audience = insights.lookalike_audience(self, found, size)
             touched.extend(audience.loc[(audience["email"] != "") | (audience["phone"] != ""), "profile_id"])
             return audience, unknown
+
+    def erase(self, profile_id: str | None = None, identifier: tuple[str, str] | None = None) -> ErasureReport:
+        """Erase the customer of a profile, or of the one profile holding ``identifier`` (type, value): see
+        :mod:`api.erasure`. An identifier several profiles hold is an error: erase each by its profile."""
+        with audited(self.store, self.principal.name, "erase", [profile_id] if profile_id else []) as touched:
+            self._allow("write:profiles")
+            if (profile_id is None) == (identifier is None):
+                raise InvalidRequest("name the customer to erase by a profile id or by an identifier, not both")
+            if identifier is not None:
+                ids = self.profiles_by_identifier(*identifier)
+                if len(ids) != 1:
+                    raise NotFound(f"{identifier[0]} '{identifier[1]}' is held by no profile") if not ids else (
+                        InvalidRequest(f"{identifier[0]} '{identifier[1]}' is held by {len(ids)} profiles (a "
+                                       "household's?): erase each customer by its profile id"))  # fmt: skip
+                live = ids[0]
+            else:
+                live = self.current_ids([str(profile_id)]).get(str(profile_id), "")
+                if not live:
+                    raise NotFound(f"no profile '{profile_id}'")
+            touched.append(live)
+            return erase_customer(self.store, [live], self.principal.name, self.wait_s)
 
     def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
         """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""

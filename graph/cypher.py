@@ -473,3 +473,47 @@ AUDIT_SINCE = Query(
 )
 SUPPRESSED = Query("suppressed", f"UNWIND $hashes AS h MATCH (x:{Label.SUPPRESSION} {{hash: h}}) RETURN x.hash AS hash")
 ALL_SUPPRESSIONS = Query("all_suppressions", f"MATCH (x:{Label.SUPPRESSION}) RETURN x.hash AS hash")
+ADD_SUPPRESSIONS = Query(
+    "add_suppressions",
+    f"UNWIND $rows AS row MERGE (x:{Label.SUPPRESSION} {{hash: row.hash}}) SET x.type = row.type, x.at = row.at",
+)
+
+# -- erasing a customer: every trace of their records, then what only they held --------------------------
+
+RECORD_IDENTIFIERS_OF = Query(
+    "record_identifiers_of",
+    f"UNWIND $keys AS k MATCH (:{R} {{key: k}})-[:{HAS_ID}]->(i:{ID}) RETURN DISTINCT i.key AS key, i.type AS type",
+)
+RECORD_EVENT_COUNT = Query(
+    "record_event_count", f"UNWIND $keys AS k MATCH (:{R} {{key: k}})-[:{HAS_EV}]->(ev:{E}) RETURN count(ev) AS n"
+)
+DELETE_MATCH_LINKS_TO = Query(
+    "delete_match_links_to", f"UNWIND $records AS k MATCH (x:{Label.MATCH_LINK} {{record_b: k}}) DELETE x"
+)
+DELETE_OVERRIDES_OF = Query(
+    "delete_overrides_of",
+    f"UNWIND $records AS k MATCH (x:{Label.OVERRIDE}) WHERE x.record_a = k OR x.record_b = k DELETE x",
+)
+DELETE_CHANGED_OF = Query(
+    "delete_changed_of", f"UNWIND $records AS k MATCH (x:{Label.CHANGED_RECORD} {{key: k}}) DELETE x"
+)
+DELETE_RECORDS = Query("delete_records", f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) DETACH DELETE r")
+DELETE_ORPHAN_IDENTIFIERS = Query(
+    "delete_orphan_identifiers",
+    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}}) WHERE NOT EXISTS {{ MATCH (i)<-[:{HAS_ID}]-(:{R}) }} "
+    "DETACH DELETE i RETURN count(*) AS n",
+)
+DELETE_HISTORY_OF = Query(
+    "delete_history_of",
+    f"UNWIND $ids AS pid MATCH (x:{Label.PROFILE_EVENT}) WHERE x.profile_id = pid DETACH DELETE x",
+)
+DELETE_ALIASES_TO = Query(
+    "delete_aliases_to",
+    f"UNWIND $ids AS pid MATCH (a:{Label.PROFILE_ALIAS}) WHERE a.target = pid OR a.id = pid DELETE a",
+)
+
+
+def all_nodes(label: Label) -> Query:
+    """Every node of ``label`` with every declared property (what an erase test searches)."""
+    columns = ", ".join(f"x.{name} AS {name}" for name in property_names(label))
+    return Query(f"all_{label.lower()}_nodes", f"MATCH (x:{label}) RETURN {columns}")

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from graph import cypher as q
+from graph.model import Label
 from graph.runner import QueryRunner, Row
 
 __all__ = ["Reads"]
@@ -242,8 +243,20 @@ class Reads(QueryRunner):
         """Those of ``hashes`` (salted hashes of identifiers) that an erase suppressed."""
         return self._existing(q.SUPPRESSED, "hashes", list(hashes), "hash")
 
-    def suppression_count(self) -> int:
-        return len(self.run(q.ALL_SUPPRESSIONS))
+    def suppressions(self) -> set[str]:
+        """Every suppression hash (an erased identifier or record, salted)."""
+        return {row["hash"] for row in self.run(q.ALL_SUPPRESSIONS)}
+
+    def record_identifiers_of(self, keys: Sequence[str]) -> list[Row]:
+        """``key, type`` of every identifier the records ``keys`` hold."""
+        return self.run(q.RECORD_IDENTIFIERS_OF, keys=list(keys))
+
+    def record_event_count(self, keys: Sequence[str]) -> int:
+        return int(self.run(q.RECORD_EVENT_COUNT, keys=list(keys))[0]["n"])
+
+    def all_nodes(self, label: Label) -> list[Row]:
+        """Every node of ``label`` with all its properties: for checks that nothing of a customer is left."""
+        return self.run(q.all_nodes(label))
 
     def ping(self) -> None:
         self.run(q.PING)

@@ -193,6 +193,25 @@ class Transaction(Reads):
         """Audit entries (``key, at, actor, action, targets, outcome, detail``); keys are new."""
         self.create_nodes(Label.AUDIT_ENTRY, entries)
 
+    def add_suppressions(self, rows: list[dict[str, str]]) -> None:
+        """``hash, type, at`` rows; a hash stored already is kept once."""
+        self.run(q.ADD_SUPPRESSIONS, rows=rows)
+
+    def erase_records(self, keys: list[str], identifiers: list[str], profile_ids: list[str]) -> int:
+        """Delete the records ``keys`` with their events, links, match links, cuts and overrides, then those
+        of ``identifiers`` no other record holds, and the profiles ``profile_ids`` with their history and
+        aliases. Returns how many identifiers were deleted (the others are held by other customers too)."""
+        self.run(q.DELETE_RECORD_EVENTS, keys=keys)
+        for query in (q.DELETE_MATCH_LINKS_OF, q.DELETE_MATCH_LINKS_TO, q.DELETE_REJECTED_LINKS_OF,
+                      q.DELETE_OVERRIDES_OF, q.DELETE_CHANGED_OF):  # fmt: skip
+            self.run(query, records=keys)
+        self.run(q.DELETE_RECORDS, keys=keys)
+        deleted = self.run(q.DELETE_ORPHAN_IDENTIFIERS, keys=identifiers)
+        self.run(q.DELETE_HISTORY_OF, ids=profile_ids)
+        self.run(q.DELETE_ALIASES_TO, ids=profile_ids)
+        self.run(q.DELETE_PROFILES, ids=profile_ids)
+        return int(deleted[0]["n"]) if deleted else 0
+
     # ---- the writer lease -------------------------------------------------------------------------------
 
     def lock_lease(self, key: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ingest.normalise import NormaliseOptions
 from ingest.phone_regions import PhoneTally, region_hint
 from ingest.readers import RawRow, count_rows, file_columns, read_rows
 from ingest.records import Dropped
+from ingest.suppression import Suppressions
 from ingest.workers import BuiltChunk, ChunkBuilder, ChunkJob, default_workers
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class SourceSummary:
     rows_read: int = 0
     rejects: int = 0
     duplicate_ids: int = 0
+    suppressed: int = 0  # rows of erased customers, skipped (ingest.suppression)
     invalid_values: dict[str, int] = field(default_factory=dict)  # values dropped from matching, per column
     events_dropped: dict[str, int] = field(default_factory=dict)  # events not recorded, per timestamp column
     writes: UpsertCounts = field(default_factory=UpsertCounts)
@@ -93,6 +95,7 @@ def ingest(
     trackers = {name: _SourceTracker(name, *_file(config, name), rejects_dir, options) for name in names}
     parallel = sum(t.total for t in trackers.values()) >= PARALLEL_FROM_ROWS
     pending: list[RecordBatch] = []
+    suppressions = Suppressions(store)
     with ChunkBuilder(default_workers() if workers is None else workers) as builder:
         for job, chunk in builder.built(
             _job_chunks(config, jobs), parallel, depth=store.transaction_rows // BATCH_ROWS
@@ -100,11 +103,11 @@ def ingest(
             trackers[job.source].take(chunk)
             pending.append(chunk.batch)
             if sum(map(len, pending)) >= store.transaction_rows:
-                _write(store, pending, trackers)
+                _write(store, pending, trackers, suppressions)
                 pending = []
             if on_progress:
                 on_progress(job.source, trackers[job.source].summary.rows_read, trackers[job.source].total)
-        _write(store, pending, trackers)
+        _write(store, pending, trackers, suppressions)
     summaries = [trackers[name].close() for name in names]
     return IngestSummary(summaries, (datetime.now(UTC) - started).total_seconds())
 
@@ -119,9 +122,14 @@ def _job_chunks(config: SourcesConfig, jobs: list[ChunkJob]) -> Iterator[tuple[C
             yield job, rows
 
 
-def _write(store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _SourceTracker]) -> None:
+def _write(
+    store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _SourceTracker], suppressions: Suppressions
+) -> None:
     if pending:
-        for source, counts in store.upsert_batch(RecordBatch.concat(pending)).items():
+        batch, suppressed = suppressions.apply(RecordBatch.concat(pending))
+        for source, count in suppressed.items():
+            trackers[source].summary.suppressed += count
+        for source, counts in store.upsert_batch(batch).items():
             trackers[source].summary.writes.add(counts)
 
 
