@@ -47,11 +47,14 @@ def register(app: typer.Typer, job: JobFn) -> None:
         seed: Annotated[Path, typer.Option("--seed", help="CSV: profile_id, or identifier_type,identifier_value")],
         size: Annotated[int, typer.Option("--size", min=1, help="How many profiles.")],
         out: Out,
+        purpose: Annotated[
+            str, typer.Option("--purpose", help="email (emails), sms (phones), ads (both) or analytics (none)")
+        ] = "email",
         data_dir: DataDir = None,
     ) -> None:
-        """Write the SIZE profiles most like the seed customers: profile_id, score, email, phone (contact
-        details of profiles that opted in); seeds left out."""
-        args = {"seed": str(seed.resolve()), "size": size, "out": str(out.resolve())}
+        """Write the SIZE profiles most like the seed customers: profile_id, score, email, phone (the contact
+        details PURPOSE allows, of profiles whose latest consent to it is a grant); seeds left out."""
+        args = {"seed": str(seed.resolve()), "size": size, "out": str(out.resolve()), "purpose": purpose}
         done = job(data_dir, "lookalike", args, False)
         unknown = done["unknown"]
         for line in unknown[:10]:

@@ -2,8 +2,9 @@
 
 The stored model is loaded once per process and reloaded when ``cdp embed`` stores a new one (its id is
 checked at most once a second: one small query), so an API query costs one matrix-vector product.
-Contact details in an audience are the golden email and phone of profiles that opted in (their golden
-``email_opt_in`` is true); others get the profile id and score only.
+Contact details in an audience are the golden email and phone the audience's purpose allows
+(:data:`resolve.consent.CONTACT_FIELDS`), of profiles whose latest consent to that purpose is a grant
+(:mod:`resolve.consent`); others get the profile id and score only.
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ from graph.errors import InvalidRequest, NotFound
 from graph.model import USABLE_STATUSES, IdentifierStatus, identifier_key
 from graph.store import GraphStore
 from ingest.normalise import InvalidValue, normalise_identifier
+from resolve.consent import CONTACT_FIELDS, PURPOSES
 
 if TYPE_CHECKING:
     from api.service import CustomerService, IdentifierView
 
-_OPTED_IN = {"true", "yes", "1", "y"}
+
+def check_purpose(purpose: str) -> str:
+    """``purpose`` when it is one of :data:`resolve.consent.PURPOSES`, else an error listing them."""
+    if purpose not in PURPOSES:
+        raise InvalidRequest(f"unknown purpose '{purpose}' (purposes: {', '.join(PURPOSES)})")
+    return purpose
 
 
 @dataclass
@@ -112,31 +119,34 @@ def _unknown_types(service: CustomerService, types: set[str]) -> dict[str, str]:
     return out
 
 
-def lookalike_audience(service: CustomerService, seeds: list[str], size: int) -> pd.DataFrame:
+def lookalike_audience(service: CustomerService, seeds: list[str], size: int, purpose: str = "email") -> pd.DataFrame:
     """``profile_id, score, email, phone`` of the ``size`` profiles most like ``seeds`` (a fresh model
-    only); contact details only for profiles that opted in."""
+    only); contact details only those ``purpose`` allows, of profiles that consented to it."""
     embeddings, _ = current_embeddings(service.store, fresh=True)
     audience = lookalike_scores(SimilarityIndex(embeddings, "profile"), seeds, size)
-    return audience.join(contacts(service, audience["profile_id"].tolist()), on="profile_id")
+    return audience.join(contacts(service, audience["profile_id"].tolist(), purpose), on="profile_id")
 
 
 def _contact_rank(held: IdentifierView) -> tuple[bool, int, str, str]:
     return held.status == IdentifierStatus.ACTIVE, len(held.sources), held.last_seen, held.value
 
 
-def contacts(service: CustomerService, ids: list[str]) -> pd.DataFrame:
+def contacts(service: CustomerService, ids: list[str], purpose: str = "email") -> pd.DataFrame:
     """Golden ``email`` and ``phone`` (the active value most sources hold, then the latest seen; an unverified
-    phone only without an active one) of the profiles that opted in, indexed by profile id; empty for the rest."""
-    golden = service.golden_of(ids)
+    phone only without an active one), those ``purpose`` allows, of the profiles whose latest consent to it
+    is a grant, indexed by profile id; empty for the rest."""
+    allowed = CONTACT_FIELDS[check_purpose(purpose)]
+    consent = service.consent_of(ids)
     identifiers = service.identifiers_of(ids)
     rows = []
     for pid in ids:
-        opted = any(a.name == "email_opt_in" and a.value.strip().lower() in _OPTED_IN for a in golden.get(pid, []))
+        state = consent.get(pid, {}).get(purpose)
+        opted = state is not None and state.granted
         best = {}
         for kind in ("email", "phone"):
             held = [v for v in identifiers.get(pid, []) if v.type == kind and v.status in USABLE_STATUSES]
             pick = max(held, key=_contact_rank, default=None)
-            best[kind] = pick.value if (pick and opted) else ""
+            best[kind] = pick.value if (pick and opted and kind in allowed) else ""
         rows.append({"profile_id": pid, **best})
     return pd.DataFrame(rows, columns=["profile_id", "email", "phone"]).set_index("profile_id")
 

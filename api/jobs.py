@@ -151,12 +151,12 @@ def _embed(ctx: JobContext, settings: dict[str, Any], evaluate: bool) -> dict[st
     return {"summary": embeddings.summary, "id": embeddings.id, "version": embeddings.version, "quality": quality}
 
 
-def _lookalike(ctx: JobContext, seed: str, size: int, out: str) -> dict[str, Any]:
+def _lookalike(ctx: JobContext, seed: str, size: int, out: str, purpose: str = "email") -> dict[str, Any]:
     from analytics.lookalike import read_seed_file
     from api.exports import write_frame
     from api.service import CustomerService
 
-    audience, unknown = _service(ctx, CustomerService).lookalike(read_seed_file(Path(seed)), size)
+    audience, unknown = _service(ctx, CustomerService).lookalike(read_seed_file(Path(seed)), size, purpose)
     write_frame(audience, Path(out))
     return {"rows": len(audience), "unknown": unknown, "out": out}
 

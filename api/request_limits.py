@@ -30,7 +30,7 @@ def json_depth(value: Any) -> int:
     """How deeply ``value`` nests lists and objects (a scalar is 0), iteratively: no recursion limit to hit.
 
     >>> json_depth({"a": [1, {"b": []}]}), json_depth("x")
-    (3, 0)
+    (4, 0)
     """
     deepest, stack = 0, [(value, 1)]
     while stack:

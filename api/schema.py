@@ -24,6 +24,7 @@ from api.query_limits import QueryLimits, capped, limit_extensions
 from api.service import CustomerService
 from graph.errors import CdpError, NotFound
 from resolve import explain as explained
+from resolve.consent import PURPOSES
 
 
 @strawberry.type
@@ -169,6 +170,9 @@ SimilarK = Annotated[int, _arg(limits.SIMILAR_K, "how many profiles")]
 LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
 ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
 AuditFirst = Annotated[int, _arg(limits.AUDIT_FIRST, "how many entries")]
+Purpose = Annotated[str, strawberry.argument(description="what the contact details are for: email (emails), sms "
+                                             "(phones), ads (both) or analytics (none); each needs the customer's "
+                                             "latest consent to it")]  # fmt: skip
 
 
 def _loaders(info: Info) -> Loaders:
@@ -225,6 +229,14 @@ class Profile:
         pii = _pii(info)
         return [GoldenAttribute(**{**vars(g), "value": pii.attribute(g.name, g.value, self.id)}) for g in golden]
 
+    @strawberry.field(description="Consent by purpose: the latest statement of any source, with its history")
+    async def consent(self, info: Info) -> list[Consent]:
+        records = await _loaders(info).records.load(self.id)
+        found = CustomerService.consent_from(records)
+        return [Consent(purpose=c.purpose, granted=c.granted, at=c.at, source=c.source,
+                        history=[ConsentStatement(**vars(s)) for s in c.history])
+                for c in sorted(found.values(), key=lambda c: PURPOSES.index(c.purpose))]  # fmt: skip
+
     @strawberry.field(
         description="Recency, frequency, monetary value and more, from the profile's events; null, with an "
         "error, when they cannot be computed"
@@ -256,7 +268,10 @@ class SimilarProfile:
     score: float
 
 
-@strawberry.type(description="A lookalike audience member; email and phone only for profiles that opted in")
+@strawberry.type(
+    description="A lookalike audience member; email and phone only as the audience's purpose allows, for profiles "
+    "whose latest consent to it is a grant"
+)
 class AudienceMember:
     profile: Profile
     score: float
@@ -268,6 +283,22 @@ class AudienceMember:
 class LookalikeAudience:
     members: list[AudienceMember]
     unknown_seeds: list[str] = strawberry.field(description="seed rows that named no profile, and why")
+
+
+@strawberry.type(description="One statement of consent: given (granted) or withdrawn, when and where")
+class ConsentStatement:
+    granted: bool
+    at: str
+    source: str
+
+
+@strawberry.type(description="The latest consent statement for one purpose (any source), and all of them")
+class Consent:
+    purpose: str = strawberry.field(description="email, sms, ads or analytics")
+    granted: bool
+    at: str
+    source: str
+    history: list[ConsentStatement] = strawberry.field(description="oldest first")
 
 
 @strawberry.type(description="One entry of the audit log: never the personal data itself")
@@ -388,12 +419,12 @@ class Query:
     @strawberry.field(description="The profiles most like the seeds (profile ids and/or identifiers), seeds left out")
     async def lookalike_audience(
         self, info: Info, size: LookalikeSize, profile_ids: list[strawberry.ID] | None = None,
-        identifiers: list[IdentifierInput] | None = None,
+        identifiers: list[IdentifierInput] | None = None, purpose: Purpose = "email",
     ) -> LookalikeAudience | None:  # fmt: skip
         limits.LOOKALIKE_SIZE.check(size)
         seeds = SeedList([(f"profileIds[{n}]", str(p)) for n, p in enumerate(profile_ids or [])],
                          [(f"identifiers[{n}]", i.type, i.value) for n, i in enumerate(identifiers or [])])  # fmt: skip
-        audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, size)
+        audience, unknown = await asyncio.to_thread(_service(info).lookalike, seeds, size, purpose)
         pii = _pii(info)
         members = [AudienceMember(profile=Profile(id=strawberry.ID(r.profile_id)), score=r.score,
                                   email=pii.identifier("email", r.email, r.profile_id) or None,

@@ -25,6 +25,7 @@ from ingest.config import IDENTIFIER_TYPES
 from ingest.lookup import known_identifier_types
 from ingest.normalise import InvalidValue, NormaliseOptions, normalise_identifier
 from resolve.changes import Attribution
+from resolve.consent import ConsentState, consent_of
 from resolve.explain import Explanation
 from resolve.explain import explain as explain_records
 from resolve.overrides import merge_override, split_override
@@ -174,17 +175,27 @@ class CustomerService:
         self._allow("read:profiles")
         return traits_of_events(self.store.events_of(ids), as_of or datetime.now(UTC))
 
+    def consent_of(self, ids: Sequence[str]) -> dict[str, dict[str, ConsentState]]:
+        """Profile id -> purpose -> the latest consent statement with its history (:mod:`resolve.consent`)."""
+        records = self.records_of(ids)
+        return {pid: self.consent_from(records.get(pid, [])) for pid in ids}
+
+    @staticmethod
+    def consent_from(records: Sequence[RecordView]) -> dict[str, ConsentState]:
+        return consent_of((r.source, r.seen_at, r.attributes) for r in records)
+
     def golden_of(self, ids: Sequence[str]) -> dict[str, list[GoldenAttribute]]:
         records = self.records_of(ids)
         return {pid: self.golden_from(records.get(pid, [])) for pid in ids}
 
     @staticmethod
     def golden_from(records: Sequence[RecordView]) -> list[GoldenAttribute]:
-        """The golden attributes of one profile's records (survivorship)."""
+        """The golden attributes of one profile's records (survivorship); consent is in :meth:`consent_from`."""
         return golden_attributes(
             AttributeValue(name, str(value), r.source, r.seen_at)
             for r in records
             for name, value in r.attributes.items()
+            if not name.startswith("consent_")
         )
 
     def profiles_by_identifier(self, id_type: str, raw_value: str) -> list[str]:
@@ -240,15 +251,16 @@ class CustomerService:
             raise NotFound(f"no profile '{profile_id}'")
         return insights.MODELS.get(self.store).profiles.neighbours(current, k)
 
-    def lookalike(self, seeds: SeedList, size: int) -> tuple[pd.DataFrame, list[str]]:
-        """A lookalike audience of ``size`` for the seed list (``profile_id, score, email, phone``, contact
-        details of profiles that opted in) and the seeds not found; no seed found is an error."""
+    def lookalike(self, seeds: SeedList, size: int, purpose: str = "email") -> tuple[pd.DataFrame, list[str]]:
+        """A lookalike audience of ``size`` for the seed list (``profile_id, score, email, phone``, the contact
+        details ``purpose`` allows of profiles that consented to it) and the seeds not found; no seed found
+        is an error."""
         with audited(self.store, self.principal.name, "export:lookalike") as touched:
             self._allow("export")
             found, unknown = insights.seed_profiles(self, seeds)
             if not found:
                 raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
-            audience = insights.lookalike_audience(self, found, size)
+            audience = insights.lookalike_audience(self, found, size, insights.check_purpose(purpose))
             touched.extend(audience.loc[(audience["email"] != "") | (audience["phone"] != ""), "profile_id"])
             return audience, unknown
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import email_validator
@@ -22,6 +22,7 @@ import phonenumbers
 from unidecode import unidecode
 
 from graph.errors import CdpError
+from ingest.config import PURPOSES
 
 _CACHE_SIZE = 200_000
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width junk from copy-paste
@@ -248,8 +249,10 @@ def _title_word(word: str) -> str:
     shouting = any(a.isupper() and b.isupper() for a, b in itertools.pairwise(word))
     if word[:1].isupper() and not shouting and word != word.capitalize():
         return word
-    word = re.sub(r"(?:^|(?<=-))\w", lambda m: m[0].upper(), word.lower())  # Anne-Marie
-    return re.sub(r"\b(\w)'(\w)(?=\w)", lambda m: f"{m[1]}'{m[2].upper()}", word)  # O'Neil, not King'S
+    # title(), not upper(): a letter whose capital is two ("ß" is "SS", "ﬁ" is "FI") would read as shouting
+    # the next time, so the stored form would not be a fixed point
+    word = re.sub(r"(?:^|(?<=-))\w", lambda m: m[0].title(), word.lower())  # Anne-Marie
+    return re.sub(r"\b(\w)'(\w)(?=\w)", lambda m: f"{m[1]}'{m[2].title()}", word)  # O'Neil, not King'S
 
 
 def _title(text: str, opts: NormaliseOptions | None = None) -> str:
@@ -324,10 +327,25 @@ def _postcode(text: str, opts: NormaliseOptions) -> str:
 
 
 def _country(text: str, opts: NormaliseOptions) -> str:
-    text = _collapse(text)
+    text = _title(text)  # first: a ligature may title-case to a code ("ﬁ" is "Fi"), read as "FI" the next time
     if text.isascii() and text.isalpha() and len(text) in (2, 3):  # ISO 3166 alpha-2 or alpha-3 code
         return text.upper()
-    return _title(text)
+    return text
+
+
+def _timestamp(text: str) -> str:
+    """ISO 8601 (a date alone is its midnight) in UTC; a time without a zone is taken as UTC.
+
+    >>> _timestamp("2025-03-01"), _timestamp("2025-03-01T10:00:00+01:00")
+    ('2025-03-01T00:00:00Z', '2025-03-01T09:00:00Z')
+    """
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(f"not an ISO 8601 time: {text[:40]!r}") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 _ATTRIBUTE_RULES: dict[str, _Rule] = {
@@ -337,6 +355,8 @@ _ATTRIBUTE_RULES: dict[str, _Rule] = {
     "birth_date": _parse_date,
     "gender": _choice(_GENDERS, "gender"),
     "email_opt_in": _choice(_OPT_IN, "yes/no value"),
+    **{f"consent_{purpose}": _choice(_OPT_IN, "yes/no value") for purpose in PURPOSES},
+    **{f"consent_{purpose}_at": lambda text, opts: _timestamp(text) for purpose in PURPOSES},
     "postcode": _postcode,
     "country": _country,
 }
@@ -411,7 +431,8 @@ _SEQUENTIAL_DIGITS = ("01234567890123456789", "98765432109876543210")
 def _national_number(e164: str) -> str:
     digits = e164.lstrip("+")
     for size in (1, 2, 3):  # country codes form a prefix code: the first known prefix is the one
-        if digits[:size].isdigit() and int(digits[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses
+        if digits[:size].isdecimal() and int(digits[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return digits[size:]
     return digits
 

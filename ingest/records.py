@@ -128,7 +128,7 @@ class RecordBuilder:
         ]
         attributes = [
             (name, self._column(kept, column, partial(normalise_attribute, name, opts=self.options)))
-            for column, name in self.spec.attributes.items()
+            for column, name in self.spec.attribute_columns()
         ]
         events = self._events(kept)
         tables: tuple[list[tuple[Any, ...]], ...] = ([], [], [])
