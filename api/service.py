@@ -205,7 +205,8 @@ class CustomerService:
         try:
             value = normalise_identifier(id_type, raw_value, self.options)
         except InvalidValue as exc:
-            raise NotFound(f"{id_type} '{raw_value}' is not a valid value: {exc.reason}") from None
+            shown = raw_value if len(raw_value) <= 80 else raw_value[:80] + "..."
+            raise NotFound(f"{id_type} '{shown}' is not a valid value: {exc.reason}") from None
         if value is None:
             return []
         return self.store.profiles_by_identifier(identifier_key(id_type, value))

@@ -54,9 +54,10 @@ def publish(text: str, out: Path, no_write: bool) -> None:
 
 
 @contextlib.contextmanager
-def serving(store: str, data_dir: Path, log: Path) -> Iterator[tuple[str, int]]:
+def serving(store: str, data_dir: Path, log: Path, insecure_local: bool = True) -> Iterator[tuple[str, int]]:
     """``cdp serve`` on ``store`` in its own process on a free loopback port: its URL and process id. Its
-    output goes to ``log`` (a pipe nobody reads would stall it once full)."""
+    output goes to ``log`` (a pipe nobody reads would stall it once full). Without ``insecure_local`` it asks
+    for API keys (create them first with ``cdp keys create``)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -65,7 +66,7 @@ def serving(store: str, data_dir: Path, log: Path) -> Iterator[tuple[str, int]]:
         "-m",
         "api.cli",
         "serve",
-        "--insecure-local",
+        *(["--insecure-local"] if insecure_local else []),
         "--port",
         str(port),
         "--data-dir",

@@ -514,6 +514,10 @@ def main() -> None:
             raise SystemExit("cdp serve refuses an empty or default CDP_NEO4J_PASSWORD: set CDP_NEO4J_URI, "
                              "CDP_NEO4J_USER and CDP_NEO4J_PASSWORD (scripts/neo4j-local start prints them)")  # fmt: skip
     commit, load = common.commit(), os.getloadavg()[0]
+    # the slow phase asks for every profile's view in one request on purpose: above the default query cost
+    # and alias limits (issue 13), which refuse it before it is read (bench/security_probes.py measures that)
+    os.environ.setdefault("CDP_MAX_QUERY_COST", "100000000")
+    os.environ.setdefault("CDP_MAX_QUERY_ALIASES", "100")
     with tempfile.TemporaryDirectory(prefix="cdp-serve-load-") as tmp:
         data_dir = plan.data_dir or Path(tmp) / "data"
         if not plan.no_load:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingest.normalise import _EMAIL_PLAIN, _SPECIAL_USE_SUFFIXES, InvalidValue
+from ingest.normalise import _EMAIL_PLAIN, _SPECIAL_USE_SUFFIXES, MAX_KEY_CHARS, InvalidValue
 
 Rule = Callable[[Any], Any]
 #: given distinct str values, which ones are already clean (a boolean mask) and their normalised form
@@ -74,7 +74,9 @@ def _attempt(rule: Rule, raw: Any) -> _Result:
 
 def _compact_ascii(values: pd.Series) -> np.ndarray:
     """Non-empty ASCII without whitespace: what id rules and ``_to_text`` leave unchanged."""
-    return (values.str.isascii() & ~values.str.contains(r"\s", regex=True) & (values.str.len() > 0)).to_numpy(bool)
+    length = values.str.len()
+    return (values.str.isascii() & ~values.str.contains(r"\s", regex=True) & (length > 0)
+            & (length <= MAX_KEY_CHARS)).to_numpy(bool)  # fmt: skip
 
 
 def _same(values: pd.Series) -> tuple[np.ndarray, pd.Series]:

@@ -201,6 +201,11 @@ def _identifier_cached(id_type: str, text: str, opts: NormaliseOptions) -> _Resu
         return None, error.reason
 
 
+#: the longest identifier value or record id kept, in UTF-8 bytes: every store indexes them (Neo4j refuses
+#: an index key over 8 kB), and no real id comes near it
+MAX_KEY_CHARS = 4_000
+
+
 def normalise_identifier(id_type: str, raw: object, opts: NormaliseOptions = NormaliseOptions()) -> str | None:
     """The stored form of an identifier; types without a rule are opaque, trimmed strings.
 
@@ -214,6 +219,8 @@ def normalise_identifier(id_type: str, raw: object, opts: NormaliseOptions = Nor
     value, reason = _identifier_cached(id_type, text, opts)
     if reason is not None:
         raise InvalidValue(reason)
+    if value is not None and len(value) > MAX_KEY_CHARS // 4 and len(value.encode()) > MAX_KEY_CHARS:
+        raise InvalidValue(f"longer than {MAX_KEY_CHARS:,} bytes ({len(value.encode()):,})")
     return value
 
 

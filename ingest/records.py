@@ -20,7 +20,14 @@ from graph.batch import RecordBatch
 from graph.model import content_hash, identifier_key, record_key
 from ingest.columns import FastPath, Normalised, Rule, canonical_timestamps, identifier_fast_path, normalise_column
 from ingest.config import SourceSpec
-from ingest.normalise import InvalidValue, NormaliseOptions, normalise_attribute, normalise_identifier, normalise_phone
+from ingest.normalise import (
+    MAX_KEY_CHARS,
+    InvalidValue,
+    NormaliseOptions,
+    normalise_attribute,
+    normalise_identifier,
+    normalise_phone,
+)
 from ingest.phone_regions import PhoneTally
 from ingest.readers import DroppedValue
 
@@ -185,7 +192,10 @@ class RecordBuilder:
             raise RejectedRow(f"record_id column '{self.spec.record_id}' is empty")
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
-        return str(raw).strip()
+        record_id = str(raw).strip()
+        if len(record_id) > MAX_KEY_CHARS // 4 and len(record_id.encode()) > MAX_KEY_CHARS:
+            raise RejectedRow(f"record_id column '{self.spec.record_id}' is longer than {MAX_KEY_CHARS:,} bytes")
+        return record_id
 
     def _column(
         self,

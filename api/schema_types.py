@@ -1,0 +1,197 @@
+"""The GraphQL output and input types that are plain data: strawberry types separate from the domain classes.
+The types that resolve fields (``Profile``) and the roots live in :mod:`api.schema`."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from analytics.traits import PURCHASE_WEIGHT
+
+
+@strawberry.type
+class Identifier:
+    type: str
+    value: str
+    status: str = strawberry.field(
+        description="active; unverified (a phone in no assigned number range: it still links records); or why "
+        "resolution ignores it: placeholder, blocklisted, shared"
+    )
+    sources: list[str]
+    first_seen: str
+    last_seen: str
+
+
+@strawberry.type
+class SourceRecord:
+    source: str
+    record_id: str
+    attributes: JSON
+    seen_at: str
+
+
+@strawberry.type
+class Event:
+    type: str
+    timestamp: str
+    source: str
+    properties: JSON
+
+
+@strawberry.type(description="A golden attribute: the value survivorship chose, with the source it came from")
+class GoldenAttribute:
+    name: str
+    value: str
+    source: str
+    support: int = strawberry.field(description="how many records hold this value")
+
+
+@strawberry.type(description="One source's share of a profile's events")
+class ChannelShare:
+    channel: str
+    share: float
+
+
+@strawberry.type(
+    description="Computed from a profile's events as of now (UTC). A profile without events has frequency 0 "
+    "and events 0, an empty channelMix and null elsewhere: there is nothing to compute them from"
+)
+class Traits:
+    recency_days: float | None = strawberry.field(description="days since the last purchase; null without one")
+    frequency: int = strawberry.field(description="purchases")
+    monetary: float | None = strawberry.field(description="the sum of the purchases' numeric amounts")
+    first_seen: str | None = strawberry.field(description="the first event")
+    last_seen: str | None = strawberry.field(description="the last event")
+    top_category: str | None = strawberry.field(
+        description=f"the category with the most interactions, a purchase weighing {PURCHASE_WEIGHT} and any "
+        "other event 1; ties go to the first alphabetically"
+    )
+    events: int
+    channel_mix: list[ChannelShare] = strawberry.field(description="each source's share of the events, largest first")
+
+
+@strawberry.type(description="One entry of a profile's history")
+class ProfileHistoryEntry:
+    kind: str = strawberry.field(description="created, merged, split or merged_into")
+    detail: str = strawberry.field(description="the other profile ids involved, or the record count when created")
+    reason: str
+    actor: str
+    at: str
+
+
+@strawberry.type(description="One comparison of a fuzzy match: the level reached and its weight, log2(m/u)")
+class ComparisonWeight:
+    comparison: str
+    level: str
+    weight: float
+
+
+@strawberry.type(description="One step of evidence: two records holding the same identifier, or a fuzzy match")
+class EvidenceHop:
+    from_record: str
+    to_record: str
+    kind: str = strawberry.field(description="shared_identifier, fuzzy_match or user_merge")
+    identifier_type: str = strawberry.field(
+        description="the identifier's type; 'match' for a fuzzy match, 'override' for a user merge"
+    )
+    identifier_value: str = strawberry.field(
+        description="the identifier's value; the probability for a fuzzy match; the reason for a user merge"
+    )
+    weight: float | None = strawberry.field(description="a fuzzy match's total match weight, prior included")
+    comparisons: list[ComparisonWeight] = strawberry.field(description="a fuzzy match's comparisons")
+
+
+@strawberry.type(description="An identifier two profiles share that resolution ignored, and the rule that did")
+class MergeBarrier:
+    identifier_type: str
+    identifier_value: str
+    status: str = strawberry.field(
+        description="placeholder, blocklisted, shared; rejected: a link the last resolve cut; active or "
+        "unverified: not ignored, joined after the last resolve"
+    )
+    records: int
+    reason: str
+
+
+@strawberry.type(description="How the saved match model scores two records in different profiles")
+class PairScore:
+    probability: float
+    weight: float = strawberry.field(description="the total match weight, prior included")
+    threshold: float = strawberry.field(description="the match probability from which records are linked")
+    comparisons: list[ComparisonWeight]
+    blocking_rules: list[str] = strawberry.field(
+        description="the blocking rules the two records agree on; none: they are never compared"
+    )
+    note: str = strawberry.field(description="why the score did not link them")
+
+
+@strawberry.type(description="Why two records are in one profile (the chain of evidence) or are not")
+class Explanation:
+    a: str
+    b: str
+    same_profile: bool
+    profile_a: strawberry.ID | None
+    profile_b: strawberry.ID | None
+    hops: list[EvidenceHop]
+    barriers: list[MergeBarrier]
+    pair_score: PairScore | None = strawberry.field(
+        description="two records in different profiles: the fuzzy-match score; null when not scored (see unscored)"
+    )
+    unscored: str | None = strawberry.field(description="why two records in different profiles have no pairScore")
+    summary: str
+
+
+@strawberry.type(description="A product recommended to a customer; the score is the model's log-odds, higher first")
+class Recommendation:
+    product: str
+    score: float
+
+
+@strawberry.type(description="One statement of consent: given (granted) or withdrawn, when and where")
+class ConsentStatement:
+    granted: bool
+    at: str
+    source: str
+
+
+@strawberry.type(description="The latest consent statement for one purpose (any source), and all of them")
+class Consent:
+    purpose: str = strawberry.field(description="email, sms, ads or analytics")
+    granted: bool
+    at: str
+    source: str
+    history: list[ConsentStatement] = strawberry.field(description="oldest first")
+
+
+@strawberry.type(description="One entry of the audit log: never the personal data itself")
+class AuditLogEntry:
+    at: str
+    actor: str = strawberry.field(description="the API key's name; local for the command line")
+    action: str = strawberry.field(description="merge, split, erase, read:pii, export:..., keys:...")
+    targets: list[str] = strawberry.field(description="the profile ids it touched")
+    outcome: str = strawberry.field(description="ok, denied, or error: KIND")
+    detail: str
+
+
+@strawberry.type(description="What an erase removed: counts and the erased profile ids, never a value")
+class ErasureReport:
+    profiles: list[strawberry.ID]
+    records: int
+    identifiers: int = strawberry.field(description="identifiers deleted: no other customer held them")
+    identifiers_kept: int = strawberry.field(description="identifiers other customers hold too, kept for them")
+    events: int
+    suppressed: int = strawberry.field(description="suppression entries written: a re-ingest skips these rows")
+    embeddings: int = strawberry.field(description="vectors removed from the stored embeddings")
+    moved_records: int = strawberry.field(description="other customers' records the resolve after it moved")
+
+
+@strawberry.input
+class IdentifierInput:
+    type: str
+    value: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
