@@ -32,7 +32,9 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from graphql.validation import ValidationContext, ValidationRule
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, SchemaExtension
+from strawberry.extensions.query_depth_limiter import create_validator
 
 from api import limits as ranges
 from graph.errors import InvalidRequest
@@ -152,9 +154,24 @@ def limit_extensions(limits: QueryLimits) -> tuple[list[Any], list[Any]]:
     """The extensions that enforce ``limits``: those to list before the validation cache (they add
     validation rules) and those to list after it (they read its result)."""
     cost = type("CostLimit", (_CostLimit,), {"max_cost": limits.max_cost})
-    before = [lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-              lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases)]  # fmt: skip
+    depth = _depth_rule(limits.max_depth)
+    before = [lambda: AddValidationRules([depth]), lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases)]
     return before, [cost, CappedLists]
+
+
+def _depth_rule(max_depth: int) -> type[ValidationRule]:
+    """strawberry's depth rule, but a spread of an unknown fragment (its ``KeyError``, which went out as the
+    bare name) is left to graphql-core's own rule, which names it: "Unknown fragment 'X'."."""
+    base = create_validator(max_depth, None)
+
+    class DepthLimit(base):  # type: ignore[misc, valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ValidationRule.__init__(self, context)
+
+    return DepthLimit
 
 
 class CappedLists(SchemaExtension):

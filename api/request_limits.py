@@ -84,6 +84,7 @@ class RequestLimits:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("path", "").startswith(OPEN_PATHS):
             return await self.app(scope, receive, send)
+        send = _errors_in_json(send)
         principal = scope.get("state", {}).get("principal")
         if self.limiter is not None and principal is not None and principal != LOCAL_USER:
             wait = self.limiter.wait_for(principal.name)
@@ -133,9 +134,51 @@ def _json_problem(body: bytes) -> JSONResponse | None:
         return _error(400, f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
     except ValueError as exc:
         return _error(400, f"the request body is not valid JSON: {exc}")
+    if not isinstance(parsed, dict | list):
+        return _error(400, 'the request body must be a JSON object: {"query": ..., "variables": {...}}')
     if json_depth(parsed) > MAX_JSON_DEPTH:
         return _error(400, f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+    if "\\u" in text and _lone_surrogate(parsed):
+        return _error(400, "the request body holds a lone surrogate escape (\\ud800 to \\udfff): not a character")
     return None
+
+
+def _lone_surrogate(parsed: Any) -> bool:
+    """Whether a string in ``parsed`` holds half of a UTF-16 pair: it is not text, and nothing can store it."""
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _errors_in_json(send: Any) -> Any:
+    """A ``send`` that turns a plain-text client error (strawberry answers "No GraphQL query found in the
+    request" and the like as text) into the JSON every other error of the API is: ``{"errors": [...]}``."""
+    held: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            kind = dict(message.get("headers") or []).get(b"content-type", b"")
+            if 400 <= message["status"] < 500 and kind.startswith(b"text/plain"):
+                held["start"] = message
+                return
+        elif message["type"] == "http.response.body" and "start" in held:
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            text = b"".join(chunks).decode("utf-8", errors="replace")
+            body = json.dumps({"errors": [{"message": text}]}).encode()
+            start = held.pop("start")
+            headers = [(k, v) for k, v in start.get("headers") or [] if k not in (b"content-type", b"content-length")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await send(message)
+
+    return wrapped
 
 
 def _replay(body: bytes, original: Any) -> Any:

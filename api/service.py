@@ -259,6 +259,8 @@ class CustomerService:
         with audited(self.store, self.principal.name, "export:lookalike") as touched:
             self._allow("export")
             found, unknown = insights.seed_profiles(self, seeds)
+            if not found and not unknown:
+                raise InvalidRequest("no seeds given: name profile ids or identifiers")
             if not found:
                 raise NotFound(f"no known customer in the seed list ({len(unknown)} rows: {'; '.join(unknown[:3])})")
             audience = insights.lookalike_audience(self, found, size, insights.check_purpose(purpose))
