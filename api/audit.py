@@ -17,6 +17,7 @@ import logging
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from graph.store import GraphStore
 __all__ = ["AuditEntry", "AuditQueue", "PiiReadAudit", "audited", "entry", "read_audit", "write_audit"]
 
 logger = logging.getLogger(__name__)
+BATCH_SECONDS = 1.0  # reads' entries are written at most this long after the read
 COLUMNS = ["key", "at", "actor", "action", "targets", "outcome", "detail"]
 
 
@@ -133,8 +135,13 @@ class AuditQueue:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
-            while not self._queue.empty() and len(batch) < 500:
-                batch.append(self._queue.get())
+            # gather for up to a second: one write (a commit) per second at most, not one per read
+            deadline = time.monotonic() + BATCH_SECONDS
+            while len(batch) < 500 and not isinstance(batch[-1], threading.Event) and batch[-1] is not None:
+                try:
+                    batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+                except queue.Empty:
+                    break
             entries = [item for item in batch if isinstance(item, AuditEntry)]
             try:
                 write_audit(self.store_of(), entries)

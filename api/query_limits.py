@@ -33,7 +33,8 @@ from graphql import (
     get_named_type,
 )
 from graphql.validation import ValidationContext, ValidationRule
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from api import limits as ranges
@@ -154,8 +155,10 @@ def limit_extensions(limits: QueryLimits) -> tuple[list[Any], list[Any]]:
     """The extensions that enforce ``limits``: those to list before the validation cache (they add
     validation rules) and those to list after it (they read its result)."""
     cost = type("CostLimit", (_CostLimit,), {"max_cost": limits.max_cost})
-    depth = _depth_rule(limits.max_depth)
-    before = [lambda: AddValidationRules([depth]), lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases)]
+    # the rule classes are made once: the validation cache is keyed by them, and a class made per request
+    # (as MaxAliasesLimiter(...) makes one) would validate every request anew
+    rules = [_depth_rule(limits.max_depth), create_alias_validator(limits.max_aliases)]
+    before = [lambda: AddValidationRules(rules)]
     return before, [cost, CappedLists]
 
 
