@@ -16,6 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api.access import LOCAL_USER
 from api.audit import AuditQueue
 from api.auth import KeyCheck
+from api.console import mount_console
 from api.execution import Executors
 from api.graphiql import GraphiQLRouter, mount_graphiql_assets
 from api.handoff import ServerLink, publish, withdraw
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(GraphiQLRouter(build_schema(executors, query_limits), context_getter=context,
                                       allow_queries_via_get=settings.graphql_get), prefix="/graphql")  # fmt: skip
     mount_graphiql_assets(app)  # GraphiQL's scripts and styles, so it works without internet
+    mount_console(app)  # the analyst console at /, its files bundled too
 
     @app.get("/healthz")
     def healthz(request: Request) -> dict[str, str]:

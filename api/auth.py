@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.access import LOCAL_USER, Principal
+from api.console import PAGES as CONSOLE_PAGES
 from api.keys import ApiKey, authenticate, ensure_admin_key, key_hash, now_utc
 from graph.errors import ConfigError
 from graph.store import GraphStore
 
-OPEN_PATHS = ("/healthz", "/static/graphiql/", "/jobs/")  # no customer data; /jobs has the server link's token
+OPEN_PATHS = ("/healthz", "/static/graphiql/", "/static/console/", "/jobs/")  # no customer data; /jobs: its token
+OPEN_PAGES = frozenset(CONSOLE_PAGES)  # the console's pages, exactly: their scripts ask for data with a key
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 TOUCH_EVERY_S = 60.0  # last_used_at is written at most this often per key
 
@@ -62,7 +64,7 @@ class KeyCheck:
             state["principal"] = LOCAL_USER
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        if path.startswith(OPEN_PATHS) or (path.rstrip("/") == "/graphql" and _wants_page(scope)):
+        if path.startswith(OPEN_PATHS) or path in OPEN_PAGES or (path.rstrip("/") == "/graphql" and _wants_page(scope)):
             return await self.app(scope, receive, send)
         found = self._key(Request(scope))
         if found is None:

@@ -33,10 +33,13 @@ from api.schema_types import (
     Identifier,
     IdentifierInput,
     MergeBarrier,
+    NamedCount,
+    Overview,
     PageInfo,
     PairScore,
     ProfileHistoryEntry,
     Recommendation,
+    ResolveRunFigures,
     SourceRecord,
     Traits,
 )
@@ -262,6 +265,18 @@ class Query:
                                   phone=pii.identifier("phone", r.phone, r.profile_id) or None)
                    for r in audience.itertuples()]  # fmt: skip
         return LookalikeAudience(members=members, unknown_seeds=unknown)
+
+    @strawberry.field(description="The console overview's figures (read:profiles)")
+    async def overview(self, info: Info) -> Overview:
+        found = await asyncio.to_thread(_service(info).overview)
+        counts = lambda d: [NamedCount(name=str(k), count=int(v)) for k, v in d.items()]  # noqa: E731
+        return Overview(profiles=found.profiles, records=found.records, events=found.events,
+                        identifiers=found.identifiers, ignored_identifiers=found.ignored_identifiers,
+                        households=found.households, records_by_source=counts(found.records_by_source),
+                        identifiers_by_status=counts(found.identifiers_by_status),
+                        profile_sizes=counts(found.profile_sizes),
+                        conflicting_profiles=counts(found.conflicting_profiles),
+                        runs=[ResolveRunFigures(**vars(r)) for r in found.runs])  # fmt: skip
 
     @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
     async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:

@@ -195,3 +195,37 @@ class IdentifierInput:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+@strawberry.type(description="A count of something named: a source's records, profiles of a size, ...")
+class NamedCount:
+    name: str
+    count: int
+
+
+@strawberry.type(description="One resolve run's figures")
+class ResolveRunFigures:
+    run_id: str
+    finished_at: str
+    profiles: int
+    merges: int
+    splits: int
+    moved_records: int
+    incremental: bool
+
+
+@strawberry.type(description="The console overview's figures: the store now, and each resolve run")
+class Overview:
+    profiles: int
+    records: int
+    events: int
+    identifiers: int
+    ignored_identifiers: int = strawberry.field(description="placeholders, blocklisted and shared identifiers")
+    households: int = strawberry.field(description="households of two or more profiles, at the last resolve")
+    records_by_source: list[NamedCount]
+    identifiers_by_status: list[NamedCount]
+    profile_sizes: list[NamedCount] = strawberry.field(description="name: a profile size; count: profiles of it")
+    conflicting_profiles: list[NamedCount] = strawberry.field(
+        description="profiles holding two values of a one-per-person field (national id, birth date), per field"
+    )
+    runs: list[ResolveRunFigures] = strawberry.field(description="oldest first")

@@ -17,6 +17,7 @@ from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
 from api.erasure import ErasureReport, erase_customer
+from api.overview import Overview, overview
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -287,6 +288,11 @@ class CustomerService:
                     raise NotFound(f"no profile '{profile_id}'")
             touched.append(live)
             return erase_customer(self.store, [live], self.principal.name, self.wait_s)
+
+    def overview(self) -> Overview:
+        """The console overview's figures (:mod:`api.overview`)."""
+        self._allow("read:profiles")
+        return overview(self.store)
 
     def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
         """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""

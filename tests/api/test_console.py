@@ -1,0 +1,108 @@
+"""The analyst console (issue 14, first part): its vendored libraries are the files their README names, its
+pages are served without data and behind the API key for data, and, in a real headless Chromium with no
+internet on each store, the sign-in page takes a key and the overview's `data-metric` figures equal the
+GraphQL answers for the same data, with no console error. Screenshots at 1400x900 go to
+``CDP_SCREENSHOTS`` (default ``build/screenshots``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from api.console import CONSOLE_DIR, PAGES
+from tests.api.conftest import Server
+from tests.api.test_graphiql_browser import page  # noqa: F401 - the Chromium page fixture
+
+VENDOR = CONSOLE_DIR / "vendor"
+ROW = re.compile(r"^\| (\S+) \| (\S+@[\d.]+) \| (package/\S+) \| ([0-9a-f]{64}) \|$", re.MULTILINE)
+SCREENSHOTS = Path(os.environ.get("CDP_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
+OVERVIEW = """{ overview { profiles records events identifiers ignoredIdentifiers households
+  conflictingProfiles { count } } }"""
+METRICS = {"profiles": "profiles", "records": "records", "events": "events", "identifiers": "identifiers",
+           "ignored_identifiers": "ignoredIdentifiers", "households": "households"}  # fmt: skip
+
+
+def test_every_vendored_file_is_the_one_the_readme_names() -> None:
+    listed = {m[1]: m[4] for m in ROW.finditer((VENDOR / "README.md").read_text(encoding="utf-8"))}
+    shipped = {p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*") if p.is_file()}
+    assert shipped - {"README.md"} == set(listed) and listed
+    for name, sha256 in listed.items():
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == sha256, name
+
+
+def test_pages_load_only_files_of_this_server() -> None:
+    for name in PAGES.values():
+        html = (CONSOLE_DIR / name).read_text(encoding="utf-8")
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), (name, sources)
+        for source in sources:
+            if source.startswith("/static/console/"):
+                assert (CONSOLE_DIR / source.removeprefix("/static/console/")).is_file(), source
+
+
+def test_pages_are_open_and_their_data_is_not(server: Server) -> None:
+    for path in PAGES:
+        page_ = httpx.get(f"{server.url}{path}")
+        assert page_.status_code == 200 and "default-src 'self'" in page_.headers["content-security-policy"]
+    assert httpx.get(f"{server.url}/static/console/console.js").status_code == 200
+    refused = httpx.post(f"{server.url}/graphql", json={"query": OVERVIEW})
+    assert refused.status_code == 401
+    assert httpx.get(f"{server.url}/elsewhere").status_code == 401  # only the pages themselves are open
+
+
+def _watch(tab: Any) -> tuple[list[str], list[str]]:
+    """Abort anything not on loopback; collect what went elsewhere and every console error."""
+    elsewhere: list[str] = []
+    errors: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    tab.context.route("**/*", only_loopback)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    return elsewhere, errors
+
+
+@pytest.mark.parametrize("store_kind", ["embedded", "neo4j"])
+def test_sign_in_then_the_overview_shows_the_api_figures(page: Any, server: Server, store_kind: str) -> None:  # noqa: F811
+    elsewhere, errors = _watch(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{server.url}/")
+    page.wait_for_url("**/signin?next=%2F")  # no key yet: sent to sign in
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.fill("#key", "cdp_not-a-key")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#signin-error:not([hidden])")
+    assert page.inner_text("#signin-error") == "This key is not valid."
+    errors[:] = [e for e in errors if "401" not in e]  # the refused sign-in's own request, expected
+    page.screenshot(path=str(SCREENSHOTS / "signin.png"))
+
+    page.fill("#key", server.key)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true][data-page=overview]")
+    expected = server.query(OVERVIEW)["data"]["overview"]
+    shown = {name: page.get_attribute(f'[data-metric="{name}"]', "data-value") for name in METRICS}
+    assert shown == {name: str(expected[field]) for name, field in METRICS.items()}
+    conflicting = page.get_attribute('[data-metric="conflicting_profiles"]', "data-value")
+    assert conflicting == str(sum(c["count"] for c in expected["conflictingProfiles"]))
+    assert int(shown["records"]) == 9 and int(shown["profiles"]) >= 3  # the example data: 6 crm + 3 pos records
+    assert page.eval_on_selector_all("canvas", "cs => cs.every(c => c.width > 0 && c.height > 0)")
+    page.screenshot(path=str(SCREENSHOTS / f"overview-{store_kind}.png"))
+    assert elsewhere == [] and errors == []
+
+    page.click("#signout")
+    page.wait_for_url("**/signin")
+    page.goto(f"{server.url}/")
+    page.wait_for_url("**/signin?next=%2F")  # the key left with the sign-out
