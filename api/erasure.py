@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from analytics.embedding_store import Embeddings, load_embeddings, save_embeddings
+from api.overview import refresh_overview
 from graph.errors import NotFound
 from graph.lease import writer_lease
 from graph.model import Label
@@ -76,6 +77,7 @@ def erase_customer(store: GraphStore, profile_ids: list[str], actor: str, wait_s
             who = Attribution("erased a customer", actor, frozenset())
             summary = resolve(store, last_run_settings(store), attribution=who, model=saved_model(store), wait_s=wait_s)
             report.moved_records = summary.changes.moved_records
+            refresh_overview(store)
     report.embeddings = _forget_vectors(store, report.profiles)
     return report
 

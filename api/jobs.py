@@ -55,12 +55,16 @@ def _ingest(ctx: JobContext, config: str, source: str | None) -> Any:
 def _resolve(ctx: JobContext, settings: str, dry_run: bool, full: bool, labels: list[dict[str, Any]] | None) -> Any:
     import pandas as pd
 
+    from api.overview import refresh_overview
     from resolve.runner import resolve
     from resolve.settings import settings_from_json
 
     frame = pd.DataFrame(labels) if labels is not None else None
-    return resolve(ctx.store, settings_from_json(settings), ctx.progress, dry_run=dry_run, incremental=not full,
-                   labels=frame, wait_s=ctx.settings.writer_wait_seconds)  # fmt: skip
+    summary = resolve(ctx.store, settings_from_json(settings), ctx.progress, dry_run=dry_run, incremental=not full,
+                      labels=frame, wait_s=ctx.settings.writer_wait_seconds)  # fmt: skip
+    if not dry_run:
+        refresh_overview(ctx.store)  # the console's figures, once per run
+    return summary
 
 
 def _match_settings(ctx: JobContext, settings: str) -> list[str]:

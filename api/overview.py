@@ -1,13 +1,17 @@
 """The console's overview: the headline figures of the store and of each resolve run, as plain data.
 
 Counts come from the store (``cdp stats`` reads the same, :func:`api.reports.collect_stats`); the history of
-merges, splits and moved records comes from each resolve run's stored summary.
+merges, splits and moved records comes from each resolve run's stored summary. They are computed once per
+resolve run, right after it (:func:`refresh_overview`: ``cdp resolve``, merges, splits, erases), and stored
+with the graph, so the page reads one small value however large the store; ``as_of`` says when. Records
+ingested since are counted by the next resolve.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graph.model import USABLE_STATUSES, Label
@@ -29,6 +33,8 @@ class ResolveRunFigures:
 
 @dataclass
 class Overview:
+    as_of: str  # when these figures were computed: after the resolve run ``run_id``
+    run_id: str
     profiles: int
     records: int
     events: int
@@ -42,8 +48,35 @@ class Overview:
     runs: list[ResolveRunFigures] = field(default_factory=list)
 
 
+SETTING = "overview"
+
+
 def overview(store: GraphStore) -> Overview:
-    """The figures of the overview page. O(one pass over the store's counts) plus one read of the runs."""
+    """The figures stored after the last resolve run; computed now (and not stored: this is a read) when that
+    run stored none."""
+    stored = store.graph_settings().get(SETTING)
+    latest = store.latest_run()
+    if stored and latest and stored.get("run_id") == latest["id"]:
+        return _from_json(stored)
+    return compute_overview(store)
+
+
+def refresh_overview(store: GraphStore) -> Overview:
+    """Compute the figures and store them with the graph, for the run that just finished."""
+    found = compute_overview(store)
+    text = json.dumps(asdict(found))
+    store.write(lambda tx: tx.set_graph_setting(SETTING, text), "store the overview figures")
+    return found
+
+
+def _from_json(data: dict[str, Any]) -> Overview:
+    runs = [ResolveRunFigures(**r) for r in data.pop("runs", [])]
+    sizes = {int(k): int(v) for k, v in data.pop("profile_sizes", {}).items()}
+    return Overview(**data, profile_sizes=sizes, runs=runs)
+
+
+def compute_overview(store: GraphStore) -> Overview:
+    """The figures of the overview page, from the store now. O(the store's counts) plus one read of the runs."""
     from api.reports import collect_stats
 
     stats = collect_stats(store)
@@ -54,6 +87,8 @@ def overview(store: GraphStore) -> Overview:
     runs = sorted((_run(row) for row in store.all_nodes(Label.RESOLVE_RUN)), key=lambda r: r.finished_at)
     last = json.loads(store.latest_run()["summary"]) if runs else {}
     return Overview(
+        as_of=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        run_id=str(store.latest_run()["id"]) if runs else "",
         profiles=int(stats["profiles"]),
         records=sum(stats["records_by_source"].values()),
         events=int(stats["events"]),

@@ -270,7 +270,7 @@ class Query:
     async def overview(self, info: Info) -> Overview:
         found = await asyncio.to_thread(_service(info).overview)
         counts = lambda d: [NamedCount(name=str(k), count=int(v)) for k, v in d.items()]  # noqa: E731
-        return Overview(profiles=found.profiles, records=found.records, events=found.events,
+        return Overview(as_of=found.as_of, run_id=found.run_id, profiles=found.profiles, records=found.records, events=found.events,
                         identifiers=found.identifiers, ignored_identifiers=found.ignored_identifiers,
                         households=found.households, records_by_source=counts(found.records_by_source),
                         identifiers_by_status=counts(found.identifiers_by_status),

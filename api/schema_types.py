@@ -214,8 +214,10 @@ class ResolveRunFigures:
     incremental: bool
 
 
-@strawberry.type(description="The console overview's figures: the store now, and each resolve run")
+@strawberry.type(description="The console overview's figures, computed after the last resolve run, and each run's")
 class Overview:
+    as_of: str = strawberry.field(description="when the figures were computed (after the resolve run run_id)")
+    run_id: str
     profiles: int
     records: int
     events: int

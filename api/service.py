@@ -17,7 +17,7 @@ from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
 from api.erasure import ErasureReport, erase_customer
-from api.overview import Overview, overview
+from api.overview import Overview, overview, refresh_overview
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -396,6 +396,7 @@ class CustomerService:
         )
         resolve(self.store, settings or last_run_settings(self.store), attribution=who, new_overrides=rows,
                 wait_s=self.wait_s)  # fmt: skip
+        refresh_overview(self.store)
 
     def _profiles_of(self, keys: Sequence[str]) -> list[str]:
         """The distinct profiles holding ``keys``, in the order of the keys."""

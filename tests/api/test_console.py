@@ -17,7 +17,12 @@ import httpx
 import pytest
 
 from api.console import CONSOLE_DIR, PAGES
-from tests.api.conftest import Server
+from api.overview import compute_overview, overview, refresh_overview
+from graph.model import IdentifierLink, SourceRecord
+from graph.store import GraphStore
+from resolve.runner import resolve
+from resolve.settings import ResolveSettings
+from tests.api.conftest import Server, load_example
 from tests.api.test_graphiql_browser import page  # noqa: F401 - the Chromium page fixture
 
 VENDOR = CONSOLE_DIR / "vendor"
@@ -106,3 +111,24 @@ def test_sign_in_then_the_overview_shows_the_api_figures(page: Any, server: Serv
     page.wait_for_url("**/signin")
     page.goto(f"{server.url}/")
     page.wait_for_url("**/signin?next=%2F")  # the key left with the sign-out
+
+
+def test_the_overview_is_computed_once_per_resolve_run(store: GraphStore, tmp_path: Path) -> None:
+    load_example(store, tmp_path)
+    live = compute_overview(store)
+    stored = refresh_overview(store)
+    names: list[str] = []
+    original = store.run
+    store.run = lambda query, **k: names.append(query.name) or original(query, **k)  # type: ignore[method-assign]
+    try:
+        read = overview(store)
+        assert sorted(names) == ["graph_settings", "latest_run"]  # one small value, however large the store
+        assert {**vars(read), "as_of": ""} == {**vars(stored), "as_of": ""} == {**vars(live), "as_of": ""}
+        assert read.profiles == 4 and read.records == 9 and read.records_by_source == {"crm": 6, "pos": 3}
+        store.upsert_records([SourceRecord("crm", "C9", [IdentifierLink("email", "new@x.com")], {}, "2026-01-01")])
+        resolve(store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))
+        names.clear()
+        fresh = overview(store)  # a newer run stored no figures: computed from the store
+    finally:
+        store.run = original  # type: ignore[method-assign]
+    assert "count_records" in names and fresh.records == 10 and fresh.run_id != stored.run_id

@@ -55,7 +55,7 @@ function chart(id, type, labels, datasets, options = {}) {
   });
 }
 
-const OVERVIEW = `{ overview { profiles records events identifiers ignoredIdentifiers households
+const OVERVIEW = `{ overview { asOf profiles records events identifiers ignoredIdentifiers households
   recordsBySource { name count } identifiersByStatus { name count } profileSizes { name count }
   conflictingProfiles { name count } runs { runId finishedAt merges splits movedRecords incremental } } }`;
 
@@ -65,6 +65,7 @@ async function overviewPage() {
     ["identifiers", "identifiers"], ["ignored_identifiers", "ignoredIdentifiers"], ["households", "households"]]) {
     setMetric(metric, o[field]);
   }
+  document.getElementById("as-of").textContent = o.asOf.replace("T", " ").replace("Z", " UTC");
   setMetric("conflicting_profiles", o.conflictingProfiles.reduce((sum, c) => sum + c.count, 0));
   const names = (rows) => rows.map((r) => r.name);
   const counts = (rows) => rows.map((r) => r.count);
