@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.access import LOCAL_USER, Principal
+from api.console import PAGE_PREFIXES as CONSOLE_PAGE_PREFIXES
 from api.console import PAGES as CONSOLE_PAGES
 from api.keys import ApiKey, authenticate, ensure_admin_key, key_hash, now_utc
 from graph.errors import ConfigError
@@ -23,6 +24,7 @@ from graph.store import GraphStore
 
 OPEN_PATHS = ("/healthz", "/static/graphiql/", "/static/console/", "/jobs/")  # no customer data; /jobs: its token
 OPEN_PAGES = frozenset(CONSOLE_PAGES)  # the console's pages, exactly: their scripts ask for data with a key
+OPEN_PAGE_PREFIXES = CONSOLE_PAGE_PREFIXES  # its pages with a parameter (/profiles/ID), GET only
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 TOUCH_EVERY_S = 60.0  # last_used_at is written at most this often per key
 
@@ -64,7 +66,8 @@ class KeyCheck:
             state["principal"] = LOCAL_USER
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        if path.startswith(OPEN_PATHS) or path in OPEN_PAGES or (path.rstrip("/") == "/graphql" and _wants_page(scope)):
+        page = path in OPEN_PAGES or (path.startswith(OPEN_PAGE_PREFIXES) and scope.get("method") == "GET")
+        if path.startswith(OPEN_PATHS) or page or (path.rstrip("/") == "/graphql" and _wants_page(scope)):
             return await self.app(scope, receive, send)
         found = self._key(Request(scope))
         if found is None:

@@ -12,12 +12,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-__all__ = ["CONSOLE_DIR", "PAGES", "STATIC_PATH", "mount_console"]
+__all__ = ["CONSOLE_DIR", "PAGES", "PAGE_PREFIXES", "STATIC_PATH", "mount_console"]
 
 CONSOLE_DIR = Path(__file__).parent / "static" / "console"
 STATIC_PATH = "/static/console"
 #: path -> page file; these paths are open (no key): a page holds no customer data
-PAGES = {"/": "overview.html", "/signin": "signin.html"}
+PAGES = {"/": "overview.html", "/signin": "signin.html", "/profiles/{profile_id}": "profile.html"}
+#: the open page paths as prefixes (a page with a parameter)
+PAGE_PREFIXES = ("/profiles/",)
 HEADERS = {
     # scripts, styles and data only from this server; Chart.js sizes its canvases through style attributes
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -29,7 +31,7 @@ HEADERS = {
 
 
 def _page(name: str):  # type: ignore[no-untyped-def]
-    async def serve() -> FileResponse:
+    async def serve() -> FileResponse:  # a profile id in the path is read by the page's script, not here
         return FileResponse(CONSOLE_DIR / name, media_type="text/html", headers=HEADERS)
 
     return serve

@@ -86,6 +86,106 @@ async function overviewPage() {
   document.body.dataset.ready = "true";
 }
 
+const PROFILE = `query($id: ID!) { profile(id: $id) { id size
+  attributes { name value source support }
+  identifiers { type value status sources lastSeen }
+  consent { purpose granted at source }
+  household { id }
+  records { source recordId attributes seenAt }
+  events(limit: 200) { type timestamp source properties }
+  traits { frequency monetary events }
+  history { kind detail reason actor at } } }`;
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  return td;
+}
+
+function rows(tableId, items, columns) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  if (!items.length) {
+    const td = cell("none");
+    td.colSpan = columns.length;
+    td.className = "none";
+    return body.replaceChildren(Object.assign(document.createElement("tr"), {}).appendChild(td).parentNode);
+  }
+  body.replaceChildren(...items.map((item) => {
+    const tr = document.createElement("tr");
+    tr.append(...columns.map((column) => cell(column(item))));
+    return tr;
+  }));
+}
+
+function items(listId, entries, text) {
+  const list = document.getElementById(listId);
+  if (!entries.length) return list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "none", className: "none" }));
+  list.replaceChildren(...entries.map((entry) => {
+    const li = document.createElement("li");
+    li.textContent = text(entry);
+    return li;
+  }));
+}
+
+async function profilePage() {
+  const id = decodeURIComponent(location.pathname.split("/").pop());
+  const p = (await graphql(PROFILE, { id })).profile;
+  if (!p) throw new Error(`no profile '${id}'`);
+  if (p.id !== id) history.replaceState(null, "", "/profiles/" + encodeURIComponent(p.id)); // merged away
+  document.getElementById("profile-id").textContent = p.id;
+  document.title = `Profile ${p.id} · cdp-graph`;
+  setMetric("records", p.size);
+  setMetric("identifiers", p.identifiers.length);
+  setMetric("events", p.traits ? p.traits.events : 0);
+  setMetric("purchases", p.traits ? p.traits.frequency : 0);
+  setMetric("monetary", p.traits && p.traits.monetary !== null ? Math.round(p.traits.monetary) : 0);
+  setMetric("household", p.household.length);
+  rows("attributes", p.attributes, [(a) => a.name, (a) => a.value, (a) => a.source, (a) => a.support]);
+  rows("identifiers", p.identifiers, [(i) => i.type, (i) => i.value, (i) => i.status, (i) => i.sources.join(", "),
+    (i) => i.lastSeen]);
+  rows("consent", p.consent, [(c) => c.purpose, (c) => (c.granted ? "yes" : "no"), (c) => c.at, (c) => c.source]);
+  rows("records", p.records, [(r) => r.source, (r) => r.recordId, (r) => Object.entries(r.attributes)
+    .map(([k, v]) => `${k}: ${v}`).join(", "), (r) => r.seenAt]);
+  items("events", p.events, (e) => `${e.timestamp} ${e.type} (${e.source}) ${Object.entries(e.properties)
+    .map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  items("history", p.history, (h) => `${h.at} ${h.kind} ${h.detail} (${h.actor}: ${h.reason})`);
+  const household = document.getElementById("household");
+  if (!p.household.length) household.replaceChildren(Object.assign(document.createElement("li"), { textContent: "none", className: "none" }));
+  else household.replaceChildren(...p.household.map((member) => {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = "/profiles/" + encodeURIComponent(member.id);
+    a.textContent = member.id;
+    li.append(a);
+    return li;
+  }));
+  document.body.dataset.ready = "true";
+}
+
+const SEARCH_TYPES = ["email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_id", "national_id"];
+
+async function search(q) {
+  q = q.trim();
+  if (!q) return;
+  if (/^p_[0-9a-f]+$/.test(q)) return location.assign("/profiles/" + q);
+  const [source, record] = q.includes(":") ? [q.slice(0, q.indexOf(":")), q.slice(q.indexOf(":") + 1)] : [];
+  const parts = SEARCH_TYPES.map((t, n) => `t${n}: profilesByIdentifier(type: "${t}", value: $q) { id }`);
+  if (source) parts.push(`r: profileByRecord(source: $source, recordId: $record) { id }`);
+  const query = `query($q: String!${source ? ", $source: String!, $record: String!" : ""}) { ${parts.join(" ")} }`;
+  const key = sessionStorage.getItem(KEY);
+  const headers = { "Content-Type": "application/json" };
+  if (key) headers.Authorization = "Bearer " + key;
+  const response = await fetch("/graphql", { method: "POST", headers,
+    body: JSON.stringify({ query, variables: source ? { q, source, record } : { q } }) });
+  const data = (await response.json()).data || {};
+  const found = new Set();
+  for (const value of Object.values(data)) {
+    for (const profile of [].concat(value || [])) found.add(profile.id);
+  }
+  if (found.size === 1) return location.assign("/profiles/" + [...found][0]);
+  showError(found.size ? `'${q}' is held by ${found.size} profiles: ${[...found].join(", ")}` : `nothing holds '${q}'`);
+}
+
 function signinPage() {
   const form = document.getElementById("signin");
   form.addEventListener("submit", async (event) => {
@@ -117,7 +217,14 @@ document.addEventListener("DOMContentLoaded", () => {
       location.assign("/signin");
     });
   }
-  const pages = { overview: overviewPage, signin: signinPage };
+  const form = document.getElementById("search");
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      search(form.elements.q.value).catch(showError);
+    });
+  }
+  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage };
   const run = pages[document.body.dataset.page];
   if (run) Promise.resolve(run()).catch(showError);
 });
