@@ -17,9 +17,10 @@ __all__ = ["CONSOLE_DIR", "PAGES", "PAGE_PREFIXES", "STATIC_PATH", "mount_consol
 CONSOLE_DIR = Path(__file__).parent / "static" / "console"
 STATIC_PATH = "/static/console"
 #: path -> page file; these paths are open (no key): a page holds no customer data
-PAGES = {"/": "overview.html", "/signin": "signin.html", "/profiles/{profile_id}": "profile.html"}
+PAGES = {"/": "overview.html", "/signin": "signin.html", "/profiles/{profile_id}": "profile.html",
+         "/graph/{profile_id}": "graph.html"}  # fmt: skip
 #: the open page paths as prefixes (a page with a parameter)
-PAGE_PREFIXES = ("/profiles/",)
+PAGE_PREFIXES = ("/profiles/", "/graph/")
 HEADERS = {
     # scripts, styles and data only from this server; Chart.js sizes its canvases through style attributes
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

@@ -30,6 +30,8 @@ from api.schema_types import (
     EvidenceHop,
     Explanation,
     GoldenAttribute,
+    GraphEdge,
+    GraphNode,
     Identifier,
     IdentifierInput,
     MergeBarrier,
@@ -37,6 +39,7 @@ from api.schema_types import (
     Overview,
     PageInfo,
     PairScore,
+    ProfileGraph,
     ProfileHistoryEntry,
     Recommendation,
     ResolveRunFigures,
@@ -265,6 +268,21 @@ class Query:
                                   phone=pii.identifier("phone", r.phone, r.profile_id) or None)
                    for r in audience.itertuples()]  # fmt: skip
         return LookalikeAudience(members=members, unknown_seeds=unknown)
+
+    @strawberry.field(
+        description="A profile's identity graph for the explorer; an id merged away answers for its survivor"
+    )
+    async def profile_graph(self, info: Info, id: strawberry.ID) -> ProfileGraph | None:
+        found = await asyncio.to_thread(_service(info).profile_graph, str(id))
+        if found is None:
+            return None
+        pii = _pii(info)
+        return ProfileGraph(
+            profile_id=found.profile_id,
+            nodes=[GraphNode(**{**vars(n), "label": pii.identifier(n.type, n.label, n.profile_id)
+                                if n.kind == "identifier" else n.label}) for n in found.nodes],
+            edges=[GraphEdge(**vars(e)) for e in found.edges],
+        )  # fmt: skip
 
     @strawberry.field(description="The console overview's figures (read:profiles)")
     async def overview(self, info: Info) -> Overview:

@@ -231,3 +231,29 @@ class Overview:
         description="profiles holding two values of a one-per-person field (national id, birth date), per field"
     )
     runs: list[ResolveRunFigures] = strawberry.field(description="oldest first")
+
+
+@strawberry.type(description="A node of a profile's identity graph: a source record or an identifier")
+class GraphNode:
+    id: str = strawberry.field(description="r:SOURCE:RECORD, or i: and a token standing for an identifier")
+    kind: str = strawberry.field(description="record or identifier")
+    type: str = strawberry.field(description="the record's source, or the identifier's type")
+    label: str = strawberry.field(description="the record id, or the identifier's value (masked without read:pii)")
+    status: str = strawberry.field(description="an identifier's status (rejected: its link was cut); record")
+    profile_id: str
+
+
+@strawberry.type(description="An edge of a profile's identity graph, and its evidence")
+class GraphEdge:
+    source: str
+    target: str
+    kind: str = strawberry.field(description="shared_identifier, fuzzy_match, user_merge, or cut (by the last resolve)")
+    label: str = strawberry.field(description="the identifier type; the match probability; the merge reason; why cut")
+    probability: float | None
+
+
+@strawberry.type(description="A profile's records and identifiers, and the evidence that joins them")
+class ProfileGraph:
+    profile_id: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]

@@ -17,6 +17,7 @@ from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
 from api.erasure import ErasureReport, erase_customer
+from api.graph_view import ProfileGraph, profile_graph
 from api.overview import Overview, overview, refresh_overview
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
@@ -288,6 +289,12 @@ class CustomerService:
                     raise NotFound(f"no profile '{profile_id}'")
             touched.append(live)
             return erase_customer(self.store, [live], self.principal.name, self.wait_s)
+
+    def profile_graph(self, profile_id: str) -> ProfileGraph | None:
+        """The identity graph of a profile (an id merged away answers for its survivor), or None."""
+        self._allow("read:profiles")
+        live = self.current_ids([profile_id]).get(profile_id)
+        return None if live is None else profile_graph(self.store, live)
 
     def overview(self) -> Overview:
         """The console overview's figures (:mod:`api.overview`)."""

@@ -172,3 +172,28 @@ def test_search_finds_the_360_page_and_it_shows_the_profile(page: Any, server: S
     page.wait_for_selector("body[data-ready=true][data-page=profile]")
     masked = page.inner_text("#identifiers") + page.inner_text("#attributes") + page.inner_text("#records")
     assert "a***@mailbox.co.uk" in masked and "ann@mailbox.co.uk" not in masked and "Smith" not in masked
+
+
+@pytest.mark.parametrize("store_kind", ["embedded", "neo4j"])
+def test_the_explorer_draws_the_profile_and_explains_two_records(page: Any, server: Server, store_kind: str) -> None:  # noqa: F811
+    elsewhere, errors = _watch(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    _sign_in(page, server, server.key)
+    ann = server.query('{ profileByRecord(source: "crm", recordId: "C1") { id } }')["data"]["profileByRecord"]["id"]
+    expected = server.query("query($id: ID!) { profileGraph(id: $id) { nodes { id kind } edges { kind } } }",
+                            id=ann)["data"]["profileGraph"]  # fmt: skip
+    page.goto(f"{server.url}/graph/{ann}")
+    page.wait_for_selector("body[data-ready=true][data-page=graph]")
+    drawn = page.evaluate("() => window.cdpGraph.nodes().map(n => n.id()).sort()")
+    assert drawn == sorted(n["id"] for n in expected["nodes"])
+    records = sorted(n["id"] for n in expected["nodes"] if n["kind"] == "record")
+    assert records == ["r:crm:C1", "r:crm:C2", "r:crm:C3", "r:pos:T1", "r:pos:T2"]
+    assert page.evaluate("() => window.cdpGraph.edges().length") == len(expected["edges"])
+    assert {e["kind"] for e in expected["edges"]} == {"shared_identifier"}
+    for record in ("r:crm:C2", "r:pos:T2"):
+        page.evaluate(f"() => {{ window.cdpGraph.getElementById('{record}').emit('tap'); }}")  # nothing to return
+    page.wait_for_function("() => document.getElementById('explain').textContent.includes('same profile')")
+    assert page.inner_text("#explain").startswith("crm:C2 and pos:T2: same profile")
+    assert int(page.get_attribute('[data-metric="draw_ms"]', "data-value")) >= 0
+    page.screenshot(path=str(SCREENSHOTS / f"graph-{store_kind}.png"))
+    assert elsewhere == [] and errors == []

@@ -133,6 +133,7 @@ async function profilePage() {
   if (!p) throw new Error(`no profile '${id}'`);
   if (p.id !== id) history.replaceState(null, "", "/profiles/" + encodeURIComponent(p.id)); // merged away
   document.getElementById("profile-id").textContent = p.id;
+  document.getElementById("graph-link").href = "/graph/" + encodeURIComponent(p.id);
   document.title = `Profile ${p.id} · cdp-graph`;
   setMetric("records", p.size);
   setMetric("identifiers", p.identifiers.length);
@@ -159,6 +160,56 @@ async function profilePage() {
     li.append(a);
     return li;
   }));
+  document.body.dataset.ready = "true";
+}
+
+const GRAPH = `query($id: ID!) { profileGraph(id: $id) { profileId
+  nodes { id kind type label status } edges { source target kind label probability } } }`;
+const TYPE_COLOURS = { email: "#2f5fd0", phone: "#e07a1f", crm_id: "#2e9e6a", loyalty_id: "#7b4fc9",
+  cookie_id: "#8a6d3b", device_id: "#1b9aaa", national_id: "#c2185b" };
+const EDGE_COLOURS = { shared_identifier: "#9aa3b5", fuzzy_match: "#2f5fd0", user_merge: "#2e9e6a", cut: "#b3261e" };
+
+async function graphPage() {
+  const id = decodeURIComponent(location.pathname.split("/").pop());
+  const g = (await graphql(GRAPH, { id })).profileGraph;
+  if (!g) throw new Error(`no profile '${id}'`);
+  document.getElementById("profile-id").textContent = g.profileId;
+  document.getElementById("profile-link").href = "/profiles/" + encodeURIComponent(g.profileId);
+  const usable = new Set(["active", "unverified", "record"]);
+  const elements = [
+    ...g.nodes.map((n) => ({ data: { id: n.id, kind: n.kind, label: n.kind === "record" ? `${n.type}:${n.label}` : n.label,
+      colour: n.kind === "record" ? "#5b6478" : usable.has(n.status) ? TYPE_COLOURS[n.type] || "#444" : "#c3c8d2" } })),
+    ...g.edges.map((e, i) => ({ data: { id: "e" + i, source: e.source, target: e.target, kind: e.kind,
+      label: e.kind === "shared_identifier" ? "" : e.kind === "cut" ? "cut" : e.label, colour: EDGE_COLOURS[e.kind] } })),
+  ];
+  const started = performance.now();
+  const cy = window.cytoscape({
+    container: document.getElementById("cy"),
+    elements,
+    layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000 },
+    style: [
+      { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", "font-size": 10,
+        color: "#1d2433", "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
+      { selector: "node[kind = 'record']", style: { shape: "round-rectangle", width: 26, height: 18 } },
+      { selector: "node:selected", style: { "border-width": 3, "border-color": "#e07a1f" } },
+      { selector: "edge", style: { "line-color": "data(colour)", width: 2, label: "data(label)", "font-size": 9,
+        "curve-style": "bezier", color: "#2f5fd0" } },
+      { selector: "edge[kind = 'cut']", style: { "line-style": "dashed", color: "#b3261e" } },
+    ],
+  });
+  cy.ready(() => setMetric("draw_ms", Math.round(performance.now() - started)));
+  setMetric("nodes", g.nodes.length);
+  setMetric("edges", g.edges.length);
+  const chosen = [];
+  cy.on("tap", "node[kind = 'record']", async (event) => {
+    chosen.push(event.target.id().slice(2));
+    if (chosen.length > 2) chosen.shift();
+    if (chosen.length < 2) return;
+    const data = await graphql("query($a: String!, $b: String!) { explain(a: $a, b: $b) { summary } }",
+      { a: chosen[0], b: chosen[1] });
+    document.getElementById("explain").textContent = `${chosen[0]} and ${chosen[1]}: ${data.explain.summary}`;
+  });
+  window.cdpGraph = cy; // for tests and the curious: the Cytoscape instance
   document.body.dataset.ready = "true";
 }
 
@@ -224,7 +275,7 @@ document.addEventListener("DOMContentLoaded", () => {
       search(form.elements.q.value).catch(showError);
     });
   }
-  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage };
+  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage, graph: graphPage };
   const run = pages[document.body.dataset.page];
   if (run) Promise.resolve(run()).catch(showError);
 });
