@@ -471,7 +471,6 @@ AUDIT_SINCE = Query(
     f"MATCH (x:{Label.AUDIT_ENTRY}) WHERE x.at >= $since RETURN x.key AS key, x.at AS at, x.actor AS actor, "
     "x.action AS action, x.targets AS targets, x.outcome AS outcome, x.detail AS detail ORDER BY key LIMIT $limit",
 )
-SUPPRESSED = Query("suppressed", f"UNWIND $hashes AS h MATCH (x:{Label.SUPPRESSION} {{hash: h}}) RETURN x.hash AS hash")
 ALL_SUPPRESSIONS = Query("all_suppressions", f"MATCH (x:{Label.SUPPRESSION}) RETURN x.hash AS hash")
 ADD_SUPPRESSIONS = Query(
     "add_suppressions",

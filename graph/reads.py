@@ -239,10 +239,6 @@ class Reads(QueryRunner):
         """``key, at, actor, action, targets, outcome, detail`` of the audit log from ``since`` (ISO), oldest first."""
         return self.run(q.AUDIT_SINCE, since=since, limit=limit)
 
-    def suppressed(self, hashes: Sequence[str]) -> set[str]:
-        """Those of ``hashes`` (salted hashes of identifiers) that an erase suppressed."""
-        return self._existing(q.SUPPRESSED, "hashes", list(hashes), "hash")
-
     def suppressions(self) -> set[str]:
         """Every suppression hash (an erased identifier or record, salted)."""
         return {row["hash"] for row in self.run(q.ALL_SUPPRESSIONS)}

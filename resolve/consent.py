@@ -22,7 +22,6 @@ __all__ = [
     "ConsentStatement",
     "consent_attribute",
     "consent_of",
-    "is_consent",
 ]
 
 #: the contact details an export for each purpose may carry, when the customer consented to it
@@ -82,8 +81,3 @@ def consent_of(records: Iterable[tuple[str, str, dict[str, str]]]) -> dict[str, 
         latest = said[-1]
         out[purpose] = ConsentState(purpose, latest.granted, latest.at, latest.source, said)
     return out
-
-
-def is_consent(name: str) -> bool:
-    """Whether an attribute states consent (shown in the consent view, not among the golden attributes)."""
-    return name in _LEGACY or (name.startswith("consent_") and name.split("_")[1] in PURPOSES)
