@@ -275,7 +275,8 @@ document.addEventListener("DOMContentLoaded", () => {
       search(form.elements.q.value).catch(showError);
     });
   }
-  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage, graph: graphPage };
+  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage, graph: graphPage,
+    ...(window.cdpPages || {}) }; // a page's own script (loaded before this event) may add its function
   const run = pages[document.body.dataset.page];
   if (run) Promise.resolve(run()).catch(showError);
 });
