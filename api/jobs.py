@@ -236,6 +236,24 @@ def _audit(ctx: JobContext, since: str, limit: int) -> list[dict[str, Any]]:
     return [asdict(e) for e in read_audit(ctx.store, since, limit)]
 
 
+def _review_queue(ctx: JobContext, first: int) -> dict[str, Any]:
+    from api.review import review_queue
+
+    return asdict(review_queue(ctx.store, first))
+
+
+def _review_label(ctx: JobContext, record_a: str, record_b: str, match: bool, actor: str = "local") -> list[str]:
+    from api.service import CustomerService
+
+    return list(_service(ctx, CustomerService, actor).label_pair(record_a, record_b, match))
+
+
+def _review_labels(ctx: JobContext) -> list[dict[str, Any]]:
+    labels = ctx.store.pair_labels()
+    return [{"record_a": a, "record_b": b, "match": bool(m), "actor": who, "at": at}
+            for a, b, m, who, at in labels[["record_a", "record_b", "match", "actor", "at"]].itertuples(index=False)]  # fmt: skip
+
+
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
     from api.access import Principal
     from ingest.lookup import lookup_options
@@ -266,6 +284,9 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "keys_revoke": (_keys_revoke, None),
     "audit": (_audit, None),
     "erase": (_erase, None),
+    "review_queue": (_review_queue, None),
+    "review_label": (_review_label, None),
+    "review_labels": (_review_labels, None),
 }
 
 

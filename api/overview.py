@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from graph.model import USABLE_STATUSES, Label
 from graph.store import GraphStore
 
@@ -46,6 +48,10 @@ class Overview:
     profile_sizes: dict[int, int] = field(default_factory=dict)
     conflicting_profiles: dict[str, int] = field(default_factory=dict)
     runs: list[ResolveRunFigures] = field(default_factory=list)
+    #: profiles by the set of sources their records come from ("crm+pos"), most first
+    source_overlap: dict[str, int] = field(default_factory=dict)
+    #: the last scoring run's pairs by match weight around the threshold (see resolve.matching._near_threshold)
+    match_weights: dict[str, Any] = field(default_factory=dict)
 
 
 SETTING = "overview"
@@ -62,10 +68,16 @@ def overview(store: GraphStore) -> Overview:
 
 
 def refresh_overview(store: GraphStore) -> Overview:
-    """Compute the figures and store them with the graph, for the run that just finished."""
-    found = compute_overview(store)
+    """Compute the figures and the review queue (:mod:`api.review`) and store them with the graph, for the
+    run that just finished."""
+    from analytics.health import strong_values
+    from api.review import refresh_review
+
+    strong = strong_values(store)
+    found = compute_overview(store, strong)
     text = json.dumps(asdict(found))
     store.write(lambda tx: tx.set_graph_setting(SETTING, text), "store the overview figures")
+    refresh_review(store, strong)
     return found
 
 
@@ -75,11 +87,12 @@ def _from_json(data: dict[str, Any]) -> Overview:
     return Overview(**data, profile_sizes=sizes, runs=runs)
 
 
-def compute_overview(store: GraphStore) -> Overview:
-    """The figures of the overview page, from the store now. O(the store's counts) plus one read of the runs."""
+def compute_overview(store: GraphStore, strong: pd.DataFrame | None = None) -> Overview:
+    """The figures of the overview page, from the store now. O(records) (the health checks read every
+    record's attributes, the source overlap every record's profile) plus one read of the runs."""
     from api.reports import collect_stats
 
-    stats = collect_stats(store)
+    stats = collect_stats(store, strong)
     by_status: dict[str, int] = {}
     for statuses in stats["identifiers_by_type"].values():
         for status, n in statuses.items():
@@ -100,7 +113,38 @@ def compute_overview(store: GraphStore) -> Overview:
         profile_sizes=stats["profile_sizes"],
         conflicting_profiles=dict(sorted(stats["conflicting_profiles"].items())),
         runs=[r for r in runs if r.finished_at],
+        source_overlap=source_overlap(store.assignments()),
+        match_weights=_latest_weights(store),
     )
+
+
+def source_overlap(assignments: pd.DataFrame) -> dict[str, int]:
+    """Profiles by the sources their records come from (``record, profile_id``; a record key is
+    ``SOURCE:ID``), as ``"crm+pos": n``, most first. Vectorised: each source is a bit. O(records).
+
+    >>> source_overlap(pd.DataFrame({"record": ["crm:1", "pos:1", "crm:2", "web:9"], "profile_id": ["p", "p", "q", "r"]}))
+    {'crm': 1, 'crm+pos': 1, 'web': 1}
+    """
+    if assignments.empty:
+        return {}
+    source = assignments["record"].str.split(":", n=1).str[0]
+    codes, names = pd.factorize(source, sort=True)
+    if len(names) > 62:  # one bit per source in an int64; beyond that, only single sources are told apart
+        return {str(k): int(v) for k, v in source.value_counts().items()}
+    pairs = pd.DataFrame({"profile": assignments["profile_id"].to_numpy(), "bit": 1 << codes.astype("int64")})
+    masks = pairs.drop_duplicates().groupby("profile")["bit"].sum().value_counts()
+    named = {"+".join(n for i, n in enumerate(names) if mask >> i & 1): int(count) for mask, count in masks.items()}
+    return dict(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _latest_weights(store: GraphStore) -> dict[str, Any]:
+    """The match-weight histogram of the latest run that scored pairs (an incremental run may score none)."""
+    runs = sorted(store.all_nodes(Label.RESOLVE_RUN), key=lambda r: str(r["finished_at"] or ""), reverse=True)
+    for run in runs:
+        weights = (json.loads(run["summary"] or "{}").get("matching") or {}).get("weights") or {}
+        if weights and (sum(weights.get("counts", [])) or weights.get("below") or weights.get("above")):
+            return dict(weights)
+    return {}
 
 
 def _run(row: dict[str, Any]) -> ResolveRunFigures:

@@ -52,6 +52,7 @@ SIZE_RANGES: dict[tuple[str, str], ranges.Limit] = {
     ("profiles", "first"): ranges.PROFILES_FIRST, ("events", "limit"): ranges.EVENTS_LIMIT,
     ("recommendations", "k"): ranges.RECOMMENDATIONS_K, ("similarProfiles", "k"): ranges.SIMILAR_K,
     ("lookalikeAudience", "size"): ranges.LOOKALIKE_SIZE, ("auditLog", "first"): ranges.AUDIT_FIRST,
+    ("reviewQueue", "first"): ranges.REVIEW_FIRST,
 }  # fmt: skip
 
 
@@ -83,25 +84,43 @@ def _cost(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: dict[str, Any],
     spreads: tuple[str, ...],
+    sized: int | None = None,
 ) -> int:
+    """``sized``: the size argument of the object holding these selections, which sizes its lists
+    (``profiles(first:) { edges }``, ``reviewQueue(first:) { pairs flagged }``)."""
     total = 0
     for node in selections.selections:
         if isinstance(node, FieldNode):
             field = getattr(parent, "fields", {}).get(node.name.value)
             if field is None:  # __typename and introspection: no store read
                 continue
-            size = _list_size(node, field.type, variables) * multiplier
+            lists = None
+            if not _is_list(field.type) and _has_size_argument(node):  # an object whose argument sizes its lists
+                size, lists = multiplier, _list_size(node, field.type, variables)
+            elif _is_list(field.type) and sized is not None and not _has_size_argument(node):
+                size = sized * multiplier
+            else:
+                size = _list_size(node, field.type, variables) * multiplier
             total += size
             if node.selection_set is not None:
-                total += _cost(node.selection_set, get_named_type(field.type), size, fragments, variables, spreads)
+                kind = get_named_type(field.type)
+                total += _cost(node.selection_set, kind, size, fragments, variables, spreads, lists)
         elif isinstance(node, InlineFragmentNode):
-            total += _cost(node.selection_set, parent, multiplier, fragments, variables, spreads)
+            total += _cost(node.selection_set, parent, multiplier, fragments, variables, spreads, sized)
         elif isinstance(node, FragmentSpreadNode) and node.name.value not in spreads:
             found = fragments.get(node.name.value)
             if found is not None:
                 names = (*spreads, node.name.value)
-                total += _cost(found.selection_set, parent, multiplier, fragments, variables, names)
+                total += _cost(found.selection_set, parent, multiplier, fragments, variables, names, sized)
     return total
+
+
+def _is_list(kind: Any) -> bool:
+    return isinstance(kind.of_type if isinstance(kind, GraphQLNonNull) else kind, GraphQLList)
+
+
+def _has_size_argument(node: FieldNode) -> bool:
+    return any(argument.name.value in SIZE_ARGUMENTS for argument in node.arguments or ())
 
 
 def _list_size(node: FieldNode, kind: Any, variables: Mapping[str, Any]) -> int:

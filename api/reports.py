@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
 from rich.table import Table
 
 from analytics.health import conflicting_profiles, strong_values
@@ -122,8 +123,8 @@ def _print_change_examples(changes: ChangePreview) -> None:
         console.print(table)
 
 
-def collect_stats(store: GraphStore) -> dict[str, Any]:
-    """Everything ``cdp stats`` shows, as plain data."""
+def collect_stats(store: GraphStore, strong: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Everything ``cdp stats`` shows, as plain data (``strong``: :func:`strong_values`, when read already)."""
     records = store.records_by_source()
     identifiers: dict[str, dict[str, int]] = {}
     for row in store.identifiers_by_type():
@@ -139,7 +140,7 @@ def collect_stats(store: GraphStore) -> dict[str, Any]:
         "profiles": sum(sizes.values()),
         "profile_sizes": dict(sorted(sizes.items())),
         "shared_identifiers": last["top_shared"] if last else [],
-        "conflicting_profiles": conflicting_profiles(strong_values(store)),
+        "conflicting_profiles": conflicting_profiles(strong_values(store) if strong is None else strong),
         "last_resolve": {
             k: last.get(k) for k in ("run_id", "seconds", "profiles", "ignored_identifiers", "rejected_links")
         }

@@ -29,20 +29,25 @@ from api.schema_types import (
     Event,
     EvidenceHop,
     Explanation,
+    FlaggedProfile,
     GoldenAttribute,
     GraphEdge,
     GraphNode,
     Identifier,
     IdentifierInput,
+    MatchWeights,
     MergeBarrier,
     NamedCount,
     Overview,
     PageInfo,
     PairScore,
+    PairVerdict,
     ProfileGraph,
     ProfileHistoryEntry,
     Recommendation,
     ResolveRunFigures,
+    ReviewPair,
+    ReviewQueue,
     SourceRecord,
     Traits,
 )
@@ -63,6 +68,7 @@ SimilarK = Annotated[int, _arg(limits.SIMILAR_K, "how many profiles")]
 LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
 ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
 AuditFirst = Annotated[int, _arg(limits.AUDIT_FIRST, "how many entries")]
+ReviewFirst = Annotated[int, _arg(limits.REVIEW_FIRST, "how many pairs and how many flagged profiles")]
 Purpose = Annotated[str, strawberry.argument(description="what the contact details are for: email (emails), sms "
                                              "(phones), ads (both) or analytics (none); each needs the customer's "
                                              "latest consent to it")]  # fmt: skip
@@ -294,7 +300,31 @@ class Query:
                         identifiers_by_status=counts(found.identifiers_by_status),
                         profile_sizes=counts(found.profile_sizes),
                         conflicting_profiles=counts(found.conflicting_profiles),
-                        runs=[ResolveRunFigures(**vars(r)) for r in found.runs])  # fmt: skip
+                        runs=[ResolveRunFigures(**vars(r)) for r in found.runs],
+                        source_overlap=counts(found.source_overlap),
+                        match_weights=MatchWeights(**found.match_weights) if found.match_weights else None)  # fmt: skip
+
+    @strawberry.field(
+        description="Record pairs scored nearest the match threshold (linked and not) and profiles the health "
+        "checks flag, computed after the last resolve run; pairs a reviewer labelled are left out unless "
+        "includeLabelled (read:profiles)"
+    )
+    async def review_queue(self, info: Info, first: ReviewFirst = 50, include_labelled: bool = False) -> ReviewQueue:
+        limits.REVIEW_FIRST.check(first)
+        found = await asyncio.to_thread(_service(info).review_queue, first, include_labelled)
+        pii = _pii(info)
+        pairs = [ReviewPair(record_a=p.record_a, record_b=p.record_b, probability=p.probability, weight=p.weight,
+                            linked=p.linked, comparisons=[ComparisonWeight(**c) for c in p.evidence],
+                            profile_a=p.profile_a, profile_b=p.profile_b,
+                            attributes_a=pii.attributes(p.attributes_a, p.profile_a),
+                            attributes_b=pii.attributes(p.attributes_b, p.profile_b), verdict=p.verdict)
+                 for p in found.pairs]  # fmt: skip
+        flagged = [FlaggedProfile(profile_id=f.profile_id, kind=f.kind,
+                                  values=[pii.identifier(f.kind, v, f.profile_id) if f.kind != "birth_date"
+                                          else pii.attribute(f.kind, v, f.profile_id) for v in f.values])
+                   for f in found.flagged]  # fmt: skip
+        return ReviewQueue(as_of=found.as_of, run_id=found.run_id, threshold=found.threshold, pairs=pairs,
+                           flagged=flagged)  # fmt: skip
 
     @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
     async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:
@@ -318,6 +348,14 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="A reviewer's verdict on two records (SOURCE:RECORD_ID): stored as a labelled pair that every "
+        "later resolve honours (linked, or not linked by matching) and full runs learn from. Needs write:profiles"
+    )
+    async def label_pair(self, info: Info, record_a: str, record_b: str, match: bool) -> PairVerdict:
+        a, b = await asyncio.to_thread(_service(info).label_pair, record_a, record_b, match)
+        return PairVerdict(record_a=a, record_b=b, match=match)
+
     @strawberry.mutation(
         description="Merge profiles for good: every later resolve keeps their records in one profile. "
         "Resolves at once and returns the merged profile; merged-away ids keep answering with it"

@@ -231,6 +231,59 @@ class Overview:
         description="profiles holding two values of a one-per-person field (national id, birth date), per field"
     )
     runs: list[ResolveRunFigures] = strawberry.field(description="oldest first")
+    source_overlap: list[NamedCount] = strawberry.field(
+        description="name: the sources a profile's records come from, joined by '+'; count: such profiles"
+    )
+    match_weights: MatchWeights | None = strawberry.field(
+        description="the last scoring run's pairs (in different identifier components) by match weight"
+    )
+
+
+@strawberry.type(description="Scored pairs by total match weight, in 1-bit bins around the threshold's weight")
+class MatchWeights:
+    threshold_weight: float
+    start: float = strawberry.field(description="the first bin's lower edge; bin i covers [start + i, start + i + 1)")
+    counts: list[int]
+    below: int = strawberry.field(description="pairs weighing less than start")
+    above: int = strawberry.field(description="pairs weighing at least the last bin's upper edge")
+
+
+@strawberry.type(description="Two records the match model scored near its threshold, with the evidence")
+class ReviewPair:
+    record_a: str
+    record_b: str
+    probability: float
+    weight: float = strawberry.field(description="the total match weight, prior included")
+    linked: bool = strawberry.field(description="whether the run linked them by matching")
+    comparisons: list[ComparisonWeight]
+    profile_a: str = strawberry.field(description="the profile holding record_a now")
+    profile_b: str
+    attributes_a: JSON
+    attributes_b: JSON
+    verdict: bool | None = strawberry.field(description="a reviewer's label: a match, not a match, or none yet")
+
+
+@strawberry.type(description="A profile holding two values of a one-per-person field")
+class FlaggedProfile:
+    profile_id: str
+    kind: str
+    values: list[str]
+
+
+@strawberry.type(description="What a reviewer should look at, computed after the last resolve run")
+class ReviewQueue:
+    as_of: str
+    run_id: str
+    threshold: float
+    pairs: list[ReviewPair] = strawberry.field(description="nearest the threshold first")
+    flagged: list[FlaggedProfile]
+
+
+@strawberry.type(description="A reviewer's verdict on two records, used by every later resolve")
+class PairVerdict:
+    record_a: str
+    record_b: str
+    match: bool
 
 
 @strawberry.type(description="A node of a profile's identity graph: a source record or an identifier")

@@ -19,6 +19,7 @@ from api.audit import AuditEntry, audited, read_audit
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
 from api.overview import Overview, overview, refresh_overview
+from api.review import ReviewQueue, label_pair, review_queue
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -300,6 +301,19 @@ class CustomerService:
         """The console overview's figures (:mod:`api.overview`)."""
         self._allow("read:profiles")
         return overview(self.store)
+
+    def review_queue(self, first: int, include_labelled: bool = False) -> ReviewQueue:
+        """The review queue stored by the last resolve run (:mod:`api.review`)."""
+        self._allow("read:profiles")
+        return review_queue(self.store, first, include_labelled)
+
+    def label_pair(self, record_a: str, record_b: str, match: bool) -> tuple[str, str]:
+        """Store a reviewer's verdict on two records (``SOURCE:RECORD_ID``): the next resolve honours it."""
+        with audited(self.store, self.principal.name, "label", []) as touched:
+            self._allow("write:profiles")
+            pair = label_pair(self.store, record_a, record_b, match, self.principal.name)
+            touched.extend(self.store.profiles_of_records(list(pair)).values())
+            return pair
 
     def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
         """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""

@@ -477,6 +477,23 @@ ADD_SUPPRESSIONS = Query(
     f"UNWIND $rows AS row MERGE (x:{Label.SUPPRESSION} {{hash: row.hash}}) SET x.type = row.type, x.at = row.at",
 )
 
+# -- reviewers' verdicts on record pairs ------------------------------------------------------------------
+
+ALL_PAIR_LABELS = Query(
+    "all_pair_labels",
+    f"MATCH (x:{Label.PAIR_LABEL}) RETURN x.key AS key, x.record_a AS record_a, x.record_b AS record_b, "
+    "x.match AS match, x.actor AS actor, x.at AS at ORDER BY at, key",
+)
+SET_PAIR_LABEL = Query(
+    "set_pair_label",
+    f"MERGE (x:{Label.PAIR_LABEL} {{key: $key}}) SET x.record_a = $record_a, x.record_b = $record_b, "
+    "x.match = $match, x.actor = $actor, x.at = $at",
+)
+DELETE_PAIR_LABELS_OF = Query(
+    "delete_pair_labels_of",
+    f"UNWIND $records AS k MATCH (x:{Label.PAIR_LABEL}) WHERE x.record_a = k OR x.record_b = k DELETE x",
+)
+
 # -- erasing a customer: every trace of their records, then what only they held --------------------------
 
 RECORD_IDENTIFIERS_OF = Query(

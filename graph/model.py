@@ -39,6 +39,7 @@ class Label(enum.StrEnum):
     API_KEY = "ApiKey"  # a key the API accepts: its SHA-256 (never the key), name, scopes and times
     AUDIT_ENTRY = "AuditEntry"  # who did what to which profiles, when, and how it ended (never the PII itself)
     SUPPRESSION = "Suppression"  # a salted hash of an erased identifier: ingest skips rows holding it
+    PAIR_LABEL = "PairLabel"  # a reviewer's verdict on two records (match or not), used by every later resolve
 
 
 class Rel(enum.StrEnum):

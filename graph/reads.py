@@ -84,6 +84,10 @@ class Reads(QueryRunner):
         ``key, action, kind, record_a, record_b, reason, actor, at``."""
         return self.frame(q.ALL_OVERRIDES)
 
+    def pair_labels(self) -> pd.DataFrame:
+        """Reviewers' verdicts on record pairs, oldest first: ``key, record_a, record_b, match, actor, at``."""
+        return self.frame(q.ALL_PAIR_LABELS)
+
     def match_links(self) -> pd.DataFrame:
         """The last runs' fuzzy-match links, columns ``record_a, record_b``."""
         return self.frame(q.ALL_MATCH_LINKS)

@@ -104,6 +104,7 @@ NODES: dict[Label, NodeTable] = {
             ("at",),
         ),
         _node(Label.SUPPRESSION, "hash STRING, type STRING, at STRING"),
+        _node(Label.PAIR_LABEL, "key STRING, record_a STRING, record_b STRING, match BOOLEAN, actor STRING, at STRING"),
     )
 }
 

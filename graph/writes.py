@@ -169,6 +169,11 @@ class Transaction(Reads):
         self.create_nodes(Label.EMBEDDING_MODEL, pd.DataFrame([model]))
         self.create_nodes(Label.EMBEDDING_CHUNK, chunks)
 
+    def set_pair_label(self, record_a: str, record_b: str, match: bool, actor: str, at: str) -> None:
+        """A reviewer's verdict on two records (either way round: a later verdict replaces an earlier one)."""
+        a, b = sorted((record_a, record_b))
+        self.run(q.SET_PAIR_LABEL, key=f"{a}|{b}", record_a=a, record_b=b, match=match, actor=actor, at=at)
+
     def set_graph_setting(self, key: str, value: str) -> None:
         """Store a setting (JSON text) with the graph."""
         self.run(q.SET_GRAPH_SETTING, key=key, value=value)
@@ -203,7 +208,7 @@ class Transaction(Reads):
         aliases. Returns how many identifiers were deleted (the others are held by other customers too)."""
         self.run(q.DELETE_RECORD_EVENTS, keys=keys)
         for query in (q.DELETE_MATCH_LINKS_OF, q.DELETE_MATCH_LINKS_TO, q.DELETE_REJECTED_LINKS_OF,
-                      q.DELETE_OVERRIDES_OF, q.DELETE_CHANGED_OF):  # fmt: skip
+                      q.DELETE_OVERRIDES_OF, q.DELETE_PAIR_LABELS_OF, q.DELETE_CHANGED_OF):  # fmt: skip
             self.run(query, records=keys)
         self.run(q.DELETE_RECORDS, keys=keys)
         deleted = self.run(q.DELETE_ORPHAN_IDENTIFIERS, keys=identifiers)

@@ -65,10 +65,13 @@ def plan(
     old_matches: pd.DataFrame,
     candidates: Candidates | None,
     settings: ResolveSettings,
+    verdicts: pd.DataFrame | None = None,
 ) -> Plan:
     """The focus of an incremental run. ``used``: the active links (with the new records');
     ``old_matches``: the last run's match links (``record_a, record_b``); ``status_changed``: identifiers
-    whose status differs from the stored one. O(records + links)."""
+    whose status differs from the stored one; ``verdicts``: reviewers' labelled pairs (``record_a,
+    record_b``), whose records every incremental run looks at again, so a verdict given since the last run
+    is honoured (each costs the size of the profiles it touches). O(records + links)."""
     new = ~records.isin(previous.index).to_numpy()
     new_keys = set(records[new])
     held_by_new = links.loc[links["record"].isin(new_keys), "identifier"]
@@ -78,6 +81,8 @@ def plan(
                   ["record", "identifier"]],
         _pair_links(old_matches["record_a"], old_matches["record_b"], "old"),
     ]  # fmt: skip
+    if verdicts is not None:
+        influence.append(_pair_links(verdicts["record_a"], verdicts["record_b"], "verdict"))
     if candidates is not None:
         keys = candidates.fields.index
         is_new = pd.Index(keys).isin(new_keys)
@@ -88,6 +93,8 @@ def plan(
         influence.append(pd.DataFrame({"record": keys[rows], "identifier": "block:" + crossed["block"].astype(str)}))
     components = record_components(records, pd.concat(influence, ignore_index=True))
     seeds = set(records[new]) | set(links.loc[links["identifier"].isin(status_changed), "record"])
+    if verdicts is not None:
+        seeds |= set(verdicts["record_a"]) | set(verdicts["record_b"])
     hit = set(components[components.index.isin(seeds)])
     return Plan(components.reindex(records).isin(hit).to_numpy(), int(new.sum()))
 

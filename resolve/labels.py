@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from graph.errors import ConfigError
+from graph.store import GraphStore
 
 LABEL_COLUMNS = ["record_a", "record_b", "match"]
 _MATCH_VALUES = {"1": True, "true": True, "0": False, "false": False}
@@ -65,6 +66,30 @@ def _refuse_repeated_pairs(frame: pd.DataFrame, where: str) -> None:
             for pair, group in list(repeated)[:5]
         ]
         raise ConfigError(f"{where}: {repeated.ngroups} pair(s) labelled more than once: {'; '.join(named)}")
+
+
+def reviewed_pairs(store: GraphStore, records: pd.Series) -> pd.DataFrame | None:
+    """Reviewers' verdicts stored with the graph (``record_a, record_b, match``) on pairs of ``records``
+    (records erased since are left out); None when there are none."""
+    stored = store.pair_labels()
+    stored = stored[stored["record_a"].isin(records) & stored["record_b"].isin(records)]
+    if stored.empty:
+        return None
+    return stored[LABEL_COLUMNS].assign(match=stored["match"].astype(bool)).reset_index(drop=True)
+
+
+def with_verdicts(labels: pd.DataFrame | None, verdicts: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Labelled pairs of a file and reviewers' verdicts together, to refine a model: the file's label wins
+    for a pair in both."""
+    if verdicts is None:
+        return labels
+    if labels is None:
+        return verdicts
+    checked = check_labels(labels)
+    a, b = checked["record_a"], checked["record_b"]
+    in_file = set(a.where(a < b, b) + "|" + b.where(a < b, a))
+    key = verdicts["record_a"] + "|" + verdicts["record_b"]  # stored in order
+    return pd.concat([checked, verdicts[~key.isin(in_file)]], ignore_index=True)
 
 
 def label_positions(labels: pd.DataFrame, keys: pd.Index) -> np.ndarray:

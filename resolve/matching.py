@@ -44,6 +44,11 @@ class MatchResult:
     comparisons: list[str] = field(default_factory=list)  # the comparisons used (fields no record has are left out)
     labels: dict[str, object] = field(default_factory=dict)  # the labelled pairs that refined the model, if any
     choice: Choice | None = None  # what was chosen from the data
+    #: pairs in different components scored nearest the threshold, on each side (the review queue's), as
+    #: edge rows with ``linked``; and how the weights of every such pair fall around the threshold
+    near_threshold: list[dict[str, object]] = field(default_factory=list)
+    weights: dict[str, object] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=dict)  # reviewers' verdicts honoured: pairs linked, kept apart
 
     def summary(self) -> dict[str, object]:
         return {
@@ -54,6 +59,9 @@ class MatchResult:
             "comparisons": self.comparisons,
             "model": self.model.to_dict(with_tf=False) if self.model else None,
             "labels": self.labels,
+            "verdicts": self.verdicts,
+            "weights": self.weights,
+            "near_threshold": self.near_threshold,
         }
 
 
@@ -108,6 +116,7 @@ def find_matches(
     focus: np.ndarray | None = None,
     candidates: Candidates | None = None,
     labels: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
 ) -> MatchResult:
     """Score the candidate pairs of records in different identifier ``components`` (record key -> label)
     and return those at or above the threshold. Cost: O(records + candidate pairs x comparisons).
@@ -116,6 +125,9 @@ def find_matches(
     per attributes row) only pairs of two focused records are scored, while blocks are still sized over
     every record, so a focused pair is scored exactly as in a run over everything. ``labels`` (labelled
     pairs, see :func:`resolve.labels.check_labels`) refine the model this run estimates (see :func:`refine_with_labels`).
+    ``verdicts`` (reviewers' labelled pairs, the same columns) are honoured pair by pair whatever the score:
+    a pair labelled a match is linked, one labelled not a match is not linked by matching (other evidence may
+    still join them; a split keeps them apart for good).
     """
     if labels is not None:
         _check_labelled_run(settings, model)
@@ -152,10 +164,89 @@ def find_matches(
     group = components.reindex(fields.index).to_numpy()
     weights = implied_removed(comparisons, levels, model.level_weights(levels, tf_u))
     probability = model.probability(weights)
-    keep = (probability >= settings.threshold) & (group[pairs[:, 0]] != group[pairs[:, 1]])
+    apart = group[pairs[:, 0]] != group[pairs[:, 1]]
+    keep = (probability >= settings.threshold) & apart
     keep &= ~vetoed(comparisons, levels, weights, settings)
+    total = model.prior_weight() + weights.sum(axis=1)
+    near, spread = _near_threshold(total[apart], keep[apart], _threshold_weight(settings.threshold))
+    near_rows = _edges(fields.index, pairs[apart][near], probability[apart][near], weights[apart][near],
+                       levels[apart][near], model).assign(linked=keep[apart][near])  # fmt: skip
     edges = _edges(fields.index, pairs[keep], probability[keep], weights[keep], levels[keep], model)
-    return MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled, candidates.choice)
+    found = MatchResult(edges, model, report, len(pairs), [c.name for c in comparisons], labelled, candidates.choice,
+                        near_rows.to_dict("records"), spread)  # fmt: skip
+    if verdicts is not None and len(verdicts):
+        _honour(found, verdicts, comparisons, candidates, model, group, focus)
+    return found
+
+
+#: the review queue's pairs on each side of the threshold, and how far from it (bits of match weight) they may be
+NEAR_PAIRS = 50
+NEAR_BITS = 4.0
+#: the overview's histogram of match weights: 1-bit bins this many either side of the threshold
+SPREAD_BITS = 10
+
+
+def _threshold_weight(threshold: float) -> float:
+    return float(np.log2(threshold / (1 - threshold)))
+
+
+def _near_threshold(total: np.ndarray, linked: np.ndarray, at: float) -> tuple[np.ndarray, dict[str, object]]:
+    """Positions of the pairs nearest the threshold's weight ``at`` (up to :data:`NEAR_PAIRS` linked and as
+    many not, within :data:`NEAR_BITS`), and a histogram of every weight around it. O(pairs log pairs).
+
+    >>> near, spread = _near_threshold(np.array([-20.0, 3.0, 5.0, 4.5, 30.0]), np.array([0, 0, 1, 1, 1], bool), 4.0)
+    >>> sorted(near.tolist()), spread["below"], spread["above"], sum(spread["counts"])
+    ([1, 2, 3], 1, 1, 3)
+    """
+    distance = np.abs(total - at)
+    close = distance <= NEAR_BITS
+    chosen = []
+    for side in (linked, ~linked):
+        found = np.flatnonzero(close & side)
+        chosen.append(found[np.argsort(distance[found], kind="stable")[:NEAR_PAIRS]])
+    start = float(np.floor(at)) - SPREAD_BITS
+    bins = np.floor(total - start).astype(np.int64)
+    inside = (bins >= 0) & (bins < 2 * SPREAD_BITS)
+    spread = {"threshold_weight": round(at, 3), "start": start,
+              "counts": np.bincount(bins[inside], minlength=2 * SPREAD_BITS).tolist(),
+              "below": int((bins < 0).sum()), "above": int((bins >= 2 * SPREAD_BITS).sum())}  # fmt: skip
+    return np.sort(np.concatenate(chosen)), spread
+
+
+def _honour(
+    found: MatchResult, verdicts: pd.DataFrame, comparisons: list[Comparison], candidates: Candidates,
+    model: MatchModel, group: np.ndarray, focus: np.ndarray | None,
+) -> None:  # fmt: skip
+    """Make ``found.edges`` follow reviewers' verdicts: drop the match links of pairs labelled not a match,
+    and link pairs labelled a match (scored as any pair, whether blocking paired them or not) unless one
+    identifier component holds them already. Pairs outside ``focus`` are left to the run that covers them.
+    Cost: O(verdicts + edges)."""
+    keys = candidates.fields.index
+    known = verdicts[verdicts["record_a"].isin(keys) & verdicts["record_b"].isin(keys)]  # erased: no longer here
+    positions = label_positions(known, keys) if len(known) else np.empty((0, 2), dtype=np.int64)
+    if focus is not None:
+        inside = focus[positions[:, 0]] & focus[positions[:, 1]]
+        known, positions = known[inside], positions[inside]
+    is_match = known["match"].to_numpy(dtype=bool)
+    edges = found.edges
+    pair = edges["record_a"].where(edges["record_a"] < edges["record_b"], edges["record_b"]) + "|" + \
+        edges["record_b"].where(edges["record_a"] < edges["record_b"], edges["record_a"])  # fmt: skip
+    a, b = known["record_a"], known["record_b"]
+    labelled = (a.where(a < b, b) + "|" + b.where(a < b, a)).to_numpy()
+    kept_apart = pair.isin(labelled[~is_match])
+    linked = positions[is_match]
+    linked = linked[(group[linked[:, 0]] != group[linked[:, 1]]) & ~np.isin(labelled[is_match], pair.to_numpy())]
+    if len(linked):
+        levels = _levels(comparisons, candidates.columns, linked)
+        weights = implied_removed(comparisons, levels, model.level_weights(levels))
+        added = _edges(keys, linked, np.ones(len(linked)), weights, levels, model)  # a person said so: certain
+        added["detail"] = '[{"comparison": "review", "level": "labelled a match", "weight": 0.0}, ' + \
+            added["detail"].str.slice(1)  # fmt: skip
+        edges = pd.concat([edges[~kept_apart.to_numpy()], added], ignore_index=True)
+    else:
+        edges = edges[~kept_apart.to_numpy()].reset_index(drop=True)
+    found.edges = edges
+    found.verdicts = {"linked": len(linked), "kept_apart": int(kept_apart.sum())}
 
 
 def vetoed(

@@ -28,6 +28,7 @@ from resolve.guards import identifier_status
 from resolve.households import households
 from resolve.incremental import changed_records, load_model, plan
 from resolve.journal import RunPlan, load_plan, save_plan
+from resolve.labels import reviewed_pairs, with_verdicts
 from resolve.limits import Rejection, enforce_limits
 from resolve.match_settings import MatchSettings
 from resolve.matching import MATCH_PREFIX, Candidates, block, find_matches, match_links
@@ -198,15 +199,19 @@ class _Run:
             # the run goes on with what was chosen from the data (saved with it; the model is keyed on the user's)
             settings = settings.model_copy(update={"matching": candidates.settings})
         self.run_settings = settings
+        verdicts = reviewed_pairs(store, records)
         model, focus = _scope(store, settings, self.model, self.incremental, records, links, previous,
                               status_changed, pd.concat([active, overrides.links(records)], ignore_index=True),
-                              candidates, key=self.settings)  # fmt: skip
+                              candidates, key=self.settings, verdicts=verdicts)  # fmt: skip
         step("match", 2, 5)
         part = records[focus] if focus is not None else records
         used = active[active["record"].isin(part)] if focus is not None else active
         in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
+        # a run that estimates its model learns from the verdicts too (a file's labels make a run estimate one)
+        learns = model is None and settings.matching.enabled
+        refining = with_verdicts(self.labels, verdicts) if learns else self.labels
         matches = find_matches(attributes, record_components(part, used), settings.matching, model=model,
-                               focus=in_part, candidates=candidates, labels=self.labels)  # fmt: skip
+                               focus=in_part, candidates=candidates, labels=refining, verdicts=verdicts)  # fmt: skip
         used = pd.concat(
             [used, match_links(matches.edges, settings.matching), overrides.links(part)], ignore_index=True
         )
@@ -321,6 +326,7 @@ def _scope(
     influence: pd.DataFrame,
     candidates: Candidates | None,
     key: ResolveSettings,
+    verdicts: pd.DataFrame | None = None,
 ) -> tuple[MatchModel | None, np.ndarray | None]:
     """The model to score with and, for an incremental run, the records to resolve again (None: all).
     ``key``: the settings the user gave, which a saved model is looked up by."""
@@ -331,7 +337,7 @@ def _scope(
         logger.info("resolve: a full run is needed (no model for these settings, or changed records)")
         return model, None
     old = store.match_links()
-    return saved, plan(records, links, influence, previous, status_changed, old, candidates, settings).focus
+    return saved, plan(records, links, influence, previous, status_changed, old, candidates, settings, verdicts).focus
 
 
 def _status_changes(store: GraphStore, status: pd.Series) -> pd.Index:

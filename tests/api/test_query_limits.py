@@ -74,9 +74,12 @@ def test_the_cost_counts_lists_at_their_size_and_fragments_where_spread() -> Non
                      "{ profiles(first: 50) { edges { node { id ...R household { ...R } } } } }")  # fmt: skip
     operation = document.definitions[1]
     fragments = {"R": document.definitions[0]}
-    # profiles, edges, node, id: 50 each; records 50*10 and recordId 500; household 50*5, its records 250*10 and
-    # recordId 2500
-    assert estimated_cost(operation, schema.query_type, fragments) == 50 * 4 + 500 * 2 + 250 + 2500 * 2
+    # profiles: one connection, whose first sizes its edges; edges, node, id: 50 each; records 50*10 and recordId
+    # 500; household 50*5, its records 250*10 and recordId 2500
+    assert estimated_cost(operation, schema.query_type, fragments) == 1 + 50 * 3 + 500 * 2 + 250 + 2500 * 2
+    # an object's size argument sizes its lists, not the object: one queue of 100 pairs and 100 flagged profiles
+    queue = parse("{ reviewQueue(first: 100) { runId pairs { recordA comparisons { weight } } flagged { kind } } }")
+    assert estimated_cost(queue.definitions[0], schema.query_type, {}) == 1 + 1 + 100 * 2 + 1000 * 2 + 100 * 2
 
 
 def test_an_out_of_range_integer_is_a_plain_error(server: Server) -> None:

@@ -213,6 +213,105 @@ async function graphPage() {
   document.body.dataset.ready = "true";
 }
 
+const REVIEW = `query($first: Int!) { reviewQueue(first: $first) { asOf runId threshold
+  pairs { recordA recordB probability weight linked comparisons { comparison level weight } profileA profileB
+    attributesA attributesB verdict }
+  flagged { profileId kind values } } }`;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  node.append(...children);
+  return node;
+}
+
+function profileLink(id, path = "/profiles/") {
+  return id ? el("a", { href: path + encodeURIComponent(id), textContent: id }) : el("span", { textContent: "(gone)" });
+}
+
+function attributeText(attributes) {
+  return Object.entries(attributes || {}).map(([k, v]) => `${k}: ${v}`).join(", ");
+}
+
+function button(text, action, onClick) {
+  const b = el("button", { type: "button", textContent: text });
+  b.dataset.action = action;
+  b.addEventListener("click", () => onClick(b).catch(showError));
+  return b;
+}
+
+function decided(tr, verdict, note) {
+  tr.dataset.verdict = verdict;
+  for (const b of tr.querySelectorAll("button[data-action]")) b.disabled = b.dataset.action !== "explain";
+  tr.querySelector(".outcome").textContent = note;
+  const shown = document.querySelector('[data-metric="decided"]');
+  setMetric("decided", Number(shown.dataset.value || 0) + 1);
+}
+
+function pairRow(p) {
+  const tr = el("tr");
+  tr.dataset.pair = `${p.recordA}|${p.recordB}`;
+  const same = p.profileA && p.profileA === p.profileB;
+  const records = el("td", {}, el("code", { textContent: p.recordA }), " in ", profileLink(p.profileA), el("br"),
+    el("code", { textContent: p.recordB }), " in ", same ? "the same profile" : profileLink(p.profileB));
+  const score = el("td", {}, p.probability.toFixed(3), el("br"),
+    el("span", { className: p.linked ? "linked" : "not-linked", textContent: p.linked ? "linked" : "not linked" }),
+    el("br"), el("span", { className: "evidence", textContent: `weight ${p.weight.toFixed(1)}` }));
+  const evidence = el("td", { className: "evidence",
+    textContent: p.comparisons.filter((c) => c.level !== "missing").map((c) => `${c.comparison} ${c.level} (${c.weight >= 0 ? "+" : ""}${c.weight.toFixed(1)})`).join(", ") });
+  const explained = el("div", { className: "explained" });
+  evidence.append(el("br"), button("Explain", "explain", async () => {
+    const data = await graphql("query($a: String!, $b: String!) { explain(a: $a, b: $b) { summary } }",
+      { a: p.recordA, b: p.recordB });
+    explained.textContent = data.explain.summary;
+  }), explained);
+  const actions = el("td", {}, el("div", { className: "outcome" }));
+  const label = (match) => async () => {
+    const mutation = "mutation($a: String!, $b: String!, $m: Boolean!) { labelPair(recordA: $a, recordB: $b, match: $m) { match } }";
+    await graphql(mutation, { a: p.recordA, b: p.recordB, m: match });
+    decided(tr, match ? "match" : "not-match", match ? "labelled a match" : "labelled not a match");
+  };
+  actions.prepend(button("Match", "match", label(true)), button("Not a match", "not-match", label(false)));
+  const reason = `review: ${p.recordA} and ${p.recordB}`;
+  if (same) {
+    actions.prepend(button("Split B off", "split", async () => {
+      const data = await graphql("mutation($id: ID!, $r: [String!]!, $why: String!) { splitProfile(id: $id, records: $r, reason: $why) { id } }",
+        { id: p.profileA, r: [p.recordB], why: reason });
+      decided(tr, "split", `split: now ${data.splitProfile.map((x) => x.id).join(" and ")}`);
+    }));
+  } else if (p.profileA && p.profileB) {
+    actions.prepend(button("Merge", "merge", async () => {
+      const data = await graphql("mutation($ids: [ID!]!, $why: String!) { mergeProfiles(ids: $ids, reason: $why) { id } }",
+        { ids: [p.profileA, p.profileB], why: reason });
+      decided(tr, "merge", `merged into ${data.mergeProfiles.id}`);
+    }));
+  }
+  tr.append(records, score, evidence, el("td", { textContent: attributeText(p.attributesA) }),
+    el("td", { textContent: attributeText(p.attributesB) }), actions);
+  return tr;
+}
+
+async function reviewPage() {
+  const q = (await graphql(REVIEW, { first: 100 })).reviewQueue;
+  document.getElementById("run-id").textContent = q.runId || "none yet";
+  document.getElementById("as-of").textContent = q.asOf ? q.asOf.replace("T", " ").replace("Z", " UTC") : "never";
+  document.getElementById("threshold").textContent = String(q.threshold);
+  setMetric("pairs", q.pairs.length);
+  setMetric("linked", q.pairs.filter((p) => p.linked).length);
+  setMetric("not_linked", q.pairs.filter((p) => !p.linked).length);
+  setMetric("flagged", q.flagged.length);
+  setMetric("decided", 0);
+  const pairs = document.querySelector("#pairs tbody");
+  if (!q.pairs.length) pairs.replaceChildren(el("tr", {}, el("td", { colSpan: 6, className: "none", textContent: "nothing to review" })));
+  else pairs.replaceChildren(...q.pairs.map(pairRow));
+  const flagged = document.querySelector("#flagged tbody");
+  if (!q.flagged.length) flagged.replaceChildren(el("tr", {}, el("td", { colSpan: 4, className: "none", textContent: "none" })));
+  else flagged.replaceChildren(...q.flagged.map((f) => el("tr", {}, el("td", {}, profileLink(f.profileId)),
+    el("td", { textContent: f.kind }), el("td", { textContent: f.values.join(", ") }),
+    el("td", {}, el("a", { href: "/graph/" + encodeURIComponent(f.profileId), textContent: "identity graph" })))));
+  document.body.dataset.ready = "true";
+}
+
 const SEARCH_TYPES = ["email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_id", "national_id"];
 
 async function search(q) {
@@ -275,7 +374,7 @@ document.addEventListener("DOMContentLoaded", () => {
       search(form.elements.q.value).catch(showError);
     });
   }
-  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage, graph: graphPage,
+  const pages = { overview: overviewPage, signin: signinPage, profile: profilePage, graph: graphPage, review: reviewPage,
     ...(window.cdpPages || {}) }; // a page's own script (loaded before this event) may add its function
   const run = pages[document.body.dataset.page];
   if (run) Promise.resolve(run()).catch(showError);
