@@ -60,7 +60,9 @@ def _partition(store: GraphStore) -> set[frozenset[str]]:
     return {frozenset(group.index) for _, group in profiles.groupby(profiles)}
 
 
-def test_the_queue_holds_pairs_either_side_of_the_threshold_with_their_evidence(store: GraphStore, tmp_path: Path) -> None:
+def test_the_queue_holds_pairs_either_side_of_the_threshold_with_their_evidence(
+    store: GraphStore, tmp_path: Path
+) -> None:
     _load(store, tmp_path)
     queue = review_queue(store, 500)
     summary = json.loads(store.latest_run()["summary"])
@@ -86,7 +88,9 @@ def _log_odds(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
-def test_flagged_profiles_are_those_holding_two_values_of_a_one_per_person_field(store: GraphStore, tmp_path: Path) -> None:
+def test_flagged_profiles_are_those_holding_two_values_of_a_one_per_person_field(
+    store: GraphStore, tmp_path: Path
+) -> None:
     _load(store, tmp_path)
     records = store.profile_record_attributes()
     birth = pd.DataFrame({"profile_id": records["profile_id"],
