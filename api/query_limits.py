@@ -52,7 +52,7 @@ SIZE_RANGES: dict[tuple[str, str], ranges.Limit] = {
     ("profiles", "first"): ranges.PROFILES_FIRST, ("events", "limit"): ranges.EVENTS_LIMIT,
     ("recommendations", "k"): ranges.RECOMMENDATIONS_K, ("similarProfiles", "k"): ranges.SIMILAR_K,
     ("lookalikeAudience", "size"): ranges.LOOKALIKE_SIZE, ("auditLog", "first"): ranges.AUDIT_FIRST,
-    ("reviewQueue", "first"): ranges.REVIEW_FIRST,
+    ("reviewQueue", "first"): ranges.REVIEW_FIRST, ("profilesByName", "first"): ranges.NAME_SEARCH_FIRST,
 }  # fmt: skip
 
 

@@ -68,6 +68,7 @@ SimilarK = Annotated[int, _arg(limits.SIMILAR_K, "how many profiles")]
 LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
 ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
 AuditFirst = Annotated[int, _arg(limits.AUDIT_FIRST, "how many entries")]
+NameFirst = Annotated[int, _arg(limits.NAME_SEARCH_FIRST, "how many profiles")]
 ReviewFirst = Annotated[int, _arg(limits.REVIEW_FIRST, "how many pairs and how many flagged profiles")]
 Purpose = Annotated[str, strawberry.argument(description="what the contact details are for: email (emails), sms "
                                              "(phones), ads (both) or analytics (none); each needs the customer's "
@@ -227,6 +228,15 @@ class Query:
     )
     async def profiles_by_identifier(self, info: Info, type: str, value: str) -> list[Profile] | None:
         ids = await asyncio.to_thread(_service(info).profiles_by_identifier, type, value)
+        return [Profile(id=strawberry.ID(i)) for i in ids]
+
+    @strawberry.field(
+        description="Profiles with a record of this name: every word of it in the record's name fields (first, "
+        "last, full name), in any order and case; most such records first. Scans the records"
+    )
+    async def profiles_by_name(self, info: Info, name: str, first: NameFirst = 20) -> list[Profile]:
+        limits.NAME_SEARCH_FIRST.check(first)
+        ids = await asyncio.to_thread(_service(info).profiles_by_name, name, first)
         return [Profile(id=strawberry.ID(i)) for i in ids]
 
     @strawberry.field(description="The profile a source record was resolved into")

@@ -18,6 +18,7 @@ from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
+from api.name_search import profiles_by_name
 from api.overview import Overview, overview, refresh_overview
 from api.review import ReviewQueue, label_pair, review_queue
 from graph.errors import InvalidRequest, NotFound
@@ -213,6 +214,12 @@ class CustomerService:
         if value is None:
             return []
         return self.store.profiles_by_identifier(identifier_key(id_type, value))
+
+    def profiles_by_name(self, name: str, first: int) -> list[str]:
+        """Profiles with a record of this name (every word of it in the record's name fields), most such
+        records first (:mod:`api.name_search`)."""
+        self._allow("read:profiles")
+        return profiles_by_name(self.store, name, first)
 
     def check_identifier_type(self, id_type: str) -> None:
         """:class:`InvalidRequest` listing the known types unless ``id_type`` is one: built in, or mapped

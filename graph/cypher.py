@@ -119,6 +119,12 @@ ALL_RECORD_ATTRIBUTES = Query(
     "all_record_attributes", f"MATCH (r:{R}) RETURN r.key AS record, r.attributes AS attributes"
 )
 
+RECORDS_CONTAINING = Query(
+    "records_containing",
+    f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE toLower(r.attributes) CONTAINS $text "
+    "RETURN r.key AS record, r.attributes AS attributes, p.id AS profile_id LIMIT $limit",
+)
+
 RECORD_ATTRIBUTES_OF = Query(
     "record_attributes_of",
     f"UNWIND $keys AS k MATCH (r:{R} {{key: k}}) RETURN r.key AS record, r.attributes AS attributes",
@@ -391,6 +397,12 @@ PROFILE_LINKS = Query(
 IDENTIFIER_DEGREE = Query(
     "identifier_degree",
     (f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"),
+)
+
+IDENTIFIER_PROFILES = Query(
+    "identifier_profiles",
+    f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(:{R})-[:{IN_PROF}]->(p:{P}) "
+    "RETURN DISTINCT i.key AS key, p.id AS profile_id",
 )
 
 EXISTING_PROFILE_EVENTS = Query(

@@ -49,6 +49,11 @@ class Reads(QueryRunner):
         """The attributes of the records ``keys`` (unknown keys left out). O(len(keys)) lookups by key."""
         return self.frame(q.RECORD_ATTRIBUTES_OF, keys=_keys(keys))
 
+    def records_containing(self, text: str, limit: int) -> pd.DataFrame:
+        """``record, attributes, profile_id`` of up to ``limit`` resolved records whose attributes (JSON text),
+        in lower case, contain ``text`` (give it in lower case): a scan of every record, for a search by name."""
+        return self.frame(q.RECORDS_CONTAINING, text=text, limit=limit)
+
     def existing_records(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that are records of the graph."""
         return self._existing(q.RECORD_HASHES, "keys", _keys(keys), "key")
@@ -68,6 +73,11 @@ class Reads(QueryRunner):
     def identifier_degree(self, keys: Sequence[str]) -> dict[str, int]:
         """Identifier key -> how many records hold it."""
         return {row["key"]: int(row["records"]) for row in self.run(q.IDENTIFIER_DEGREE, keys=_keys(keys))}
+
+    def identifier_profiles(self, keys: Sequence[str]) -> list[Row]:
+        """``key, profile_id``: every profile holding each identifier of ``keys`` (read the degree first: an
+        identifier held by many records costs as many reads)."""
+        return self.run(q.IDENTIFIER_PROFILES, keys=_keys(keys))
 
     def changed_records(self) -> list[str]:
         """Records ingest changed since the last resolve."""

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from api.console import CONSOLE_DIR, PAGES
+from analytics.embeddings import EmbeddingSettings, embed_store
 from api.keys import create_key
 from api.overview import compute_overview, overview, refresh_overview
 from graph.model import IdentifierLink, SourceRecord
@@ -158,11 +159,31 @@ def test_search_finds_the_360_page_and_it_shows_the_profile(page: Any, server: S
     shown = page.inner_text("#identifiers")
     assert all(i["value"] in shown for i in ann["identifiers"]) and "ann@mailbox.co.uk" in shown
     assert page.locator("#records tbody tr").count() == 5 and page.locator("#events li").count() == 2
+    assert "not available" in page.inner_text("#similar")  # no embeddings yet: the section says so
+    traits = dict(row.split("\t") for row in page.inner_text("#traits").splitlines())
+    assert traits["Purchases"] == "2" and traits["Spent"] == "13.50" and traits["Channels"] == "pos 100%"
+    embed_store(server.store, EmbeddingSettings(workers=1, walks_per_node=5, dimensions=8))
+    page.reload()
+    page.wait_for_selector("body[data-ready=true][data-page=profile]")
+    similar = server.query("query($id: ID!) { similarProfiles(id: $id, k: 5) { profile { id } } }", id=ann["id"])
+    expected_similar = [s["profile"]["id"] for s in similar["data"]["similarProfiles"]]
+    assert page.eval_on_selector_all("#similar a", "as => as.map(a => a.textContent)") == expected_similar != []
+    assert "not available" not in page.inner_text("#recommendations")
     page.screenshot(path=str(SCREENSHOTS / f"profile-{store_kind}.png"), full_page=False)
+
+    page.goto(f"{server.url}/")
+    page.fill("#search input", "smith, ANN")  # a name, as an analyst types it
+    page.press("#search input", "Enter")
+    page.wait_for_selector("body[data-ready=true][data-page=profile]")
+    assert page.url.endswith(f"/profiles/{ann['id']}")
+    page.fill("#search input", "Lee")  # two people of that name: both listed
+    page.press("#search input", "Enter")
+    page.wait_for_selector("#error:not([hidden]) a")
+    assert page.locator("#error a").count() == 2 and "held by 2 profiles" in page.inner_text("#error")
 
     page.fill("#search input", "nobody@mailbox.co.uk")
     page.press("#search input", "Enter")
-    page.wait_for_selector("#error:not([hidden])")
+    page.wait_for_function("() => document.getElementById('error').textContent.includes('nobody@')")
     assert "nothing holds 'nobody@mailbox.co.uk'" in page.inner_text("#error")
     assert elsewhere == [] and errors == []
 
@@ -189,11 +210,41 @@ def test_the_explorer_draws_the_profile_and_explains_two_records(page: Any, serv
     records = sorted(n["id"] for n in expected["nodes"] if n["kind"] == "record")
     assert records == ["r:crm:C1", "r:crm:C2", "r:crm:C3", "r:pos:T1", "r:pos:T2"]
     assert page.evaluate("() => window.cdpGraph.edges().length") == len(expected["edges"])
-    assert {e["kind"] for e in expected["edges"]} == {"shared_identifier"}
+    assert {e["kind"] for e in expected["edges"]} == {"shared_identifier", "in_profile"}
     for record in ("r:crm:C2", "r:pos:T2"):
         page.evaluate(f"() => {{ window.cdpGraph.getElementById('{record}').emit('tap'); }}")  # nothing to return
     page.wait_for_function("() => document.getElementById('explain').textContent.includes('same profile')")
     assert page.inner_text("#explain").startswith("crm:C2 and pos:T2: same profile")
     assert int(page.get_attribute('[data-metric="draw_ms"]', "data-value")) >= 0
     page.screenshot(path=str(SCREENSHOTS / f"graph-{store_kind}.png"))
+    assert elsewhere == [] and errors == []
+
+
+@pytest.mark.parametrize("store_kind", ["embedded", "neo4j"])
+def test_the_explorer_expands_to_the_household_and_profiles_sharing_an_identifier(
+    page: Any, server: Server, store_kind: str
+) -> None:  # noqa: F811
+    elsewhere, errors = _watch(page)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    _sign_in(page, server, server.key)
+    of = lambda record: server.query(f'{{ profileByRecord(source: "crm", recordId: "{record}") {{ id }} }}')[  # noqa: E731
+        "data"]["profileByRecord"]["id"]  # fmt: skip
+    cat, dan = of("C5"), of("C6")  # one blocklisted family email, one household, two profiles
+    graph = server.query("query($id: ID!) { profileGraph(id: $id) { nodes { id kind type } edges { source target kind } } }",
+                         id=cat)["data"]["profileGraph"]  # fmt: skip
+    profiles = {n["id"]: n["type"] for n in graph["nodes"] if n["kind"] == "profile"}
+    assert profiles == {f"p:{cat}": "self", f"p:{dan}": "household"}
+    kinds = {(e["kind"], e["target"]) for e in graph["edges"] if e["target"] == f"p:{dan}"}
+    assert kinds == {("household", f"p:{dan}"), ("also_held_by", f"p:{dan}")}  # via the family email too
+    page.goto(f"{server.url}/graph/{cat}")
+    page.wait_for_selector("body[data-ready=true][data-page=graph]")
+    assert page.evaluate("() => window.cdpGraph.getElementById('r:crm:C6').length") == 0
+    page.evaluate(f"() => window.cdpExpand('p:{dan}')")  # what double-clicking Dan's hexagon does
+    page.wait_for_function("() => window.cdpGraph.getElementById('r:crm:C6').length === 1")
+    assert page.get_attribute('[data-metric="expanded"]', "data-value") == "1"
+    for record in ("r:crm:C5", "r:crm:C6"):
+        page.evaluate(f"() => {{ window.cdpGraph.getElementById('{record}').emit('tap'); }}")
+    page.wait_for_function("() => document.getElementById('explain').textContent.includes('crm:C6')")
+    assert "same profile" not in page.inner_text("#explain")
+    page.screenshot(path=str(SCREENSHOTS / f"graph-expanded-{store_kind}.png"))
     assert elsewhere == [] and errors == []

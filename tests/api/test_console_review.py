@@ -198,3 +198,24 @@ def test_a_verdict_on_the_review_page_changes_the_next_resolve(
     page.wait_for_selector(f'#pairs tr[data-pair="{c}|{d}"][data-verdict=merge]')
     assert _profiles(store)[c] == _profiles(store)[d]  # a merge acts at once
     assert elsewhere == [] and errors == []
+
+
+def test_search_by_name_finds_the_profiles_a_plain_scan_finds(store: GraphStore, tmp_path: Path) -> None:
+    from api.name_search import profiles_by_name
+    from api.pii import pii_kind
+    from ingest.normalise import name_key
+
+    _load(store, tmp_path)
+    records = store.profile_record_attributes()
+    names = [{w for k, v in json.loads(a).items() if pii_kind(k) == "name" for w in name_key(str(v)).split()}
+             for a in records["attributes"]]  # fmt: skip
+    people = sorted({" ".join(sorted(n)) for n in names if len(n) == 2})[::37][:12]
+    assert len(people) >= 10
+    for person in people:
+        words = set(person.split())
+        held = records["profile_id"][[words <= n for n in names]]
+        oracle = held.value_counts()
+        expected = sorted(oracle.index, key=lambda pid: (-oracle[pid], pid))[:20]
+        typed = ", ".join(w.upper() for w in reversed(person.split()))  # "SMITH, ANN"
+        assert profiles_by_name(store, typed, 20) == expected, person
+    assert profiles_by_name(store, "Zz Nobody", 20) == [] and profiles_by_name(store, " ,", 20) == []

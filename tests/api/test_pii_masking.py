@@ -30,7 +30,8 @@ ADMIN_ONLY = ("query($since: String!) { auditLog",)
 def _arguments(server: Server, profile_id: str) -> dict[str, Any]:
     """A value for each required argument the walk meets, by name."""
     return {"id": profile_id, "type": "email", "value": "ann@mailbox.co.uk", "source": "crm", "recordId": "C1",
-            "a": "crm:C1", "b": "crm:C4", "size": 5, "profileIds": [profile_id], "since": "2000-01-01"}  # fmt: skip
+            "a": "crm:C1", "b": "crm:C4", "size": 5, "profileIds": [profile_id], "since": "2000-01-01",
+            "name": "Ann Smith"}  # fmt: skip
 
 
 def _required(argument: Any) -> bool:

@@ -57,7 +57,8 @@ function chart(id, type, labels, datasets, options = {}) {
 
 const OVERVIEW = `{ overview { asOf profiles records events identifiers ignoredIdentifiers households
   recordsBySource { name count } identifiersByStatus { name count } profileSizes { name count }
-  conflictingProfiles { name count } runs { runId finishedAt merges splits movedRecords incremental } } }`;
+  conflictingProfiles { name count } runs { runId finishedAt merges splits movedRecords incremental }
+  sourceOverlap { name count } matchWeights { thresholdWeight start counts below above } } }`;
 
 async function overviewPage() {
   const o = (await graphql(OVERVIEW)).overview;
@@ -77,6 +78,19 @@ async function overviewPage() {
     { plugins: { legend: { display: false } }, scales: { y: { type: skewed ? "logarithmic" : "linear" } } });
   chart("identifiers-by-status", "doughnut", names(o.identifiersByStatus),
     [{ label: "identifiers", data: counts(o.identifiersByStatus) }]);
+  const overlap = o.sourceOverlap.slice(0, 12);
+  chart("source-overlap", "bar", names(overlap), [{ label: "profiles", data: counts(overlap) }],
+    { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } });
+  setMetric("multi_source_profiles", o.sourceOverlap.filter((r) => r.name.includes("+")).reduce((sum, r) => sum + r.count, 0));
+  const w = o.matchWeights;
+  if (w) {
+    const edges = w.counts.map((_, i) => w.start + i);
+    const linked = edges.map((edge) => edge + 1 > w.thresholdWeight); // a bin reaching past the threshold
+    chart("match-weights", "bar", edges.map((edge) => `${edge} to ${edge + 1}`), [{ label: "pairs", data: w.counts,
+      backgroundColor: linked.map((above) => (above ? "#2e9e6a" : "#9aa3b5")) }],
+    { plugins: { legend: { display: false }, title: { display: true, text: `threshold at weight ${w.thresholdWeight.toFixed(1)}` +
+      ` (green: bins reaching it); ${w.below.toLocaleString("en")} pairs below ${w.start}, ${w.above.toLocaleString("en")} above ${w.start + w.counts.length}` } } });
+  }
   const runs = o.runs.map((r) => r.finishedAt.slice(0, 16).replace("T", " "));
   chart("runs", "bar", runs, [
     { label: "merges", data: o.runs.map((r) => r.merges) },
@@ -93,7 +107,7 @@ const PROFILE = `query($id: ID!) { profile(id: $id) { id size
   household { id }
   records { source recordId attributes seenAt }
   events(limit: 200) { type timestamp source properties }
-  traits { frequency monetary events }
+  traits { recencyDays frequency monetary firstSeen lastSeen topCategory events channelMix { channel share } }
   history { kind detail reason actor at } } }`;
 
 function cell(text) {
@@ -127,6 +141,23 @@ function items(listId, entries, text) {
   }));
 }
 
+// similar profiles and recommendations come from `cdp embed`: before it, the sections say so
+async function insights(id) {
+  const similar = document.getElementById("similar");
+  const recommended = document.getElementById("recommendations");
+  try {
+    const data = await graphql(`query($id: ID!) { similarProfiles(id: $id, k: 5) { profile { id size } score }
+      profile(id: $id) { recommendations(k: 5) { product score } } }`, { id });
+    items("recommendations", data.profile.recommendations, (r) => `${r.product} (score ${r.score.toFixed(2)})`);
+    if (!data.similarProfiles.length) items("similar", [], () => "");
+    else similar.replaceChildren(...data.similarProfiles.map((s) => el("li", {}, profileLink(s.profile.id),
+      ` ${s.profile.size} records, similarity ${s.score.toFixed(2)}`)));
+  } catch (error) {
+    const note = `not available: ${error.message}`;
+    for (const list of [similar, recommended]) list.replaceChildren(el("li", { className: "none", textContent: note }));
+  }
+}
+
 async function profilePage() {
   const id = decodeURIComponent(location.pathname.split("/").pop());
   const p = (await graphql(PROFILE, { id })).profile;
@@ -150,6 +181,13 @@ async function profilePage() {
   items("events", p.events, (e) => `${e.timestamp} ${e.type} (${e.source}) ${Object.entries(e.properties)
     .map(([k, v]) => `${k}=${v}`).join(" ")}`);
   items("history", p.history, (h) => `${h.at} ${h.kind} ${h.detail} (${h.actor}: ${h.reason})`);
+  const t = p.traits;
+  const traits = t ? [["Purchases", t.frequency], ["Spent", t.monetary === null ? "" : t.monetary.toFixed(2)],
+    ["Days since the last purchase", t.recencyDays === null ? "" : Math.round(t.recencyDays)],
+    ["Top category", t.topCategory || ""], ["First seen", t.firstSeen || ""], ["Last seen", t.lastSeen || ""],
+    ["Channels", t.channelMix.map((c) => `${c.channel} ${Math.round(c.share * 100)}%`).join(", ")]] : [];
+  rows("traits", traits, [(r) => r[0], (r) => r[1]]);
+  await insights(p.id);
   const household = document.getElementById("household");
   if (!p.household.length) household.replaceChildren(Object.assign(document.createElement("li"), { textContent: "none", className: "none" }));
   else household.replaceChildren(...p.household.map((member) => {
@@ -164,10 +202,24 @@ async function profilePage() {
 }
 
 const GRAPH = `query($id: ID!) { profileGraph(id: $id) { profileId
-  nodes { id kind type label status } edges { source target kind label probability } } }`;
+  nodes { id kind type label status profileId } edges { source target kind label probability } } }`;
 const TYPE_COLOURS = { email: "#2f5fd0", phone: "#e07a1f", crm_id: "#2e9e6a", loyalty_id: "#7b4fc9",
   cookie_id: "#8a6d3b", device_id: "#1b9aaa", national_id: "#c2185b" };
-const EDGE_COLOURS = { shared_identifier: "#9aa3b5", fuzzy_match: "#2f5fd0", user_merge: "#2e9e6a", cut: "#b3261e" };
+const EDGE_COLOURS = { shared_identifier: "#9aa3b5", fuzzy_match: "#2f5fd0", user_merge: "#2e9e6a", cut: "#b3261e",
+  in_profile: "#e3e6ee", also_held_by: "#e07a1f", household: "#7b4fc9" };
+const PROFILE_COLOURS = { self: "#1d2433", neighbour: "#e07a1f", household: "#7b4fc9" };
+
+function graphElements(g, known = new Set()) {
+  const usable = new Set(["active", "unverified", "record"]);
+  const nodes = g.nodes.filter((n) => !known.has(n.id)).map((n) => ({ data: { id: n.id, kind: n.kind, profile: n.profileId,
+    label: n.kind === "record" ? `${n.type}:${n.label}` : n.label,
+    colour: n.kind === "record" ? "#5b6478" : n.kind === "profile" ? PROFILE_COLOURS[n.type] || "#444"
+      : usable.has(n.status) ? TYPE_COLOURS[n.type] || "#444" : "#c3c8d2" } }));
+  const edges = g.edges.map((e) => ({ data: { id: `e:${e.kind}:${e.source}:${e.target}`, source: e.source, target: e.target,
+    kind: e.kind, label: ["shared_identifier", "in_profile", "also_held_by"].includes(e.kind) ? "" : e.kind === "cut" ? "cut" : e.label,
+    colour: EDGE_COLOURS[e.kind] } })).filter((e) => !known.has(e.data.id));
+  return [...nodes, ...edges];
+}
 
 async function graphPage() {
   const id = decodeURIComponent(location.pathname.split("/").pop());
@@ -175,13 +227,7 @@ async function graphPage() {
   if (!g) throw new Error(`no profile '${id}'`);
   document.getElementById("profile-id").textContent = g.profileId;
   document.getElementById("profile-link").href = "/profiles/" + encodeURIComponent(g.profileId);
-  const usable = new Set(["active", "unverified", "record"]);
-  const elements = [
-    ...g.nodes.map((n) => ({ data: { id: n.id, kind: n.kind, label: n.kind === "record" ? `${n.type}:${n.label}` : n.label,
-      colour: n.kind === "record" ? "#5b6478" : usable.has(n.status) ? TYPE_COLOURS[n.type] || "#444" : "#c3c8d2" } })),
-    ...g.edges.map((e, i) => ({ data: { id: "e" + i, source: e.source, target: e.target, kind: e.kind,
-      label: e.kind === "shared_identifier" ? "" : e.kind === "cut" ? "cut" : e.label, colour: EDGE_COLOURS[e.kind] } })),
-  ];
+  const elements = graphElements(g);
   const started = performance.now();
   const cy = window.cytoscape({
     container: document.getElementById("cy"),
@@ -191,12 +237,31 @@ async function graphPage() {
       { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", "font-size": 10,
         color: "#1d2433", "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
       { selector: "node[kind = 'record']", style: { shape: "round-rectangle", width: 26, height: 18 } },
+      { selector: "node[kind = 'profile']", style: { shape: "hexagon", width: 30, height: 30, "font-weight": 600 } },
+      { selector: "node[kind = 'profile'][?expanded]", style: { "border-width": 2, "border-color": "#1d2433" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#e07a1f" } },
       { selector: "edge", style: { "line-color": "data(colour)", width: 2, label: "data(label)", "font-size": 9,
         "curve-style": "bezier", color: "#2f5fd0" } },
       { selector: "edge[kind = 'cut']", style: { "line-style": "dashed", color: "#b3261e" } },
+      { selector: "edge[kind = 'also_held_by'], edge[kind = 'household']", style: { "line-style": "dotted", color: "#7b4fc9" } },
+      { selector: "edge[kind = 'in_profile']", style: { width: 1 } },
     ],
   });
+  cy.getElementById("p:" + g.profileId).data("expanded", true);
+  const expand = async (node) => { // another profile: draw its records and identifiers too
+    if (node.data("expanded")) return;
+    const more = (await graphql(GRAPH, { id: node.data("label") })).profileGraph;
+    node.data("expanded", true);
+    if (!more) return;
+    const known = new Set(cy.elements().map((e) => e.id()));
+    cy.add(graphElements(more, known));
+    cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: 9000 }).run();
+    setMetric("nodes", cy.nodes().length);
+    setMetric("edges", cy.edges().length);
+    setMetric("expanded", cy.nodes("[?expanded]").length - 1);
+  };
+  cy.on("dbltap", "node[kind = 'profile']", (event) => expand(event.target).catch(showError));
+  window.cdpExpand = (id) => expand(cy.getElementById(id)); // for tests: what a double click does
   cy.ready(() => setMetric("draw_ms", Math.round(performance.now() - started)));
   setMetric("nodes", g.nodes.length);
   setMetric("edges", g.edges.length);
@@ -321,6 +386,7 @@ async function search(q) {
   const [source, record] = q.includes(":") ? [q.slice(0, q.indexOf(":")), q.slice(q.indexOf(":") + 1)] : [];
   const parts = SEARCH_TYPES.map((t, n) => `t${n}: profilesByIdentifier(type: "${t}", value: $q) { id }`);
   if (source) parts.push(`r: profileByRecord(source: $source, recordId: $record) { id }`);
+  if (/^[\p{L}][\p{L}' .,-]*$/u.test(q)) parts.push("n: profilesByName(name: $q, first: 20) { id }"); // a name
   const query = `query($q: String!${source ? ", $source: String!, $record: String!" : ""}) { ${parts.join(" ")} }`;
   const key = sessionStorage.getItem(KEY);
   const headers = { "Content-Type": "application/json" };
@@ -333,7 +399,11 @@ async function search(q) {
     for (const profile of [].concat(value || [])) found.add(profile.id);
   }
   if (found.size === 1) return location.assign("/profiles/" + [...found][0]);
-  showError(found.size ? `'${q}' is held by ${found.size} profiles: ${[...found].join(", ")}` : `nothing holds '${q}'`);
+  if (!found.size) return showError(`nothing holds '${q}'`);
+  const box = document.getElementById("error");
+  box.replaceChildren(`'${q}' is held by ${found.size} profiles: `, ...[...found].flatMap((id, n) => [n ? ", " : "",
+    Object.assign(document.createElement("a"), { href: "/profiles/" + encodeURIComponent(id), textContent: id })]));
+  box.hidden = false;
 }
 
 function signinPage() {
