@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.console import CONSOLE_DIR, PAGES
 from analytics.embeddings import EmbeddingSettings, embed_store
+from api.console import CONSOLE_DIR, PAGES
 from api.keys import create_key
 from api.overview import compute_overview, overview, refresh_overview
 from graph.model import IdentifierLink, SourceRecord
@@ -222,8 +222,10 @@ def test_the_explorer_draws_the_profile_and_explains_two_records(page: Any, serv
 
 @pytest.mark.parametrize("store_kind", ["embedded", "neo4j"])
 def test_the_explorer_expands_to_the_household_and_profiles_sharing_an_identifier(
-    page: Any, server: Server, store_kind: str
-) -> None:  # noqa: F811
+    page: Any,  # noqa: F811
+    server: Server,
+    store_kind: str,
+) -> None:
     elsewhere, errors = _watch(page)
     page.set_viewport_size({"width": 1400, "height": 900})
     _sign_in(page, server, server.key)
