@@ -62,10 +62,14 @@ def overview(store: GraphStore) -> Overview:
 
 
 def refresh_overview(store: GraphStore) -> Overview:
-    """Compute the figures and store them with the graph, for the run that just finished."""
+    """Compute the figures and store them with the graph, for the run that just finished; the data quality
+    page's shared identifier values too (:mod:`api.data_quality`)."""
+    from api.data_quality import refresh_shared_values
+
     found = compute_overview(store)
     text = json.dumps(asdict(found))
     store.write(lambda tx: tx.set_graph_setting(SETTING, text), "store the overview figures")
+    refresh_shared_values(store)
     return found
 
 

@@ -18,6 +18,7 @@ from api.audit import PiiReadAudit
 from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
 from api.pii import PiiMask
+from api.quality_types import DataQuality, data_quality_answer
 from api.query_limits import QueryLimits, capped, limit_extensions
 from api.schema_types import (
     AuditLogEntry,
@@ -295,6 +296,10 @@ class Query:
                         profile_sizes=counts(found.profile_sizes),
                         conflicting_profiles=counts(found.conflicting_profiles),
                         runs=[ResolveRunFigures(**vars(r)) for r in found.runs])  # fmt: skip
+
+    @strawberry.field(description="Each source's columns and rejects, and the values most shared (read:profiles)")
+    async def data_quality(self, info: Info) -> DataQuality:
+        return data_quality_answer(await asyncio.to_thread(_service(info).data_quality), _pii(info))
 
     @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
     async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:

@@ -16,6 +16,7 @@ from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
+from api.data_quality import DataQuality, data_quality
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
 from api.overview import Overview, overview, refresh_overview
@@ -300,6 +301,11 @@ class CustomerService:
         """The console overview's figures (:mod:`api.overview`)."""
         self._allow("read:profiles")
         return overview(self.store)
+
+    def data_quality(self) -> DataQuality:
+        """The console's data quality figures, unmasked (:mod:`api.data_quality`)."""
+        self._allow("read:profiles")
+        return data_quality(self.store)
 
     def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
         """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""
