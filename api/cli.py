@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from api import cli_insights, cli_privacy
+from api import cli_insights, cli_privacy, cli_report
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -402,6 +402,7 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
 
 cli_insights.register(app, job)
 cli_privacy.register(app, job)
+cli_report.register(app, job)
 
 
 def main() -> None:

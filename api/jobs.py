@@ -80,6 +80,15 @@ def _stats(ctx: JobContext) -> dict[str, Any]:
     return collect_stats(ctx.store)
 
 
+def _report(ctx: JobContext, with_pii: bool = False) -> dict[str, Any]:
+    from api.report_page import report_data
+
+    ctx.progress("read the figures", 0, 1)
+    data = report_data(ctx.store, with_pii)
+    ctx.progress("read the figures", 1, 1)
+    return data
+
+
 def _explain(ctx: JobContext, a: str, b: str) -> dict[str, Any]:
     from api.service import CustomerService
 
@@ -250,6 +259,7 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "resolve": (_resolve, "resolve.runner:ResolveSummary"),
     "match_settings": (_match_settings, None),
     "stats": (_stats, None),
+    "report": (_report, None),
     "explain": (_explain, None),
     "evaluate": (_evaluate, None),
     "export_profiles": (_export_profiles, None),

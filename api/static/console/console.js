@@ -60,7 +60,12 @@ const OVERVIEW = `{ overview { asOf profiles records events identifiers ignoredI
   conflictingProfiles { name count } runs { runId finishedAt merges splits movedRecords incremental } } }`;
 
 async function overviewPage() {
-  const o = (await graphql(OVERVIEW)).overview;
+  drawOverview((await graphql(OVERVIEW)).overview);
+  if (window.cdpOverviewRejects) await window.cdpOverviewRejects(); // quality.js, when the page loads it
+  document.body.dataset.ready = "true";
+}
+
+function drawOverview(o) {
   for (const [metric, field] of [["profiles", "profiles"], ["records", "records"], ["events", "events"],
     ["identifiers", "identifiers"], ["ignored_identifiers", "ignoredIdentifiers"], ["households", "households"]]) {
     setMetric(metric, o[field]);
@@ -83,7 +88,6 @@ async function overviewPage() {
     { label: "splits", data: o.runs.map((r) => r.splits) },
     { label: "moved records", data: o.runs.map((r) => r.movedRecords) },
   ]);
-  document.body.dataset.ready = "true";
 }
 
 const PROFILE = `query($id: ID!) { profile(id: $id) { id size
