@@ -81,10 +81,15 @@ def _stats(ctx: JobContext) -> dict[str, Any]:
 
 
 def _report(ctx: JobContext, with_pii: bool = False) -> dict[str, Any]:
+    import contextlib
+
+    from api.audit import audited
     from api.report_page import report_data
 
     ctx.progress("read the figures", 0, 1)
-    data = report_data(ctx.store, with_pii)
+    # a report showing personal data is an export of it: logged like one
+    with audited(ctx.store, "local", "export:report") if with_pii else contextlib.nullcontext():
+        data = report_data(ctx.store, with_pii)
     ctx.progress("read the figures", 1, 1)
     return data
 

@@ -18,7 +18,7 @@ from api.cli import app
 from api.data_quality import SETTING, compute_shared_values, data_quality
 from api.keys import create_key
 from api.overview import overview
-from graph.settings import StoreSettings
+from graph.settings import StoreSettings, open_store
 from graph.store import GraphStore
 from ingest.config import load_config
 from ingest.pipeline import ingest
@@ -185,6 +185,11 @@ def test_the_report_opens_without_any_request_and_shows_the_store_figures(
     assert [v for v in INVALID_PII if v in masked] == [] and "ann@mailbox.co.uk" not in masked
     assert "ann@mailbox.co.uk" in revealed and "zed.bad-email.co.uk" in revealed
     assert "<script src" not in masked and "http://" not in masked.replace("http://www.w3.org", "")
+    reopened = open_store(store_settings.model_copy(update={"data_dir": tmp_path / "cdp"}))
+    try:  # the report with personal data is logged as an export; the masked one is not
+        assert [e["action"] for e in reopened.audit_entries("2000", 100)] == ["export:report"]
+    finally:
+        reopened.close()
 
     requests: list[str] = []
     errors: list[str] = []
