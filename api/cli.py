@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from api import cli_insights, cli_privacy, cli_review
+from api import cli_insights, cli_privacy, cli_report, cli_review
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -403,6 +403,7 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
 cli_insights.register(app, job)
 cli_privacy.register(app, job)
 cli_review.register(app, job)
+cli_report.register(app, job)
 
 
 def main() -> None:

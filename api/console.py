@@ -18,7 +18,7 @@ CONSOLE_DIR = Path(__file__).parent / "static" / "console"
 STATIC_PATH = "/static/console"
 #: path -> page file; these paths are open (no key): a page holds no customer data
 PAGES = {"/": "overview.html", "/signin": "signin.html", "/profiles/{profile_id}": "profile.html",
-         "/graph/{profile_id}": "graph.html", "/review": "review.html"}  # fmt: skip
+         "/graph/{profile_id}": "graph.html", "/review": "review.html", "/quality": "quality.html"}  # fmt: skip
 #: the open page paths as prefixes (a page with a parameter)
 PAGE_PREFIXES = ("/profiles/", "/graph/")
 HEADERS = {

@@ -80,6 +80,20 @@ def _stats(ctx: JobContext) -> dict[str, Any]:
     return collect_stats(ctx.store)
 
 
+def _report(ctx: JobContext, with_pii: bool = False) -> dict[str, Any]:
+    import contextlib
+
+    from api.audit import audited
+    from api.report_page import report_data
+
+    ctx.progress("read the figures", 0, 1)
+    # a report showing personal data is an export of it: logged like one
+    with audited(ctx.store, "local", "export:report") if with_pii else contextlib.nullcontext():
+        data = report_data(ctx.store, with_pii)
+    ctx.progress("read the figures", 1, 1)
+    return data
+
+
 def _explain(ctx: JobContext, a: str, b: str) -> dict[str, Any]:
     from api.service import CustomerService
 
@@ -268,6 +282,7 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "resolve": (_resolve, "resolve.runner:ResolveSummary"),
     "match_settings": (_match_settings, None),
     "stats": (_stats, None),
+    "report": (_report, None),
     "explain": (_explain, None),
     "evaluate": (_evaluate, None),
     "export_profiles": (_export_profiles, None),

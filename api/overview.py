@@ -68,9 +68,10 @@ def overview(store: GraphStore) -> Overview:
 
 
 def refresh_overview(store: GraphStore) -> Overview:
-    """Compute the figures and the review queue (:mod:`api.review`) and store them with the graph, for the
-    run that just finished."""
+    """Compute the figures, the review queue (:mod:`api.review`) and the data quality page's shared identifier
+    values (:mod:`api.data_quality`), and store them with the graph, for the run that just finished."""
     from analytics.health import strong_values
+    from api.data_quality import refresh_shared_values
     from api.review import refresh_review
 
     strong = strong_values(store)
@@ -78,6 +79,7 @@ def refresh_overview(store: GraphStore) -> Overview:
     text = json.dumps(asdict(found))
     store.write(lambda tx: tx.set_graph_setting(SETTING, text), "store the overview figures")
     refresh_review(store, strong)
+    refresh_shared_values(store)
     return found
 
 

@@ -18,6 +18,7 @@ from api.audit import PiiReadAudit
 from api.execution import Executors, ThreadedSchema
 from api.loaders import Loaders
 from api.pii import PiiMask
+from api.quality_types import DataQuality, data_quality_answer
 from api.query_limits import QueryLimits, capped, limit_extensions
 from api.schema_types import (
     AuditLogEntry,
@@ -335,6 +336,10 @@ class Query:
                    for f in found.flagged]  # fmt: skip
         return ReviewQueue(as_of=found.as_of, run_id=found.run_id, threshold=found.threshold, pairs=pairs,
                            flagged=flagged)  # fmt: skip
+
+    @strawberry.field(description="Each source's columns and rejects, and the values most shared (read:profiles)")
+    async def data_quality(self, info: Info) -> DataQuality:
+        return data_quality_answer(await asyncio.to_thread(_service(info).data_quality), _pii(info))
 
     @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
     async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:

@@ -16,6 +16,7 @@ from analytics.traits import ProfileTraits, traits_of_events
 from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
+from api.data_quality import DataQuality, data_quality
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
 from api.name_search import profiles_by_name
@@ -321,6 +322,11 @@ class CustomerService:
             pair = label_pair(self.store, record_a, record_b, match, self.principal.name)
             touched.extend(self.store.profiles_of_records(list(pair)).values())
             return pair
+
+    def data_quality(self) -> DataQuality:
+        """The console's data quality figures, unmasked (:mod:`api.data_quality`)."""
+        self._allow("read:profiles")
+        return data_quality(self.store)
 
     def audit_log(self, since: str, limit: int) -> list[AuditEntry]:
         """The audit log from ``since`` (ISO, UTC), oldest first: for ``admin`` only."""

@@ -371,6 +371,13 @@ COUNT_IDENTIFIERS = Query(
 )
 COUNT_EVENTS = Query("count_events", f"MATCH (ev:{E}) RETURN count(*) AS n")
 PROFILE_SIZES = Query("profile_sizes", f"MATCH (p:{P}) RETURN p.size AS size, count(*) AS n")
+MOST_SHARED_IDENTIFIERS = Query(
+    "most_shared_identifiers",
+    (
+        f"MATCH (i:{ID})<-[:{HAS_ID}]-(r:{R}) WHERE i.type = $type WITH i, count(r) AS records WHERE records > 1 "
+        "RETURN i.value AS value, i.status AS status, records ORDER BY records DESC, value LIMIT $limit"
+    ),
+)
 
 PROFILE_IDENTIFIERS_OF_TYPES = Query(
     "profile_identifiers_of_types",

@@ -210,6 +210,11 @@ class Reads(QueryRunner):
         """``type, status, n``."""
         return self.run(q.COUNT_IDENTIFIERS)
 
+    def most_shared_identifiers(self, id_type: str, limit: int) -> list[Row]:
+        """``value, status, records`` of the ``limit`` identifiers of ``id_type`` held by most records (two or
+        more), most first. O(links of the type)."""
+        return self.run(q.MOST_SHARED_IDENTIFIERS, type=id_type, limit=limit)
+
     def event_count(self) -> int:
         return int(self.run(q.COUNT_EVENTS)[0]["n"])
 

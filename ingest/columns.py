@@ -9,6 +9,7 @@ checks this on messy columns), at a fraction of the cost: most of a value's cost
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,12 +31,13 @@ _FACTORISABLE = {"string", "integer", "floating", "datetime", "date", "empty"}
 class Normalised:
     values: list[Any]
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+    filled: int = 0  # raw values present: not missing, not blank (the column profile's fill rate)
 
 
 def normalise_column(raws: Sequence[Any], rule: Rule, fast: FastPath | None = None) -> Normalised:
     """``rule`` applied to every raw value, each distinct value once; ``fast`` may settle clean ones."""
     column = pd.Series(raws, dtype=object)
-    if pd.api.types.infer_dtype(column, skipna=True) not in _FACTORISABLE:
+    if (inferred := pd.api.types.infer_dtype(column, skipna=True)) not in _FACTORISABLE:
         return _one_by_one(raws, rule)
     codes, uniques = pd.factorize(column)
     results: list[_Result | None] = [None] * len(uniques)
@@ -45,7 +47,7 @@ def normalise_column(raws: Sequence[Any], rule: Rule, fast: FastPath | None = No
         for i in np.flatnonzero(clean).tolist():
             results[i] = (settled_fast[i], None)
     settled = [r if r is not None else _attempt(rule, uniques[i]) for i, r in enumerate(results)]
-    out = Normalised([])
+    out = Normalised([], filled=_filled(codes, uniques, text=inferred == "string"))
     for row, code in enumerate(codes.tolist()):
         # a missing value goes through the rule too: some rules reject one (an event without a timestamp)
         value, reason = settled[code] if code >= 0 else _attempt(rule, raws[row])
@@ -55,11 +57,21 @@ def normalise_column(raws: Sequence[Any], rule: Rule, fast: FastPath | None = No
     return out
 
 
+def _filled(codes: np.ndarray, uniques: Any, text: bool) -> int:
+    """Rows whose value is neither missing (code -1) nor blank text; each distinct value checked once."""
+    present = codes[codes >= 0]
+    if not text:  # numbers and dates are never blank
+        return len(present)
+    blank = np.fromiter((not value.strip() for value in uniques), bool, len(uniques))  # the fastest way, measured
+    return int(np.count_nonzero(~blank[present]))
+
+
 def _one_by_one(raws: Sequence[Any], rule: Rule) -> Normalised:
     out = Normalised([])
     for row, raw in enumerate(raws):
         value, reason = _attempt(rule, raw)
         out.values.append(value)
+        out.filled += not (raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip() == "")
         if reason is not None:
             out.invalid.append((row, reason))
     return out

@@ -15,7 +15,8 @@ from graph.batch import RecordBatch
 from graph.errors import ConfigError
 from graph.store import GraphStore
 from graph.writes import UpsertCounts
-from ingest.config import SourcesConfig
+from ingest.column_profile import ProfileTally, SourceProfile, store_profiles
+from ingest.config import SourcesConfig, SourceSpec
 from ingest.normalise import NormaliseOptions
 from ingest.phone_regions import PhoneTally, region_hint
 from ingest.readers import RawRow, count_rows, file_columns, read_rows
@@ -92,7 +93,8 @@ def ingest(
     options = NormaliseOptions(config.options.default_region, config.options.date_order)
     ingested_at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
     jobs = [ChunkJob(name, config.sources[name], options, ingested_at) for name in names]
-    trackers = {name: _SourceTracker(name, *_file(config, name), rejects_dir, options) for name in names}
+    trackers = {name: _SourceTracker(name, config.sources[name], *_file(config, name), rejects_dir, options)
+                for name in names}  # fmt: skip
     parallel = sum(t.total for t in trackers.values()) >= PARALLEL_FROM_ROWS
     pending: list[RecordBatch] = []
     suppressions = Suppressions(store)
@@ -109,6 +111,7 @@ def ingest(
                 on_progress(job.source, trackers[job.source].summary.rows_read, trackers[job.source].total)
         _write(store, pending, trackers, suppressions)
     summaries = [trackers[name].close() for name in names]
+    store_profiles(store, [trackers[name].column_profile(ingested_at) for name in names])
     return IngestSummary(summaries, (datetime.now(UTC) - started).total_seconds())
 
 
@@ -135,10 +138,13 @@ def _write(
 
 class _SourceTracker:
     """What ingest learns about one source as its chunks arrive: rejects, dropped values, repeated ids, and
-    whether its phones look written in another region than the default one."""
+    whether its phones look written in another region than the default one, and its column profile."""
 
-    def __init__(self, name: str, path: Path, fmt: str, rejects_dir: Path, options: NormaliseOptions) -> None:
+    def __init__(
+        self, name: str, spec: SourceSpec, path: Path, fmt: str, rejects_dir: Path, options: NormaliseOptions
+    ) -> None:
         self.summary, self.path, self.total = SourceSummary(name), path, count_rows(path, fmt)
+        self.profile = ProfileTally(name, spec)
         self.rejects = RejectsFile(rejects_dir / f"{name}.csv", name)
         self.invalid: Counter[str] = Counter()
         self.events: Counter[str] = Counter()
@@ -148,6 +154,7 @@ class _SourceTracker:
     def take(self, chunk: BuiltChunk) -> None:
         self.summary.rows_read += chunk.rows
         self.rejects.add_chunk(chunk.rejects, chunk.dropped)
+        self.profile.take(chunk.rows, chunk.filled, chunk.rejects, chunk.dropped)
         self.invalid.update(chunk.invalid)
         self.events.update(chunk.events_dropped)
         self.phones.merge(chunk.phones)
@@ -163,6 +170,9 @@ class _SourceTracker:
         self.summary.region_hint = region_hint(self.phones, self.region)
         logger.info("source %s: %s", self.summary.source, self.summary)
         return self.summary
+
+    def column_profile(self, profiled_at: str) -> SourceProfile:
+        return self.profile.profile(profiled_at)
 
 
 def _chunks(rows: Iterator[RawRow]) -> Iterator[list[RawRow]]:

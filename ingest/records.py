@@ -106,6 +106,7 @@ class RecordBuilder:
         self.invalid = InvalidValues()
         self.phones = PhoneTally()
         self._listed: dict[str, set[int]] = {}  # column -> lines whose value the reader already dropped
+        self.filled: dict[str, int] = {}  # column -> rows built holding a value (dropped ones included)
 
     def take_dropped(self, line: int, dropped: tuple[DroppedValue, ...]) -> str | None:
         """List the values the reader dropped from a row; the reason the row cannot be a record when one
@@ -130,6 +131,7 @@ class RecordBuilder:
                 kept.append((line, values))
             except RejectedRow as exc:
                 rejects.append((line, str(exc), str(values)))
+        self.filled[self.spec.record_id] = len(kept)
         identifiers = [
             (id_type, *self._identifiers(kept, column, id_type)) for column, id_type in self.spec.identifiers.items()
         ]
@@ -219,6 +221,8 @@ class RecordBuilder:
         raws = [values.get(column) for _, values in rows]
         result = normalise_column(raws, rule, fast)
         listed = self._listed.get(column, set())
+        # a value the reader dropped was there (and is listed as invalid): it fills the column
+        self.filled[column] = result.filled + (sum(line in listed for line, _ in rows) if listed else 0)
         for row, reason in result.invalid:
             if rows[row][0] not in listed:
                 self.invalid.add(rows[row][0], column, raws[row], reason, kind)

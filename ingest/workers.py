@@ -39,6 +39,7 @@ class BuiltChunk:
     dropped: list[Dropped] = field(default_factory=list)  # each value dropped and event not recorded, by line
     events_dropped: dict[str, int] = field(default_factory=dict)  # per timestamp column
     phones: PhoneTally = field(default_factory=PhoneTally)  # phones not valid in the default region
+    filled: dict[str, int] = field(default_factory=dict)  # rows built holding a value, per column read
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
     rejects = sorted(rejects + unbuilt, key=lambda reject: reject[0])
     invalid = builder.invalid
     dropped = sorted(invalid.listed, key=lambda entry: entry[0])
-    return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events), builder.phones)
+    return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events), builder.phones,
+                      builder.filled)  # fmt: skip
 
 
 def default_workers() -> int:
