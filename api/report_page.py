@@ -33,6 +33,7 @@ def report_data(store: GraphStore, with_pii: bool = False) -> dict[str, Any]:
     """What the report shows, as JSON-ready data: the overview's and data quality's GraphQL answers."""
     found = overview(store)
     figures = {**asdict(found), **{name: _named(getattr(found, name)) for name in _COUNTS}}
+    figures["match_weights"] = found.match_weights or None  # as the overview query answers it
     quality = asdict(data_quality_answer(data_quality(store), PiiMask(reveal=with_pii)))
     return {
         "generatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

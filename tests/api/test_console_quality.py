@@ -214,9 +214,10 @@ def test_the_report_opens_without_any_request_and_shows_the_store_figures(
                          "identifiers": str(figures.identifiers), "households": str(figures.households),
                          "rejected_rows": str(quality.rejected_rows), "invalid_values": str(quality.invalid_values)}  # fmt: skip
         drawn = page.evaluate(
-            "() => [...document.querySelectorAll('canvas')].map(c => !!Chart.getChart(c) && c.width > 0)"
+            "() => Object.fromEntries([...document.querySelectorAll('canvas')].map(c => [c.id, !!Chart.getChart(c) && c.width > 0]))"
         )
-        assert drawn == [True] * 6
+        # every chart, but the match weights when no run scored a pair (the example data: too few records)
+        assert len(drawn) == 8 and drawn == {k: k != "match-weights" or bool(figures.match_weights) for k in drawn}
         table = page.inner_text("#columns-crm")
         assert ("Qu</script>inn" in table) == (name == "report1.html") and ("Q***" in table) == (name == "report0.html")
     page.screenshot(path=str(SCREENSHOTS / f"report-{store_kind}.png"))

@@ -87,8 +87,8 @@ function drawOverview(o) {
   chart("source-overlap", "bar", names(overlap), [{ label: "profiles", data: counts(overlap) }],
     { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } });
   setMetric("multi_source_profiles", o.sourceOverlap.filter((r) => r.name.includes("+")).reduce((sum, r) => sum + r.count, 0));
-  const w = o.matchWeights;
-  if (w) {
+  const w = o.matchWeights; // null before a run scored any pair
+  if (w && w.counts) {
     const edges = w.counts.map((_, i) => w.start + i);
     const linked = edges.map((edge) => edge + 1 > w.thresholdWeight); // a bin reaching past the threshold
     chart("match-weights", "bar", edges.map((edge) => `${edge} to ${edge + 1}`), [{ label: "pairs", data: w.counts,
