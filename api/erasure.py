@@ -23,6 +23,7 @@ from graph.errors import NotFound
 from graph.lease import writer_lease
 from graph.model import Label
 from graph.store import GraphStore
+from ingest.column_profile import without_records
 from ingest.suppression import salt_of, suppression_hash
 from resolve.changes import Attribution
 from resolve.incremental import saved_model
@@ -63,6 +64,8 @@ def erase_customer(store: GraphStore, profile_ids: list[str], actor: str, wait_s
         def work(tx) -> int:  # type: ignore[no-untyped-def]
             deleted = tx.erase_records(members, keys, report.profiles)
             _scrub_run_summaries(tx, [*members, *keys, *(k.split(":", 1)[1] for k in keys)])
+            for setting, text in without_records(tx.graph_settings(), set(members)).items():
+                tx.set_graph_setting(setting, text)  # the data-quality examples taken from their rows
             exclusive = {row["key"] for row in held} - set(tx.existing_identifiers(keys))
             rows = [{"hash": suppression_hash(salt, k), "type": "record", "at": at} for k in members]
             rows += [{"hash": suppression_hash(salt, r["key"]), "type": r["type"], "at": at}

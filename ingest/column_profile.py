@@ -50,7 +50,8 @@ class ColumnProfile:
     rows: int = 0  # rows ingested (the source's rows less its rejects)
     filled: int = 0  # of those, rows holding a value (not empty, not only spaces)
     invalid: int = 0  # values ingest dropped as not valid (the rejects file lists each one)
-    examples: list[dict[str, str]] = field(default_factory=list)  # up to 5: {"value", "reason"}, file order
+    #: up to 5: {"value", "reason", "record"} (the record key, so an erase can take its row's out), file order
+    examples: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -96,8 +97,10 @@ class ProfileTally:
         self.examples: dict[str, dict[str, str]] = {}  # "column\0value" -> example, first seen first
 
     def take(self, rows: int, filled: Mapping[str, int], rejects: Sequence[tuple[int, str, str]],
-             dropped: Sequence[Dropped]) -> None:  # fmt: skip
-        """One chunk: its row count, filled counts, rejected rows ``(line, reason, raw)`` and dropped values."""
+             dropped: Sequence[Dropped], records: Mapping[int, str] | None = None) -> None:  # fmt: skip
+        """One chunk: its row count, filled counts, rejected rows ``(line, reason, raw)``, dropped values and
+        ``records``, the record key of each line ingested."""
+        self._records = records or {}
         self.rows += rows
         self.rejects += len(rejects)
         self.filled.update(filled)
@@ -116,7 +119,8 @@ class ProfileTally:
         for row in invalid.drop_duplicates(["column", "value"]).groupby("column").head(EXAMPLES).itertuples():
             key = f"{row.column}\0{row.value}"
             if shown[row.column] < EXAMPLES and key not in self.examples:
-                self.examples[key] = {"value": row.value, "reason": reason_kind(row.reason, self.fields)}
+                self.examples[key] = {"value": row.value, "reason": reason_kind(row.reason, self.fields),
+                                      "record": self._records.get(int(row.line), "")}  # fmt: skip
                 shown[row.column] += 1
 
     def profile(self, profiled_at: str) -> SourceProfile:
@@ -137,6 +141,20 @@ def store_profiles(store: GraphStore, profiles: Sequence[SourceProfile]) -> None
             tx.set_graph_setting(SETTING_PREFIX + found.source, json.dumps(asdict(found)))
 
     store.write(save, "store the column profiles")
+
+
+def without_records(settings: Mapping[str, Any], records: Collection[str]) -> dict[str, str]:
+    """The stored profiles (setting key -> JSON) that held an example from one of ``records``, without those
+    examples: what an erase writes back. Counts stay: they say how many, not whose."""
+    changed: dict[str, str] = {}
+    for key, data in settings.items():
+        if not key.startswith(SETTING_PREFIX) or not isinstance(data, dict):
+            continue
+        columns = data.get("columns", [])
+        kept = [{**c, "examples": [e for e in c.get("examples", []) if e.get("record") not in records]} for c in columns]
+        if kept != columns:
+            changed[key] = json.dumps({**data, "columns": kept})
+    return changed
 
 
 def stored_profiles(settings: Mapping[str, Any]) -> list[SourceProfile]:

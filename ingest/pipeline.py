@@ -102,14 +102,17 @@ def ingest(
         for job, chunk in builder.built(
             _job_chunks(config, jobs), parallel, depth=store.transaction_rows // BATCH_ROWS
         ):
-            trackers[job.source].take(chunk)
-            pending.append(chunk.batch)
+            # erased customers' rows leave before anything is written of them: the store, the rejects file
+            batch, suppressed, rows = suppressions.apply(chunk.batch)
+            trackers[job.source].take(chunk, {chunk.lines[r] for r in rows})
+            trackers[job.source].summary.suppressed += sum(suppressed.values())
+            pending.append(batch)
             if sum(map(len, pending)) >= store.transaction_rows:
-                _write(store, pending, trackers, suppressions)
+                _write(store, pending, trackers)
                 pending = []
             if on_progress:
                 on_progress(job.source, trackers[job.source].summary.rows_read, trackers[job.source].total)
-        _write(store, pending, trackers, suppressions)
+        _write(store, pending, trackers)
     summaries = [trackers[name].close() for name in names]
     store_profiles(store, [trackers[name].column_profile(ingested_at) for name in names])
     return IngestSummary(summaries, (datetime.now(UTC) - started).total_seconds())
@@ -125,14 +128,9 @@ def _job_chunks(config: SourcesConfig, jobs: list[ChunkJob]) -> Iterator[tuple[C
             yield job, rows
 
 
-def _write(
-    store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _SourceTracker], suppressions: Suppressions
-) -> None:
+def _write(store: GraphStore, pending: list[RecordBatch], trackers: dict[str, _SourceTracker]) -> None:
     if pending:
-        batch, suppressed = suppressions.apply(RecordBatch.concat(pending))
-        for source, count in suppressed.items():
-            trackers[source].summary.suppressed += count
-        for source, counts in store.upsert_batch(batch).items():
+        for source, counts in store.upsert_batch(RecordBatch.concat(pending)).items():
             trackers[source].summary.writes.add(counts)
 
 
@@ -151,10 +149,16 @@ class _SourceTracker:
         self.seen: set[str] = set()
         self.phones, self.region = PhoneTally(), options.default_region
 
-    def take(self, chunk: BuiltChunk) -> None:
+    def take(self, chunk: BuiltChunk, suppressed: set[int] | frozenset[int] = frozenset()) -> None:
+        """Learn from a chunk; what ingest dropped from the ``suppressed`` lines (erased customers) is not kept."""
         self.summary.rows_read += chunk.rows
-        self.rejects.add_chunk(chunk.rejects, chunk.dropped)
-        self.profile.take(chunk.rows, chunk.filled, chunk.rejects, chunk.dropped)
+        dropped = [d for d in chunk.dropped if d[0] not in suppressed] if suppressed else chunk.dropped
+        self.rejects.add_chunk(chunk.rejects, dropped)
+        lines = None
+        if dropped:  # an example names its record, so an erase can take it out
+            records = chunk.batch.records
+            lines = {chunk.lines[r]: key for r, key in zip(records["row"], records["key"], strict=True)}
+        self.profile.take(chunk.rows, chunk.filled, chunk.rejects, dropped, lines)
         self.invalid.update(chunk.invalid)
         self.events.update(chunk.events_dropped)
         self.phones.merge(chunk.phones)

@@ -53,17 +53,18 @@ class Suppressions:
     def hash_all(self, keys: Iterable[str]) -> list[str]:
         return [suppression_hash(self.salt or "", key) for key in keys]
 
-    def apply(self, batch: RecordBatch) -> tuple[RecordBatch, dict[str, int]]:
-        """``batch`` without suppressed records (and their links and events), and how many per source."""
+    def apply(self, batch: RecordBatch) -> tuple[RecordBatch, dict[str, int], set[int]]:
+        """``batch`` without suppressed records (and their links and events), how many per source, and their
+        ``row`` numbers."""
         if not self.hashes or not len(batch):
-            return batch, {}
+            return batch, {}, set()
         hit_records = pd.Series(self.hash_all(batch.records["key"]), index=batch.records.index).isin(self.hashes)
         hit_links = pd.Series(self.hash_all(batch.links["identifier"]), index=batch.links.index).isin(self.hashes)
         rows = set(batch.records.loc[hit_records, "row"]) | set(batch.links.loc[hit_links, "row"])
         if not rows:
-            return batch, {}
+            return batch, {}, set()
         dropped = batch.records["row"].isin(rows)
         counts = batch.records.loc[dropped, "source"].value_counts().to_dict()
         kept = RecordBatch(batch.records[~dropped], batch.links[~batch.links["row"].isin(rows)],
                            batch.events[~batch.events["row"].isin(rows)])  # fmt: skip
-        return kept, {str(k): int(v) for k, v in counts.items()}
+        return kept, {str(k): int(v) for k, v in counts.items()}, {int(r) for r in rows}

@@ -40,6 +40,7 @@ class BuiltChunk:
     events_dropped: dict[str, int] = field(default_factory=dict)  # per timestamp column
     phones: PhoneTally = field(default_factory=PhoneTally)  # phones not valid in the default region
     filled: dict[str, int] = field(default_factory=dict)  # rows built holding a value, per column read
+    lines: list[int] = field(default_factory=list)  # the file line of each row of ``batch`` (its ``row``)
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,13 @@ def build_chunk(job: ChunkJob, rows: list[RawRow]) -> BuiltChunk:
         else:
             readable.append((row.line, row.values))
     batch, unbuilt = builder.build(readable)
+    not_built = {reject[0] for reject in unbuilt}
+    lines = [line for line, _ in readable if line not in not_built]
     rejects = sorted(rejects + unbuilt, key=lambda reject: reject[0])
     invalid = builder.invalid
     dropped = sorted(invalid.listed, key=lambda entry: entry[0])
     return BuiltChunk(len(rows), batch, rejects, dict(invalid.counts), dropped, dict(invalid.events), builder.phones,
-                      builder.filled)  # fmt: skip
+                      builder.filled, lines)  # fmt: skip
 
 
 def default_workers() -> int:

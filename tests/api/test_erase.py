@@ -62,8 +62,12 @@ def test_an_erased_customer_leaves_nothing_and_stays_erased(server: Server, tmp_
     assert f"profile:{bob}" not in set(after.keys) and len(after.keys) == len(before.keys) - 1
     assert _profile_of(server, "C1") == ann  # the others keep their profiles
 
+    crm = tmp_path / "crm.csv"  # Bob's row comes back with a value ingest drops: it is written nowhere either
+    crm.write_text(crm.read_text().replace("C4,bob@mailbox.co.uk,07812 345678", "C4,bob@mailbox.co.uk,07812 34567x"))
     again = ingest(load_config(tmp_path / "sources.yaml"), server.store, tmp_path / "rejects")
     assert {s.source: s.suppressed for s in again.sources} == {"crm": 1, "pos": 1}
+    rejects = "".join(p.read_text() for p in (tmp_path / "rejects").glob("*.csv"))
+    assert "34567x" not in rejects and "34567x" not in _everything(server.store)
     resolve(server.store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))
     assert [trace for trace in BOB if trace in _everything(server.store)] == []
     assert server.query('{ profileByIdentifier(type: "email", value: "bob@mailbox.co.uk") { id } }')["data"] == {
@@ -109,3 +113,29 @@ def test_cdp_erase_by_profile_and_the_ingest_summary(tmp_path: Path, store_setti
     assert again.returncode == 0, again.stderr
     assert "crm: 1 rows of erased customers skipped" in again.stderr + again.stdout
     assert cdp("erase", "--identifier", "email").returncode != 0
+
+
+def test_an_erase_takes_the_customers_values_out_of_the_data_quality_examples(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    from api.erasure import erase_customer
+    from ingest.column_profile import stored_profiles
+    from tests.api.conftest import CRM, POS, SOURCES
+
+    (tmp_path / "sources.yaml").write_text(SOURCES)
+    (tmp_path / "crm.csv").write_text(CRM.replace("C4,bob@mailbox.co.uk,07812 345678", "C4,bob@@mailbox,07812 345678")
+                                      .replace("C1,ann@mailbox.co.uk", "C1,ann@@mailbox"))  # fmt: skip
+    (tmp_path / "pos.csv").write_text(POS)
+    ingest(load_config(tmp_path / "sources.yaml"), store, tmp_path / "rejects")
+    resolve(store, ResolveSettings(blocklist={"email": ["family@mailbox.co.uk"]}))
+
+    def examples() -> dict[str, str]:
+        crm = next(p for p in stored_profiles(store.graph_settings()) if p.source == "crm")
+        return {e["value"]: e["record"] for c in crm.columns for e in c.examples}
+
+    assert examples() == {"bob@@mailbox": "crm:C4", "ann@@mailbox": "crm:C1"}
+    bob = store.profile_of_record("crm:C4")
+    assert bob is not None
+    erase_customer(store, [bob], "tests")
+    assert examples() == {"ann@@mailbox": "crm:C1"}  # Ann's stays: only the erased customer's rows go
+    assert "bob@@mailbox" not in _everything(store)
