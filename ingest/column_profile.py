@@ -151,7 +151,9 @@ def without_records(settings: Mapping[str, Any], records: Collection[str]) -> di
         if not key.startswith(SETTING_PREFIX) or not isinstance(data, dict):
             continue
         columns = data.get("columns", [])
-        kept = [{**c, "examples": [e for e in c.get("examples", []) if e.get("record") not in records]} for c in columns]
+        kept = [
+            {**c, "examples": [e for e in c.get("examples", []) if e.get("record") not in records]} for c in columns
+        ]
         if kept != columns:
             changed[key] = json.dumps({**data, "columns": kept})
     return changed
