@@ -316,6 +316,11 @@ PROFILES_OF_RECORDS = Query(
     (f"UNWIND $keys AS k MATCH (r:{R} {{key: k}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id"),
 )
 
+PROFILE_OF_RECORD_KEYED = Query(
+    "profile_of_record_keyed",
+    f"MATCH (r:{R} {{key: $key}})-[:{IN_PROF}]->(p:{P}) RETURN r.key AS record, p.id AS profile_id",
+)
+
 PROFILE_RECORD_KEYS = Query(
     "profile_record_keys", f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) WHERE p.id IN $ids RETURN r.key AS key"
 )
@@ -386,6 +391,18 @@ PROFILE_IDENTIFIERS_OF_TYPES = Query(
         "RETURN p.id AS profile_id, i.type AS kind, i.value AS value"
     ),
 )
+PROFILE_RECORD_ROWS = Query(
+    "profile_record_rows",
+    f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) "
+    "RETURN p.id AS profile_id, r.source AS source, r.seen_at AS seen_at, r.attributes AS attributes",
+)
+
+PROFILE_IDENTIFIER_COUNTS = Query(
+    "profile_identifier_counts",
+    f"MATCH (i:{ID})<-[:{HAS_ID}]-(:{R})-[:{IN_PROF}]->(p:{P}) WHERE i.status IN $statuses "
+    "RETURN p.id AS profile_id, i.type AS type, count(DISTINCT i.key) AS n",
+)
+
 PROFILE_RECORD_ATTRIBUTES = Query(
     "profile_record_attributes",
     f"MATCH (r:{R})-[:{IN_PROF}]->(p:{P}) RETURN p.id AS profile_id, r.attributes AS attributes",
@@ -406,6 +423,15 @@ IDENTIFIER_DEGREE = Query(
     (f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records"),
 )
 
+IDENTIFIER_DEGREE_ONE = Query(
+    "identifier_degree_one",
+    f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(r:{R}) RETURN i.key AS key, count(r) AS records",
+)
+IDENTIFIER_PROFILES_ONE = Query(
+    "identifier_profiles_one",
+    f"MATCH (i:{ID} {{key: $key}})<-[:{HAS_ID}]-(:{R})-[:{IN_PROF}]->(p:{P}) "
+    "RETURN DISTINCT i.key AS key, p.id AS profile_id",
+)
 IDENTIFIER_PROFILES = Query(
     "identifier_profiles",
     f"UNWIND $keys AS k MATCH (i:{ID} {{key: k}})<-[:{HAS_ID}]-(:{R})-[:{IN_PROF}]->(p:{P}) "

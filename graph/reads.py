@@ -29,6 +29,19 @@ class Reads(QueryRunner):
 
     #: rows per ``UNWIND`` batch
     batch_size: int = 5_000
+    #: up to this many keys, a lookup that goes on from a node found by its key (to its records, its
+    #: profile) is run once per key (see :meth:`_per_key`); 0: always as one ``UNWIND``
+    per_key_lookups: int = 0
+
+    def _per_key(self, one: q.Query, batch: q.Query, keys: Sequence[str], param: str) -> list[Row]:
+        """The rows of ``batch`` over ``keys``, or of ``one`` run per key when there are at most
+        :attr:`per_key_lookups` of them: the embedded store plans ``UNWIND`` then a traversal as a join over
+        the whole relationship table (seconds at a million records, for a handful of keys), while one key's
+        lookup takes milliseconds."""
+        keys = _keys(keys)
+        if 0 < len(keys) <= self.per_key_lookups:
+            return [row for key in keys for row in self.run(one, key=key)]
+        return self.run(batch, **{param: keys})
 
     # ---- records and identifiers (resolution reads the whole graph) -------------------------------
 
@@ -48,6 +61,14 @@ class Reads(QueryRunner):
     def record_attributes_of(self, keys: Sequence[str]) -> pd.DataFrame:
         """The attributes of the records ``keys`` (unknown keys left out). O(len(keys)) lookups by key."""
         return self.frame(q.RECORD_ATTRIBUTES_OF, keys=_keys(keys))
+
+    def profile_record_rows(self) -> pd.DataFrame:
+        """``profile_id, source, seen_at, attributes`` (JSON text) of every resolved record: one bulk read."""
+        return self.frame(q.PROFILE_RECORD_ROWS)
+
+    def profile_identifier_counts(self, statuses: Sequence[str]) -> pd.DataFrame:
+        """``profile_id, type, n``: how many distinct identifiers of each type, of ``statuses``, each profile holds."""
+        return self.frame(q.PROFILE_IDENTIFIER_COUNTS, statuses=list(statuses))
 
     def records_containing(self, text: str, limit: int) -> pd.DataFrame:
         """``record, attributes, profile_id`` of up to ``limit`` resolved records whose attributes (JSON text),
@@ -72,12 +93,13 @@ class Reads(QueryRunner):
 
     def identifier_degree(self, keys: Sequence[str]) -> dict[str, int]:
         """Identifier key -> how many records hold it."""
-        return {row["key"]: int(row["records"]) for row in self.run(q.IDENTIFIER_DEGREE, keys=_keys(keys))}
+        rows = self._per_key(q.IDENTIFIER_DEGREE_ONE, q.IDENTIFIER_DEGREE, keys, "keys")
+        return {row["key"]: int(row["records"]) for row in rows}
 
     def identifier_profiles(self, keys: Sequence[str]) -> list[Row]:
         """``key, profile_id``: every profile holding each identifier of ``keys`` (read the degree first: an
         identifier held by many records costs as many reads)."""
-        return self.run(q.IDENTIFIER_PROFILES, keys=_keys(keys))
+        return self._per_key(q.IDENTIFIER_PROFILES_ONE, q.IDENTIFIER_PROFILES, keys, "keys")
 
     def changed_records(self) -> list[str]:
         """Records ingest changed since the last resolve."""
@@ -158,7 +180,8 @@ class Reads(QueryRunner):
 
     def profiles_of_records(self, keys: Sequence[str]) -> dict[str, str]:
         """Record key -> its profile, for the resolved ones of ``keys``."""
-        return {row["record"]: row["profile_id"] for row in self.run(q.PROFILES_OF_RECORDS, keys=_keys(keys))}
+        rows = self._per_key(q.PROFILE_OF_RECORD_KEYED, q.PROFILES_OF_RECORDS, keys, "keys")
+        return {row["record"]: row["profile_id"] for row in rows}
 
     def profile_of_record(self, key: str) -> str | None:
         rows = self.run(q.PROFILE_OF_RECORD, key=key)
