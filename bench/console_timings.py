@@ -456,7 +456,7 @@ def section(plan: argparse.Namespace, result: dict[str, Any], command: str, comm
     warm_total = _median([w["total"] for w in explorer.warm])
     warm_layout = _median([w["layout"] for w in explorer.warm])
     table += [
-        f"| explorer: {explorer.nodes} nodes, {explorer.edges} edges laid out (`cose`) and drawn afresh | "
+        f"| explorer: {explorer.nodes} nodes, {explorer.edges} edges laid out (the page's rings past 200 nodes) and drawn afresh | "
         f"{_fmt(explorer.cold.get('total'))} | {_fmt(warm_total)} | - | of which the layout: cold "
         f"{_fmt(explorer.cold.get('layout'))}, warm {_fmt(warm_layout)} |",
         f"| explorer: the last expansion (`cdpExpand`: profileGraph, add, layout of the whole drawing) | "
@@ -498,7 +498,7 @@ def section(plan: argparse.Namespace, result: dict[str, Any], command: str, comm
         f"{n}: the rest of a load is the browser's (assets, scripts, drawing, and the page's other queries, "
         "e.g. the 360 page's similar profiles). Explorer: "
         f"{how}, until the drawing held at least {plan.nodes} nodes; its elements then laid out with the page's "
-        "`cose` layout and drawn in a new Cytoscape instance in the page (`performance.now()` to the second "
+        "layout (`layoutFor`: force-directed up to 200 nodes, rings beyond) and drawn in a new Cytoscape instance in the page (`performance.now()` to the second "
         f"animation frame after the layout stopped), once cold and {n} times warm.\n",
         *table,
         "",

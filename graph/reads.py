@@ -39,7 +39,9 @@ class Reads(QueryRunner):
         the whole relationship table (seconds at a million records, for a handful of keys), while one key's
         lookup takes milliseconds."""
         keys = _keys(keys)
-        if 0 < len(keys) <= self.per_key_lookups:
+        if not keys:  # nothing to look up (the embedded store takes seconds over an empty UNWIND too)
+            return []
+        if len(keys) <= self.per_key_lookups:
             return [row for key in keys for row in self.run(one, key=key)]
         return self.run(batch, **{param: keys})
 
