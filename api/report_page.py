@@ -54,7 +54,29 @@ def render_report(data: dict[str, Any]) -> str:
         heading=escape(f"generated {data['generatedAt']} · {note}"),
         payload=payload,
         scripts=scripts,
+        **_page_parts(),
     )
+
+
+#: what the report leaves out of the overview page: the rejects, which its data-quality part shows
+_OVERVIEW_ONLY = ('data-metric="rejected_rows"', 'id="rejects-by-reason"')
+
+
+def _page_parts() -> dict[str, str]:
+    """The markup of the overview and data-quality pages (their as-of line and what their ``main`` holds),
+    so the report shows what the pages show and cannot drift from them."""
+    parts = {}
+    for name, page, drop in (("overview", "overview.html", _OVERVIEW_ONLY), ("quality", "quality.html", ())):
+        html = (CONSOLE_DIR / page).read_text(encoding="utf-8")
+        as_of, main = (
+            re.search(r'<p class="as-of">.*?</p>', html, re.S),
+            re.search(r"<main[^>]*>(.*)</main>", html, re.S),
+        )
+        if as_of is None or main is None:
+            raise ValueError(f"{page} has no as-of line or no main element for the report")
+        lines = [line for line in main[1].splitlines() if line.strip() and not any(d in line for d in drop)]
+        parts[f"{name}_as_of"], parts[f"{name}_main"] = as_of[0], "\n".join(lines)
+    return parts
 
 
 def _script(name: str) -> str:
@@ -104,45 +126,13 @@ section.report-part {{ margin-bottom: 1.5rem; }} section.report-part > h1 {{ fon
   <main>
   <section class="report-part" aria-label="Overview">
     <h1>Overview</h1>
-    <p class="as-of">Figures as of <time id="as-of">…</time>, after the last resolve run.</p>
-    <section class="figures" aria-label="Headline figures">
-      <div><span>Profiles</span><b data-metric="profiles">…</b></div>
-      <div><span>Records</span><b data-metric="records">…</b></div>
-      <div><span>Events</span><b data-metric="events">…</b></div>
-      <div><span>Identifiers</span><b data-metric="identifiers">…</b></div>
-      <div><span>Ignored identifiers</span><b data-metric="ignored_identifiers">…</b></div>
-      <div><span>Households</span><b data-metric="households">…</b></div>
-      <div><span>Profiles with two national ids or birth dates</span><b data-metric="conflicting_profiles">…</b></div>
-      <div><span>Profiles seen in two or more sources</span><b data-metric="multi_source_profiles">…</b></div>
-    </section>
-    <section class="charts">
-      <figure><figcaption>Records by source</figcaption><canvas id="records-by-source"></canvas></figure>
-      <figure><figcaption>Profiles by size (records in a profile)</figcaption><canvas id="profile-sizes"></canvas></figure>
-      <figure><figcaption>Identifiers by status</figcaption><canvas id="identifiers-by-status"></canvas></figure>
-      <figure><figcaption>Merges, splits and moved records per resolve run</figcaption><canvas id="runs"></canvas></figure>
-      <figure><figcaption>Source overlap: profiles by the sources their records come from</figcaption><canvas id="source-overlap"></canvas></figure>
-      <figure><figcaption>Match weights around the threshold (scored pairs of the last run, 1-bit bins)</figcaption><canvas id="match-weights"></canvas></figure>
-    </section>
+    {overview_as_of}
+{overview_main}
   </section>
   <section class="report-part" aria-label="Data quality">
     <h1>Data quality</h1>
-    <p class="as-of">Columns as each source's last ingest found them; shared values as of <time id="shared-as-of">…</time>.</p>
-    <section class="figures" aria-label="Data quality figures">
-      <div><span>Sources</span><b data-metric="sources">…</b></div>
-      <div><span>Rows read</span><b data-metric="rows_read">…</b></div>
-      <div><span>Rows rejected</span><b data-metric="rejected_rows">…</b></div>
-      <div><span>Invalid values dropped</span><b data-metric="invalid_values">…</b></div>
-      <div><span>Values shared by many records</span><b data-metric="shared_values">…</b></div>
-    </section>
-    <section class="charts">
-      <figure><figcaption>Fill rate per column (% of rows ingested holding a value)</figcaption><canvas id="fill-rates"></canvas></figure>
-      <figure><figcaption>Rows rejected at ingest, by reason</figcaption><canvas id="rejects-by-reason"></canvas><p id="rejects-none" class="none" hidden>No row was rejected.</p></figure>
-    </section>
-    <div id="sources"></div>
-    <section class="panel">
-      <h2>Identifier values held by the most records</h2>
-      <table id="shared-values"><thead><tr><th>Type</th><th>Value</th><th>Status</th><th>Records</th></tr></thead><tbody></tbody></table>
-    </section>
+    {quality_as_of}
+{quality_main}
   </section>
   </main>
   <script type="application/json" id="cdp-report-data">{payload}</script>
