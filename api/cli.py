@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from api import cli_insights, cli_privacy, cli_report, cli_review
+from api import cli_insights, cli_privacy, cli_report, cli_review, cli_segments
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -404,6 +404,7 @@ cli_insights.register(app, job)
 cli_privacy.register(app, job)
 cli_review.register(app, job)
 cli_report.register(app, job)
+cli_segments.register(app, job)
 
 
 def main() -> None:

@@ -48,8 +48,12 @@ def _ingest(ctx: JobContext, config: str, source: str | None) -> Any:
         changed = remember_ingest(ctx.store, options, types)
         if changed:
             ctx.note(f"warning: {changed}")
-        return ingest(sources, ctx.store, ctx.settings.data_dir / "rejects", source, ctx.progress,
-                      workers=ctx.settings.ingest_workers)  # fmt: skip
+        summary = ingest(sources, ctx.store, ctx.settings.data_dir / "rejects", source, ctx.progress,
+                         workers=ctx.settings.ingest_workers)  # fmt: skip
+    from api.memberships import refresh_memberships
+
+    refresh_memberships(ctx.store)  # new events move traits: segments' entries and exits
+    return summary
 
 
 def _resolve(ctx: JobContext, settings: str, dry_run: bool, full: bool, labels: list[dict[str, Any]] | None) -> Any:
@@ -268,6 +272,35 @@ def _review_labels(ctx: JobContext) -> list[dict[str, Any]]:
             for a, b, m, who, at in labels[["record_a", "record_b", "match", "actor", "at"]].itertuples(index=False)]  # fmt: skip
 
 
+def _segment_create(ctx: JobContext, name: str, rule: str, actor: str = "local") -> dict[str, Any]:
+    from api.segments import as_dict, create_segment
+
+    return as_dict(create_segment(ctx.store, name, rule, actor))
+
+
+def _segment_list(ctx: JobContext) -> list[dict[str, Any]]:
+    from api.segments import as_dict, segments
+
+    return [as_dict(s) for s in segments(ctx.store)]
+
+
+def _segment_preview(ctx: JobContext, rule: str) -> dict[str, Any]:
+    from api.segments import preview
+
+    return asdict(preview(ctx.store, rule))
+
+
+def _segment_members(ctx: JobContext, name: str, out: str) -> dict[str, Any]:
+    from api.audit import audited
+    from api.exports import write_frame
+    from api.segments import segment_members
+
+    with audited(ctx.store, "local", "export:segment"):
+        members = segment_members(ctx.store, name)
+        write_frame(members, Path(out))
+    return {"rows": len(members), "out": out}
+
+
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
     from api.access import Principal
     from ingest.lookup import lookup_options
@@ -302,6 +335,10 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "review_queue": (_review_queue, None),
     "review_label": (_review_label, None),
     "review_labels": (_review_labels, None),
+    "segment_create": (_segment_create, None),
+    "segment_list": (_segment_list, None),
+    "segment_preview": (_segment_preview, None),
+    "segment_members": (_segment_members, None),
 }
 
 

@@ -68,10 +68,12 @@ def overview(store: GraphStore) -> Overview:
 
 
 def refresh_overview(store: GraphStore) -> Overview:
-    """Compute the figures, the review queue (:mod:`api.review`) and the data quality page's shared identifier
-    values (:mod:`api.data_quality`), and store them with the graph, for the run that just finished."""
+    """Compute the figures, the review queue (:mod:`api.review`), the data quality page's shared identifier
+    values (:mod:`api.data_quality`) and segment memberships (:mod:`api.memberships`), and store them with
+    the graph, for the run that just finished."""
     from analytics.health import strong_values
     from api.data_quality import refresh_shared_values
+    from api.memberships import refresh_memberships
     from api.review import refresh_review
 
     strong = strong_values(store)
@@ -80,6 +82,7 @@ def refresh_overview(store: GraphStore) -> Overview:
     store.write(lambda tx: tx.set_graph_setting(SETTING, text), "store the overview figures")
     refresh_review(store, strong)
     refresh_shared_values(store)
+    refresh_memberships(store)  # segments' entries and exits (api.memberships): none to do without segments
     return found
 
 

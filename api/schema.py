@@ -49,6 +49,9 @@ from api.schema_types import (
     ResolveRunFigures,
     ReviewPair,
     ReviewQueue,
+    SegmentChange,
+    SegmentPreview,
+    SegmentType,
     SourceRecord,
     Traits,
 )
@@ -70,6 +73,7 @@ LookalikeSize = Annotated[int, _arg(limits.LOOKALIKE_SIZE, "how many profiles")]
 ProfilesFirst = Annotated[int, _arg(limits.PROFILES_FIRST, "how many profiles")]
 AuditFirst = Annotated[int, _arg(limits.AUDIT_FIRST, "how many entries")]
 NameFirst = Annotated[int, _arg(limits.NAME_SEARCH_FIRST, "how many profiles")]
+SegmentSample = Annotated[int, _arg(limits.SEGMENT_SAMPLE, "how many members to show")]
 ReviewFirst = Annotated[int, _arg(limits.REVIEW_FIRST, "how many pairs and how many flagged profiles")]
 Purpose = Annotated[str, strawberry.argument(description="what the contact details are for: email (emails), sms "
                                              "(phones), ads (both) or analytics (none); each needs the customer's "
@@ -137,6 +141,15 @@ class Profile:
         return [Consent(purpose=c.purpose, granted=c.granted, at=c.at, source=c.source,
                         history=[ConsentStatement(**vars(s)) for s in c.history])
                 for c in sorted(found.values(), key=lambda c: PURPOSES.index(c.purpose))]  # fmt: skip
+
+    @strawberry.field(description="The names of the segments holding this profile, as of the last ingest or resolve")
+    async def segments(self, info: Info) -> list[str]:
+        return await asyncio.to_thread(_service(info).segments_of, str(self.id))
+
+    @strawberry.field(description="This profile's segment entries and exits, oldest first")
+    async def segment_history(self, info: Info) -> list[SegmentChange]:
+        found = await asyncio.to_thread(_service(info).segment_history, str(self.id))
+        return [SegmentChange(segment=e["segment"], change=e["change"], at=e["at"]) for e in found]
 
     @strawberry.field(
         description="Recency, frequency, monetary value and more, from the profile's events; null, with an "
@@ -341,6 +354,23 @@ class Query:
     async def data_quality(self, info: Info) -> DataQuality:
         return data_quality_answer(await asyncio.to_thread(_service(info).data_quality), _pii(info))
 
+    @strawberry.field(description="Every segment, by name (export)")
+    async def segments(self, info: Info) -> list[SegmentType]:
+        found = await asyncio.to_thread(_service(info).segments)
+        return [SegmentType(**vars(s)) for s in found]
+
+    @strawberry.field(description="One segment by name, or null (export)")
+    async def segment(self, info: Info, name: str) -> SegmentType | None:
+        found = await asyncio.to_thread(_service(info).segments)
+        return next((SegmentType(**vars(s)) for s in found if s.name == name), None)
+
+    @strawberry.field(description="How many profiles a rule holds now, and a few of them (export)")
+    async def preview_segment(self, info: Info, rule: str, sample: SegmentSample = 10) -> SegmentPreview:
+        limits.SEGMENT_SAMPLE.check(sample)
+        found = await asyncio.to_thread(_service(info).segment_preview, rule, sample)
+        return SegmentPreview(rule=found.rule, members=found.members, profiles=found.profiles, sample=found.sample,
+                              as_of=found.as_of)  # fmt: skip
+
     @strawberry.field(description="The audit log from `since` (an ISO date or time, UTC), oldest first; admin only")
     async def audit_log(self, info: Info, since: str, first: AuditFirst = 100) -> list[AuditLogEntry]:
         limits.AUDIT_FIRST.check(first)
@@ -370,6 +400,13 @@ class Mutation:
     async def label_pair(self, info: Info, record_a: str, record_b: str, match: bool) -> PairVerdict:
         a, b = await asyncio.to_thread(_service(info).label_pair, record_a, record_b, match)
         return PairVerdict(record_a=a, record_b=b, match=match)
+
+    @strawberry.mutation(
+        description="Store a segment: a name and a rule, checked first (an error names its column). Needs export"
+    )
+    async def create_segment(self, info: Info, name: str, rule: str) -> SegmentType:
+        made = await asyncio.to_thread(_service(info).create_segment, name, rule)
+        return SegmentType(**vars(made))
 
     @strawberry.mutation(
         description="Merge profiles for good: every later resolve keeps their records in one profile. "

@@ -310,3 +310,27 @@ class ProfileGraph:
     profile_id: str
     nodes: list[GraphNode]
     edges: list[GraphEdge]
+
+
+@strawberry.type(description="A named rule over profiles (the README's rule language)")
+class SegmentType:
+    name: str
+    rule: str = strawberry.field(description="the rule as stored: parsed and written back")
+    created_by: str
+    created_at: str
+
+
+@strawberry.type(description="How many profiles a rule holds now, and a few of them")
+class SegmentPreview:
+    rule: str
+    members: int
+    profiles: int = strawberry.field(description="profiles the rule was evaluated over")
+    sample: list[str] = strawberry.field(description="a few members' profile ids, by id")
+    as_of: str = strawberry.field(description="when the profile table it was evaluated on was built")
+
+
+@strawberry.type(description="A profile entering or leaving a segment")
+class SegmentChange:
+    segment: str
+    change: str = strawberry.field(description="entered or exited")
+    at: str

@@ -19,9 +19,12 @@ from api.audit import AuditEntry, audited, read_audit
 from api.data_quality import DataQuality, data_quality
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
+from api.memberships import segment_history
 from api.name_search import profiles_by_name
 from api.overview import Overview, overview, refresh_overview
 from api.review import ReviewQueue, label_pair, review_queue
+from api.segments import Preview, Segment, create_segment, segments
+from api.segments import preview as segment_preview
 from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.model import identifier_key, record_key
@@ -322,6 +325,32 @@ class CustomerService:
             pair = label_pair(self.store, record_a, record_b, match, self.principal.name)
             touched.extend(self.store.profiles_of_records(list(pair)).values())
             return pair
+
+    def segments(self) -> list[Segment]:
+        """Every segment (:mod:`api.segments`)."""
+        self._allow("export")
+        return segments(self.store)
+
+    def segment_preview(self, rule: str, sample: int) -> Preview:
+        """How many profiles a rule holds now, and a few."""
+        self._allow("export")
+        return segment_preview(self.store, rule, sample)
+
+    def create_segment(self, name: str, rule: str) -> Segment:
+        """Store a segment (its rule checked first)."""
+        with audited(self.store, self.principal.name, "segment:create", []):
+            self._allow("export")
+            return create_segment(self.store, name, rule, self.principal.name)
+
+    def segments_of(self, profile_id: str) -> list[str]:
+        """The segments holding a profile, as of the last ingest or resolve."""
+        self._allow("read:profiles")
+        return sorted(segment_history(self.store, profile_id)[0])
+
+    def segment_history(self, profile_id: str) -> list[dict[str, Any]]:
+        """A profile's segment entries and exits, oldest first."""
+        self._allow("read:profiles")
+        return segment_history(self.store, profile_id)[1]
 
     def data_quality(self) -> DataQuality:
         """The console's data quality figures, unmasked (:mod:`api.data_quality`)."""

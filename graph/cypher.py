@@ -539,6 +539,30 @@ DELETE_PAIR_LABELS_OF = Query(
     f"UNWIND $records AS k MATCH (x:{Label.PAIR_LABEL}) WHERE x.record_a = k OR x.record_b = k DELETE x",
 )
 
+# -- segments ------------------------------------------------------------------------------------------
+
+ALL_SEGMENTS = Query(
+    "all_segments",
+    f"MATCH (x:{Label.SEGMENT}) RETURN x.name AS name, x.rule AS rule, x.created_by AS created_by, "
+    "x.created_at AS created_at ORDER BY name",
+)
+CREATE_SEGMENT = Query(
+    "create_segment",
+    f"CREATE (x:{Label.SEGMENT} {{name: $name, rule: $rule, created_by: $created_by, created_at: $created_at}})",
+)
+DELETE_SEGMENT = Query("delete_segment", f"MATCH (x:{Label.SEGMENT} {{name: $name}}) DELETE x")
+ALL_SEGMENT_STATES = Query(
+    "all_segment_states", f"MATCH (x:{Label.SEGMENT_STATE}) RETURN x.profile_id AS profile_id, x.segments AS segments"
+)
+SEGMENT_STATES_OF = Query(
+    "segment_states_of",
+    f"UNWIND $ids AS pid MATCH (x:{Label.SEGMENT_STATE} {{profile_id: pid}}) "
+    "RETURN x.profile_id AS profile_id, x.segments AS segments, x.history AS history",
+)
+DELETE_SEGMENT_STATES = Query(
+    "delete_segment_states", f"UNWIND $ids AS pid MATCH (x:{Label.SEGMENT_STATE} {{profile_id: pid}}) DELETE x"
+)
+
 # -- erasing a customer: every trace of their records, then what only they held --------------------------
 
 RECORD_IDENTIFIERS_OF = Query(

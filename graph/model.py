@@ -40,6 +40,8 @@ class Label(enum.StrEnum):
     AUDIT_ENTRY = "AuditEntry"  # who did what to which profiles, when, and how it ended (never the PII itself)
     SUPPRESSION = "Suppression"  # a salted hash of an erased identifier: ingest skips rows holding it
     PAIR_LABEL = "PairLabel"  # a reviewer's verdict on two records (match or not), used by every later resolve
+    SEGMENT = "Segment"  # a named rule over profiles (analytics.segment_rules), who made it and when
+    SEGMENT_STATE = "SegmentState"  # one profile's segments (since when) and its entries and exits, as JSON
 
 
 class Rel(enum.StrEnum):

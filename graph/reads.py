@@ -118,6 +118,22 @@ class Reads(QueryRunner):
         ``key, action, kind, record_a, record_b, reason, actor, at``."""
         return self.frame(q.ALL_OVERRIDES)
 
+    def segments(self) -> list[Row]:
+        """Every segment: ``name, rule, created_by, created_at``, by name."""
+        return self.run(q.ALL_SEGMENTS)
+
+    def segment_states(self) -> pd.DataFrame:
+        """``profile_id, segments`` (JSON: segment -> since when) of every profile with a segment state."""
+        return self.frame(q.ALL_SEGMENT_STATES)
+
+    def segment_states_of(self, ids: Sequence[str]) -> pd.DataFrame:
+        """``profile_id, segments, history`` of the profiles ``ids`` that have a segment state."""
+        frames = [self.frame(q.SEGMENT_STATES_OF, ids=_keys(ids[i : i + self.batch_size]))
+                  for i in range(0, len(ids), self.batch_size)]  # fmt: skip
+        return (
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(q.SEGMENT_STATES_OF.columns))
+        )
+
     def pair_labels(self) -> pd.DataFrame:
         """Reviewers' verdicts on record pairs, oldest first: ``key, record_a, record_b, match, actor, at``."""
         return self.frame(q.ALL_PAIR_LABELS)

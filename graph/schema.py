@@ -105,6 +105,8 @@ NODES: dict[Label, NodeTable] = {
         ),
         _node(Label.SUPPRESSION, "hash STRING, type STRING, at STRING"),
         _node(Label.PAIR_LABEL, "key STRING, record_a STRING, record_b STRING, match BOOLEAN, actor STRING, at STRING"),
+        _node(Label.SEGMENT, "name STRING, rule STRING, created_by STRING, created_at STRING"),
+        _node(Label.SEGMENT_STATE, "profile_id STRING, segments STRING, history STRING"),
     )
 }
 

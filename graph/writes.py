@@ -174,6 +174,20 @@ class Transaction(Reads):
         a, b = sorted((record_a, record_b))
         self.run(q.SET_PAIR_LABEL, key=f"{a}|{b}", record_a=a, record_b=b, match=match, actor=actor, at=at)
 
+    def create_segment(self, name: str, rule: str, created_by: str, created_at: str) -> None:
+        self.run(q.CREATE_SEGMENT, name=name, rule=rule, created_by=created_by, created_at=created_at)
+
+    def replace_segment_states(self, states: pd.DataFrame, removed: Sequence[str]) -> None:
+        """Write ``states`` (``profile_id, segments, history``), replacing those profiles' states, and delete
+        the states of ``removed`` profiles."""
+        gone = list(dict.fromkeys([*removed, *states["profile_id"]]))
+        if gone:
+            self.write_rows(q.DELETE_SEGMENT_STATES, gone, param="ids")
+        self.create_nodes(Label.SEGMENT_STATE, states[["profile_id", "segments", "history"]])
+
+    def delete_segment(self, name: str) -> None:
+        self.run(q.DELETE_SEGMENT, name=name)
+
     def set_graph_setting(self, key: str, value: str) -> None:
         """Store a setting (JSON text) with the graph."""
         self.run(q.SET_GRAPH_SETTING, key=key, value=value)

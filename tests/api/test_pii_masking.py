@@ -31,7 +31,7 @@ def _arguments(server: Server, profile_id: str) -> dict[str, Any]:
     """A value for each required argument the walk meets, by name."""
     return {"id": profile_id, "type": "email", "value": "ann@mailbox.co.uk", "source": "crm", "recordId": "C1",
             "a": "crm:C1", "b": "crm:C4", "size": 5, "profileIds": [profile_id], "since": "2000-01-01",
-            "name": "Ann Smith"}  # fmt: skip
+            "name": "Ann Smith", "rule": "profile.size >= 1"}  # fmt: skip
 
 
 def _required(argument: Any) -> bool:
