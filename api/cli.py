@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from api import cli_insights, cli_privacy, cli_report, cli_review, cli_segments
+from api import cli_destinations, cli_insights, cli_privacy, cli_report, cli_review, cli_segments
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -400,11 +400,12 @@ def schema_sdl(out: Annotated[Path | None, typer.Option("--out", help="Write the
         print(sdl, end="")
 
 
-cli_insights.register(app, job)
+audience_app = cli_insights.register(app, job)
 cli_privacy.register(app, job)
 cli_review.register(app, job)
 cli_report.register(app, job)
 cli_segments.register(app, job)
+cli_destinations.register(app, job, audience_app)
 
 
 def main() -> None:

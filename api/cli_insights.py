@@ -16,8 +16,10 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store
 Out = Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")]
 
 
-def register(app: typer.Typer, job: JobFn) -> None:
-    audience_app = typer.Typer(help="Build audiences from the embeddings.", no_args_is_help=True)
+def register(app: typer.Typer, job: JobFn) -> typer.Typer:
+    """Register the commands; returns the ``cdp audience`` group (other commands join it)."""
+    audience_app = typer.Typer(help="Audiences: lookalikes from the embeddings, pushes to destinations.",
+                               no_args_is_help=True)  # fmt: skip
     app.add_typer(audience_app, name="audience")
 
     @app.command()
@@ -72,6 +74,8 @@ def register(app: typer.Typer, job: JobFn) -> None:
         already bought left out."""
         done = job(data_dir, "recommend", {"out": str(out.resolve()), "k": k})
         typer.echo(f"wrote {done['rows']:,} recommendations for {done['profiles']:,} profiles to {out}", err=True)
+
+    return audience_app
 
 
 def _embedding_settings(path: Path | None) -> dict[str, Any]:

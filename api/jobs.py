@@ -301,6 +301,46 @@ def _segment_members(ctx: JobContext, name: str, out: str) -> dict[str, Any]:
     return {"rows": len(members), "out": out}
 
 
+def _destination_add(ctx: JobContext, name: str, folder: str | None, webhook: str | None, secret: str,
+                     batch_size: int) -> dict[str, Any]:  # fmt: skip
+    from api.destinations import add_destination
+    from graph.errors import InvalidRequest
+
+    if (folder is None) == (webhook is None):
+        raise InvalidRequest("give a destination either --folder PATH or --webhook URL (with --secret)")
+    kind, target = ("folder", folder) if folder is not None else ("webhook", webhook)
+    made = add_destination(ctx.store, name, kind, str(target), secret, batch_size)
+    return {"name": made.name, "kind": made.kind, "target": made.target, "batch_size": made.batch_size}
+
+
+def _destination_list(ctx: JobContext) -> list[dict[str, Any]]:
+    from api.destinations import destinations
+
+    return [
+        {"name": d.name, "kind": d.kind, "target": d.target, "batch_size": d.batch_size, "created_at": d.created_at}
+        for d in destinations(ctx.store)
+    ]  # fmt: skip  (the secret is never shown)
+
+
+def _destination_deadletters(ctx: JobContext, name: str) -> list[dict[str, Any]]:
+    from api.destinations import dead_letters
+
+    found = dead_letters(ctx.store, name)
+    return found[["key", "segment", "batch", "attempts", "outcome", "created_at"]].to_dict("records")
+
+
+def _destination_replay(ctx: JobContext, name: str, actor: str = "local") -> dict[str, Any]:
+    from api.service import CustomerService
+
+    return asdict(_service(ctx, CustomerService, actor).replay_dead_letters(name))
+
+
+def _audience_push(ctx: JobContext, segment: str, to: str, purpose: str, actor: str = "local") -> dict[str, Any]:
+    from api.service import CustomerService
+
+    return asdict(_service(ctx, CustomerService, actor).push_audience(segment, to, purpose))
+
+
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
     from api.access import Principal
     from ingest.lookup import lookup_options
@@ -339,6 +379,11 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "segment_list": (_segment_list, None),
     "segment_preview": (_segment_preview, None),
     "segment_members": (_segment_members, None),
+    "destination_add": (_destination_add, None),
+    "destination_list": (_destination_list, None),
+    "destination_deadletters": (_destination_deadletters, None),
+    "destination_replay": (_destination_replay, None),
+    "audience_push": (_audience_push, None),
 }
 
 

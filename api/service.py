@@ -17,6 +17,7 @@ from api import insights
 from api.access import LOCAL_USER, AccessPolicy, Principal, ScopePolicy
 from api.audit import AuditEntry, audited, read_audit
 from api.data_quality import DataQuality, data_quality
+from api.destinations import PushReport, RetryPolicy, push, replay
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
 from api.memberships import segment_history
@@ -341,6 +342,25 @@ class CustomerService:
         with audited(self.store, self.principal.name, "segment:create", []):
             self._allow("export")
             return create_segment(self.store, name, rule, self.principal.name)
+
+    def push_audience(
+        self, segment: str, destination: str, purpose: str, policy: RetryPolicy | None = None
+    ) -> PushReport:
+        """Send a segment's entries and exits since the last sync to a destination (:mod:`api.destinations`),
+        with the contact details ``purpose`` allows of customers who consent to it when each batch is sent."""
+        with audited(self.store, self.principal.name, "export:push", []):
+            self._allow("export")
+            insights.check_purpose(purpose)
+            return push(self.store, segment, destination, purpose, self._contacts, policy or RetryPolicy(),
+                        self.wait_s)  # fmt: skip
+
+    def replay_dead_letters(self, destination: str, policy: RetryPolicy | None = None) -> PushReport:
+        with audited(self.store, self.principal.name, "export:replay", []):
+            self._allow("export")
+            return replay(self.store, destination, self._contacts, policy or RetryPolicy())
+
+    def _contacts(self, ids: list[str], purpose: str) -> pd.DataFrame:
+        return insights.contacts(self, ids, purpose)
 
     def segments_of(self, profile_id: str) -> list[str]:
         """The segments holding a profile, as of the last ingest or resolve."""

@@ -563,6 +563,35 @@ DELETE_SEGMENT_STATES = Query(
     "delete_segment_states", f"UNWIND $ids AS pid MATCH (x:{Label.SEGMENT_STATE} {{profile_id: pid}}) DELETE x"
 )
 
+# -- destinations and audience pushes ------------------------------------------------------------------
+
+ALL_DESTINATIONS = Query(
+    "all_destinations",
+    f"MATCH (x:{Label.DESTINATION}) RETURN x.name AS name, x.kind AS kind, x.target AS target, x.secret AS secret, "
+    "x.batch_size AS batch_size, x.created_at AS created_at ORDER BY name",
+)
+SYNC_STATE = Query(
+    "sync_state",
+    f"MATCH (x:{Label.SYNC_STATE} {{key: $key}}) RETURN x.members AS members, x.synced_at AS synced_at",
+)
+SET_SYNC_STATE = Query(
+    "set_sync_state",
+    f"MERGE (x:{Label.SYNC_STATE} {{key: $key}}) SET x.destination = $destination, x.segment = $segment, "
+    "x.members = $members, x.synced_at = $synced_at",
+)
+OUTBOX_OF = Query(
+    "outbox_of",
+    f"MATCH (x:{Label.OUTBOX_BATCH}) WHERE x.destination = $destination AND x.status IN $statuses "
+    "RETURN x.key AS key, x.destination AS destination, x.segment AS segment, x.sync AS sync, x.batch AS batch, "
+    "x.purpose AS purpose, x.entered AS entered, x.exited AS exited, x.status AS status, x.attempts AS attempts, "
+    "x.outcome AS outcome, x.created_at AS created_at, x.sent_at AS sent_at ORDER BY created_at, key",
+)
+SET_OUTBOX_STATUS = Query(
+    "set_outbox_status",
+    f"MATCH (x:{Label.OUTBOX_BATCH} {{key: $key}}) SET x.status = $status, x.attempts = $attempts, "
+    "x.outcome = $outcome, x.sent_at = $sent_at",
+)
+
 # -- erasing a customer: every trace of their records, then what only they held --------------------------
 
 RECORD_IDENTIFIERS_OF = Query(

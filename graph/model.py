@@ -42,6 +42,9 @@ class Label(enum.StrEnum):
     PAIR_LABEL = "PairLabel"  # a reviewer's verdict on two records (match or not), used by every later resolve
     SEGMENT = "Segment"  # a named rule over profiles (analytics.segment_rules), who made it and when
     SEGMENT_STATE = "SegmentState"  # one profile's segments (since when) and its entries and exits, as JSON
+    DESTINATION = "Destination"  # where audiences go: a folder or a webhook (its signing secret), batch size
+    SYNC_STATE = "SyncState"  # a segment's members as last planned for a destination (the next sync's base)
+    OUTBOX_BATCH = "OutboxBatch"  # one batch of an audience push: members, status, attempts, outcome
 
 
 class Rel(enum.StrEnum):

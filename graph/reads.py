@@ -134,6 +134,19 @@ class Reads(QueryRunner):
             pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(q.SEGMENT_STATES_OF.columns))
         )
 
+    def destinations(self) -> list[Row]:
+        """Every destination: ``name, kind, target, secret, batch_size, created_at``, by name."""
+        return self.run(q.ALL_DESTINATIONS)
+
+    def sync_state(self, key: str) -> Row | None:
+        """``members, synced_at`` of a destination's last planned sync of a segment (key ``DEST|SEGMENT``)."""
+        rows = self.run(q.SYNC_STATE, key=key)
+        return rows[0] if rows else None
+
+    def outbox(self, destination: str, statuses: Sequence[str]) -> pd.DataFrame:
+        """A destination's outbox batches of ``statuses`` (pending, sent, dead), oldest first."""
+        return self.frame(q.OUTBOX_OF, destination=destination, statuses=list(statuses))
+
     def pair_labels(self) -> pd.DataFrame:
         """Reviewers' verdicts on record pairs, oldest first: ``key, record_a, record_b, match, actor, at``."""
         return self.frame(q.ALL_PAIR_LABELS)

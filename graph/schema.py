@@ -107,6 +107,13 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.PAIR_LABEL, "key STRING, record_a STRING, record_b STRING, match BOOLEAN, actor STRING, at STRING"),
         _node(Label.SEGMENT, "name STRING, rule STRING, created_by STRING, created_at STRING"),
         _node(Label.SEGMENT_STATE, "profile_id STRING, segments STRING, history STRING"),
+        _node(Label.DESTINATION, "name STRING, kind STRING, target STRING, secret STRING, batch_size INT64, created_at STRING"),
+        _node(Label.SYNC_STATE, "key STRING, destination STRING, segment STRING, members STRING, synced_at STRING"),
+        _node(
+            Label.OUTBOX_BATCH,
+            "key STRING, destination STRING, segment STRING, sync STRING, batch INT64, purpose STRING, entered STRING, "
+            "exited STRING, status STRING, attempts INT64, outcome STRING, created_at STRING, sent_at STRING",
+        ),
     )
 }
 

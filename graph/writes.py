@@ -185,6 +185,20 @@ class Transaction(Reads):
             self.write_rows(q.DELETE_SEGMENT_STATES, gone, param="ids")
         self.create_nodes(Label.SEGMENT_STATE, states[["profile_id", "segments", "history"]])
 
+    def add_destination(self, row: dict[str, Any]) -> None:
+        """``name, kind, target, secret, batch_size, created_at``; the name must be new."""
+        self.create_nodes(Label.DESTINATION, pd.DataFrame([row]))
+
+    def plan_sync(self, key: str, destination: str, segment: str, members: str, synced_at: str,
+                  batches: pd.DataFrame) -> None:  # fmt: skip
+        """A sync's batches, in the outbox as pending, and the members they bring the destination to: together."""
+        self.create_nodes(Label.OUTBOX_BATCH, batches)
+        self.run(q.SET_SYNC_STATE, key=key, destination=destination, segment=segment, members=members,
+                 synced_at=synced_at)  # fmt: skip
+
+    def set_outbox_status(self, key: str, status: str, attempts: int, outcome: str, sent_at: str) -> None:
+        self.run(q.SET_OUTBOX_STATUS, key=key, status=status, attempts=attempts, outcome=outcome, sent_at=sent_at)
+
     def delete_segment(self, name: str) -> None:
         self.run(q.DELETE_SEGMENT, name=name)
 

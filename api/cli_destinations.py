@@ -1,0 +1,79 @@
+"""``cdp destination`` (add, list, deadletters, replay) and ``cdp audience push``: where audiences go and
+sending them (:mod:`api.destinations`). Registered on the main app by :func:`register`; like every store
+command they run as jobs (:mod:`api.jobs`), here or in ``cdp serve``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+JobFn = Callable[..., Any]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
+
+
+def register(app: typer.Typer, job: JobFn, audience: typer.Typer) -> None:
+    destination = typer.Typer(help="Destinations audiences are pushed to: folders and webhooks.", no_args_is_help=True)
+    app.add_typer(destination, name="destination")
+
+    @destination.command("add")
+    def add(
+        name: Annotated[str, typer.Argument(help="The destination's name")],
+        folder: Annotated[Path | None, typer.Option("--folder", help="Write each batch as a CSV file here")] = None,
+        webhook: Annotated[str | None, typer.Option("--webhook", help="POST each batch (JSON) to this URL")] = None,
+        secret: Annotated[
+            str,
+            typer.Option("--secret", help="The webhook's signing secret (16+ characters)", envvar="CDP_WEBHOOK_SECRET"),
+        ] = "",  # fmt: skip
+        batch_size: Annotated[int, typer.Option("--batch-size", help="Members per batch", min=1)] = 500,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Add a destination: a folder, or a webhook with its signing secret."""
+        args = {"name": name, "folder": str(folder.resolve()) if folder else None, "webhook": webhook,
+                "secret": secret, "batch_size": batch_size}  # fmt: skip
+        made = job(data_dir, "destination_add", args, bars=False)
+        typer.echo(
+            f"destination {made['name']}: {made['kind']} {made['target']}, {made['batch_size']} per batch", err=True
+        )
+
+    @destination.command("list")
+    def list_(data_dir: DataDir = None) -> None:
+        """Every destination (secrets are never shown)."""
+        for d in job(data_dir, "destination_list", {}, bars=False):
+            typer.echo(f"{d['name']}\t{d['kind']}\t{d['target']}\t{d['batch_size']}\t{d['created_at']}")
+
+    @destination.command("deadletters")
+    def deadletters(name: Annotated[str, typer.Argument(help="The destination")], data_dir: DataDir = None) -> None:
+        """Batches the destination refused or never answered, after every retry."""
+        found = job(data_dir, "destination_deadletters", {"name": name}, bars=False)
+        if not found:
+            typer.echo(f"no dead letters for {name}", err=True)
+        for b in found:
+            typer.echo(f"{b['key']}\t{b['segment']}\tbatch {b['batch']}\t{b['attempts']} attempts\t{b['outcome']}")
+
+    @destination.command("replay")
+    def replay(name: Annotated[str, typer.Argument(help="The destination")], data_dir: DataDir = None) -> None:
+        """Send the dead letters again."""
+        done = job(data_dir, "destination_replay", {"name": name}, bars=False)
+        typer.echo(f"{done['sent']} sent, {done['dead']} dead again", err=True)
+
+    @audience.command("push")
+    def push(
+        segment: Annotated[str, typer.Argument(help="The segment")],
+        to: Annotated[str, typer.Option("--to", help="The destination")],
+        purpose: Annotated[
+            str,
+            typer.Option(
+                "--purpose",
+                help="email, sms, ads or analytics: which contact details go, for customers who consent to it",
+            ),
+        ] = "email",  # fmt: skip
+        data_dir: DataDir = None,
+    ) -> None:
+        """Send a segment's entries and exits since the last push to a destination."""
+        done = job(data_dir, "audience_push", {"segment": segment, "to": to, "purpose": purpose}, bars=False)
+        typer.echo(f"{segment} -> {to}: {done['entered']:,} entered, {done['exited']:,} exited, {done['batches']} "
+                   f"batches planned; {done['sent']} sent ({done['resumed']} left by an earlier push), "
+                   f"{done['dead']} dead", err=True)  # fmt: skip
