@@ -107,7 +107,10 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.PAIR_LABEL, "key STRING, record_a STRING, record_b STRING, match BOOLEAN, actor STRING, at STRING"),
         _node(Label.SEGMENT, "name STRING, rule STRING, created_by STRING, created_at STRING"),
         _node(Label.SEGMENT_STATE, "profile_id STRING, segments STRING, history STRING"),
-        _node(Label.DESTINATION, "name STRING, kind STRING, target STRING, secret STRING, batch_size INT64, created_at STRING"),
+        _node(
+            Label.DESTINATION,
+            "name STRING, kind STRING, target STRING, secret STRING, batch_size INT64, created_at STRING",
+        ),
         _node(Label.SYNC_STATE, "key STRING, destination STRING, segment STRING, members STRING, synced_at STRING"),
         _node(
             Label.OUTBOX_BATCH,
