@@ -15,6 +15,23 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store
 
 
 def register(app: typer.Typer, job: JobFn, audience: typer.Typer) -> None:
+    journeys = typer.Typer(help="Journeys: steps after a trigger, from journeys.yaml.", no_args_is_help=True)
+    app.add_typer(journeys, name="journeys")
+    JourneysFile = Annotated[Path, typer.Option("--file", help="The journeys file")]
+
+    @journeys.command("run")
+    def run(file: JourneysFile = Path("journeys.yaml"), data_dir: DataDir = None) -> None:
+        """Enrol customers the triggers name, advance every due step once, then send what was planned."""
+        for r in job(data_dir, "journeys_run", {"file": str(file.resolve())}, bars=False):
+            typer.echo(f"{r['journey']}: {r['enrolled']:,} enrolled, {r['advanced']:,} advanced, {r['planned']:,} "
+                       f"sends planned ({r['capped']:,} capped), {r['left']:,} left, {r['finished']:,} finished", err=True)  # fmt: skip
+
+    @journeys.command("status")
+    def status(file: JourneysFile = Path("journeys.yaml"), data_dir: DataDir = None) -> None:
+        """Customers at each step of each journey."""
+        for name, counts in job(data_dir, "journeys_status", {"file": str(file.resolve())}, bars=False).items():
+            typer.echo(f"{name}\t" + ("\t".join(f"{k}: {v:,}" for k, v in counts.items()) or "nobody yet"))
+
     destination = typer.Typer(help="Destinations audiences are pushed to: folders and webhooks.", no_args_is_help=True)
     app.add_typer(destination, name="destination")
 

@@ -147,7 +147,7 @@ def push(store: GraphStore, segment: str, destination: str, purpose: str, contac
         now = set(segment_members(store, found.name)["profile_id"])
         entered, exited = sorted(now - last), sorted(last - now)
         report.entered, report.exited = len(entered), len(exited)
-        batches = _batches(dest, found.name, purpose, entered, exited)
+        batches = plan_batches(dest, found.name, purpose, entered, exited)
         report.batches = len(batches)
         if len(batches) or state is None:
             members = json.dumps(sorted(now))
@@ -156,7 +156,12 @@ def push(store: GraphStore, segment: str, destination: str, purpose: str, contac
     return report
 
 
-def _batches(dest: Destination, segment: str, purpose: str, entered: list[str], exited: list[str]) -> pd.DataFrame:
+OUTBOX_COLUMNS = ["key", "destination", "segment", "sync", "batch", "purpose", "entered", "exited", "status",
+                  "attempts", "outcome", "created_at", "sent_at"]  # fmt: skip
+
+
+def plan_batches(dest: Destination, segment: str, purpose: str, entered: list[str], exited: list[str]) -> pd.DataFrame:
+    """Outbox rows (pending) sending ``entered`` then ``exited`` in batches of the destination's size."""
     sync, at, size = uuid.uuid4().hex[:12], _now(), dest.batch_size
     changes = [("entered", p) for p in entered] + [("exited", p) for p in exited]
     rows = []
@@ -166,8 +171,7 @@ def _batches(dest: Destination, segment: str, purpose: str, entered: list[str], 
                      "batch": n, "purpose": purpose, "entered": json.dumps([p for c, p in part if c == "entered"]),
                      "exited": json.dumps([p for c, p in part if c == "exited"]), "status": "pending", "attempts": 0,
                      "outcome": "", "created_at": at, "sent_at": ""})  # fmt: skip
-    return pd.DataFrame(rows, columns=["key", "destination", "segment", "sync", "batch", "purpose", "entered",
-                                       "exited", "status", "attempts", "outcome", "created_at", "sent_at"])  # fmt: skip
+    return pd.DataFrame(rows, columns=OUTBOX_COLUMNS)
 
 
 def deliver(store: GraphStore, dest: Destination, contacts: ContactsFn, policy: RetryPolicy,

@@ -341,6 +341,18 @@ def _audience_push(ctx: JobContext, segment: str, to: str, purpose: str, actor: 
     return asdict(_service(ctx, CustomerService, actor).push_audience(segment, to, purpose))
 
 
+def _journeys_run(ctx: JobContext, file: str, actor: str = "local") -> list[dict[str, Any]]:
+    from api.service import CustomerService
+
+    return [asdict(r) for r in _service(ctx, CustomerService, actor).run_journeys(Path(file))]
+
+
+def _journeys_status(ctx: JobContext, file: str) -> dict[str, dict[str, int]]:
+    from api.journeys import journey_status, load_journeys
+
+    return journey_status(ctx.store, load_journeys(Path(file)))
+
+
 def _service(ctx: JobContext, cls: Any, actor: str = "local") -> Any:
     from api.access import Principal
     from ingest.lookup import lookup_options
@@ -384,6 +396,8 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "destination_deadletters": (_destination_deadletters, None),
     "destination_replay": (_destination_replay, None),
     "audience_push": (_audience_push, None),
+    "journeys_run": (_journeys_run, None),
+    "journeys_status": (_journeys_status, None),
 }
 
 

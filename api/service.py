@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from api.data_quality import DataQuality, data_quality
 from api.destinations import PushReport, RetryPolicy, push, replay
 from api.erasure import ErasureReport, erase_customer
 from api.graph_view import ProfileGraph, profile_graph
+from api.journeys import JourneyRun, load_journeys, run_journeys
 from api.memberships import segment_history
 from api.name_search import profiles_by_name
 from api.overview import Overview, overview, refresh_overview
@@ -358,6 +360,14 @@ class CustomerService:
         with audited(self.store, self.principal.name, "export:replay", []):
             self._allow("export")
             return replay(self.store, destination, self._contacts, policy or RetryPolicy())
+
+    def run_journeys(
+        self, file: Path, now: datetime | None = None, policy: RetryPolicy | None = None
+    ) -> list[JourneyRun]:
+        """Enrol and advance the journeys of ``file`` once, then send what they planned (:mod:`api.journeys`)."""
+        with audited(self.store, self.principal.name, "export:journeys", []):
+            self._allow("export")
+            return run_journeys(self.store, load_journeys(file), self._contacts, now, policy, self.wait_s)
 
     def _contacts(self, ids: list[str], purpose: str) -> pd.DataFrame:
         return insights.contacts(self, ids, purpose)

@@ -592,6 +592,16 @@ SET_OUTBOX_STATUS = Query(
     "x.outcome = $outcome, x.sent_at = $sent_at",
 )
 
+JOURNEY_STATES = Query(
+    "journey_states",
+    f"MATCH (x:{Label.JOURNEY_STATE}) WHERE x.journey = $journey RETURN x.key AS key, x.journey AS journey, "
+    "x.profile_id AS profile_id, x.step AS step, x.due_at AS due_at, x.entered_at AS entered_at, "
+    "x.status AS status, x.sends AS sends ORDER BY key",
+)
+DELETE_JOURNEY_STATES = Query(
+    "delete_journey_states", f"UNWIND $keys AS k MATCH (x:{Label.JOURNEY_STATE} {{key: k}}) DELETE x"
+)
+
 # -- erasing a customer: every trace of their records, then what only they held --------------------------
 
 RECORD_IDENTIFIERS_OF = Query(

@@ -45,6 +45,7 @@ class Label(enum.StrEnum):
     DESTINATION = "Destination"  # where audiences go: a folder or a webhook (its signing secret), batch size
     SYNC_STATE = "SyncState"  # a segment's members as last planned for a destination (the next sync's base)
     OUTBOX_BATCH = "OutboxBatch"  # one batch of an audience push: members, status, attempts, outcome
+    JOURNEY_STATE = "JourneyState"  # where one profile is in one journey: its step, when it is due, its sends
 
 
 class Rel(enum.StrEnum):

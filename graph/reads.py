@@ -147,6 +147,10 @@ class Reads(QueryRunner):
         """A destination's outbox batches of ``statuses`` (pending, sent, dead), oldest first."""
         return self.frame(q.OUTBOX_OF, destination=destination, statuses=list(statuses))
 
+    def journey_states(self, journey: str) -> pd.DataFrame:
+        """Every profile's state in ``journey``: ``key, journey, profile_id, step, due_at, entered_at, status, sends``."""
+        return self.frame(q.JOURNEY_STATES, journey=journey)
+
     def pair_labels(self) -> pd.DataFrame:
         """Reviewers' verdicts on record pairs, oldest first: ``key, record_a, record_b, match, actor, at``."""
         return self.frame(q.ALL_PAIR_LABELS)

@@ -113,6 +113,11 @@ NODES: dict[Label, NodeTable] = {
         ),
         _node(Label.SYNC_STATE, "key STRING, destination STRING, segment STRING, members STRING, synced_at STRING"),
         _node(
+            Label.JOURNEY_STATE,
+            "key STRING, journey STRING, profile_id STRING, step INT64, due_at STRING, entered_at STRING, "
+            "status STRING, sends STRING",
+        ),
+        _node(
             Label.OUTBOX_BATCH,
             "key STRING, destination STRING, segment STRING, sync STRING, batch INT64, purpose STRING, entered STRING, "
             "exited STRING, status STRING, attempts INT64, outcome STRING, created_at STRING, sent_at STRING",

@@ -196,6 +196,17 @@ class Transaction(Reads):
         self.run(q.SET_SYNC_STATE, key=key, destination=destination, segment=segment, members=members,
                  synced_at=synced_at)  # fmt: skip
 
+    def advance_journey(self, states: pd.DataFrame, batches: pd.DataFrame, sync: tuple[str, str, str] | None) -> None:
+        """One journey run's changes together: the profiles' new states (replacing their old ones), the send
+        batches those steps planned, and the trigger's members as of this run (``key, members, at``)."""
+        if len(states):
+            self.write_rows(q.DELETE_JOURNEY_STATES, list(states["key"]), param="keys")
+            self.create_nodes(Label.JOURNEY_STATE, states)
+        self.create_nodes(Label.OUTBOX_BATCH, batches)
+        if sync is not None:
+            key, members, at = sync
+            self.run(q.SET_SYNC_STATE, key=key, destination="", segment=key, members=members, synced_at=at)
+
     def set_outbox_status(self, key: str, status: str, attempts: int, outcome: str, sent_at: str) -> None:
         self.run(q.SET_OUTBOX_STATUS, key=key, status=status, attempts=attempts, outcome=outcome, sent_at=sent_at)
 
