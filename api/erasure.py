@@ -64,6 +64,7 @@ def erase_customer(store: GraphStore, profile_ids: list[str], actor: str, wait_s
         def work(tx) -> int:  # type: ignore[no-untyped-def]
             deleted = tx.erase_records(members, keys, report.profiles)
             _scrub_run_summaries(tx, [*members, *keys, *(k.split(":", 1)[1] for k in keys)])
+            tx.forget_profiles_in_activation(report.profiles)  # journeys, syncs and sends name them no more
             for setting, text in without_records(tx.graph_settings(), set(members)).items():
                 tx.set_graph_setting(setting, text)  # the data-quality examples taken from their rows
             exclusive = {row["key"] for row in held} - set(tx.existing_identifiers(keys))

@@ -602,6 +602,19 @@ DELETE_JOURNEY_STATES = Query(
     "delete_journey_states", f"UNWIND $keys AS k MATCH (x:{Label.JOURNEY_STATE} {{key: k}}) DELETE x"
 )
 
+DELETE_JOURNEY_STATES_OF = Query(
+    "delete_journey_states_of", f"MATCH (x:{Label.JOURNEY_STATE}) WHERE x.profile_id IN $ids DELETE x"
+)
+ALL_SYNC_STATES = Query("all_sync_states", f"MATCH (x:{Label.SYNC_STATE}) RETURN x.key AS key, x.members AS members")
+SET_SYNC_MEMBERS = Query("set_sync_members", f"MATCH (x:{Label.SYNC_STATE} {{key: $key}}) SET x.members = $members")
+ALL_OUTBOX = Query(
+    "all_outbox", f"MATCH (x:{Label.OUTBOX_BATCH}) RETURN x.key AS key, x.entered AS entered, x.exited AS exited"
+)
+SET_OUTBOX_MEMBERS = Query(
+    "set_outbox_members",
+    f"MATCH (x:{Label.OUTBOX_BATCH} {{key: $key}}) SET x.entered = $entered, x.exited = $exited",
+)
+
 # -- erasing a customer: every trace of their records, then what only they held --------------------------
 
 RECORD_IDENTIFIERS_OF = Query(

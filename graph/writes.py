@@ -8,6 +8,7 @@ threads and processes never see it before the commit. Backends fill in the hooks
 
 from __future__ import annotations
 
+import json
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -206,6 +207,20 @@ class Transaction(Reads):
         if sync is not None:
             key, members, at = sync
             self.run(q.SET_SYNC_STATE, key=key, destination="", segment=key, members=members, synced_at=at)
+
+    def forget_profiles_in_activation(self, ids: Sequence[str]) -> None:
+        """Take the profiles ``ids`` out of journeys, sync states and outbox batches (an erase)."""
+        gone = set(ids)
+        self.run(q.DELETE_JOURNEY_STATES_OF, ids=list(ids))
+        for row in self.run(q.ALL_SYNC_STATES):
+            members = json.loads(row["members"] or "[]")
+            if gone & set(members):
+                self.run(q.SET_SYNC_MEMBERS, key=row["key"], members=json.dumps([m for m in members if m not in gone]))
+        for row in self.run(q.ALL_OUTBOX):
+            entered, exited = json.loads(row["entered"] or "[]"), json.loads(row["exited"] or "[]")
+            if gone & (set(entered) | set(exited)):
+                self.run(q.SET_OUTBOX_MEMBERS, key=row["key"], entered=json.dumps([m for m in entered if m not in gone]),
+                         exited=json.dumps([m for m in exited if m not in gone]))  # fmt: skip
 
     def set_outbox_status(self, key: str, status: str, attempts: int, outcome: str, sent_at: str) -> None:
         self.run(q.SET_OUTBOX_STATUS, key=key, status=status, attempts=attempts, outcome=outcome, sent_at=sent_at)

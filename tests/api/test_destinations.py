@@ -188,3 +188,18 @@ def test_a_folder_destination_writes_each_batch(service: CustomerService, tmp_pa
 
 def test_destination_checks() -> None:
     assert destinations.RetryPolicy(base_s=1, cap_s=4).wait(10) <= 4
+
+
+def test_an_erased_customer_leaves_syncs_and_batches(service: CustomerService, tmp_path: Path) -> None:
+    from api.erasure import erase_customer
+
+    add_destination(service.store, "drop", "folder", str(tmp_path / "drop"), batch_size=25)
+    service.push_audience("buyers", "drop", "email", FAST)
+    member = sorted(segment_members(service.store, "buyers")["profile_id"])[0]
+    erase_customer(service.store, [member], "tests")
+    state = service.store.sync_state("drop|buyers")
+    assert state is not None and member not in state["members"]
+    batches = service.store.outbox("drop", ["pending", "sent", "dead"])
+    assert not batches["entered"].str.contains(member).any()
+    again = service.push_audience("buyers", "drop", "email", FAST)
+    assert again.exited == 0  # gone from the sync's members: never sent again, not even as an exit
