@@ -359,6 +359,10 @@ def serve(
     insecure_local: Annotated[
         bool, typer.Option("--insecure-local", help="Serve without API keys, on loopback only.")
     ] = False,
+    scheduler: Annotated[
+        Path | None, typer.Option("--scheduler", help="Run the journeys of this file on a timer (see --every).")
+    ] = None,
+    every: Annotated[float, typer.Option("--every", help="Seconds between journey runs.", min=1)] = 60.0,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) to callers with an API key (`cdp keys create`). While it
@@ -367,7 +371,7 @@ def serve(
     from graph.errors import CdpError
 
     try:
-        run_server(settings_for(data_dir), host, port, access_log, insecure_local)
+        run_server(settings_for(data_dir), host, port, access_log, insecure_local, scheduler, every)
     except CdpError as exc:
         raise fail(exc) from None
 

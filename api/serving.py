@@ -8,6 +8,7 @@ objects, and paused every request for up to 130 ms under load (measured on the 1
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from api.app import check_can_serve, create_app
 from api.auth import check_serving_keys
@@ -19,7 +20,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["serve"]
 
 
-def serve(settings: Settings, host: str, port: int, access_log: bool = False, insecure_local: bool = False) -> None:
+def serve(settings: Settings, host: str, port: int, access_log: bool = False, insecure_local: bool = False,
+          scheduler: Path | None = None, every_s: float = 60.0) -> None:  # fmt: skip
     import gc
 
     import uvicorn
@@ -33,6 +35,18 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False, in
         print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
         gc.collect()
         gc.freeze()
-        uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
+        timer = None
+        if scheduler is not None:
+            from api.journeys import load_journeys
+            from api.scheduler import JourneyScheduler
+
+            load_journeys(scheduler)  # a wrong file stops the start, not a run an hour later
+            timer = JourneyScheduler(store, scheduler, every_s, settings.writer_wait_seconds).start()
+            print(f"journeys of {scheduler} run every {every_s:g} s", flush=True)
+        try:
+            uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
+        finally:
+            if timer is not None:
+                timer.close()
     finally:
         store.close()

@@ -118,3 +118,28 @@ def test_a_journeys_file_error_names_the_journey_and_step(tmp_path: Path) -> Non
     file.write_text("journeys:\n  j:\n    trigger: {entered: s}\n    steps:\n      - condition: 'traits.x > 1'\n")
     with pytest.raises(ConfigError, match="journey 'j', step 1, line 1, column 8: unknown traits 'x'"):
         load_journeys(file)
+
+
+def test_the_scheduler_runs_journeys_on_a_timer(service: CustomerService, tmp_path: Path) -> None:
+    import time
+
+    from api.scheduler import JourneyScheduler
+
+    add_destination(service.store, "drop", "folder", str(tmp_path / "drop"), batch_size=100)
+    file = tmp_path / "journeys.yaml"
+    file.write_text("journeys:\n  thanks:\n    trigger: {entered: buyers}\n    steps:\n"
+                    "      - send: {to: drop, purpose: analytics}\n")  # fmt: skip
+    timer = JourneyScheduler(service.store, file, every_s=0.2).start()
+    try:
+        deadline = time.monotonic() + 60
+        while timer.runs < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        timer.close()
+    assert timer.runs >= 3
+    members = set(segment_members(service.store, "buyers")["profile_id"])
+    written = [
+        line.split(",")[1] for f in (tmp_path / "drop").rglob("*.csv") for line in f.read_text().splitlines()[1:]
+    ]
+    assert sorted(written) == sorted(members)  # three runs or more, one send each
+    assert journey_status(service.store, load_journeys(file))["thanks"] == {"done": len(members)}
