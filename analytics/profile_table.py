@@ -12,6 +12,7 @@ records, the links and the events, O(n log n) in them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,11 +30,16 @@ _LEGACY = {"email_opt_in": "email"}
 _GRANTED = {"true": True, "false": False}
 
 
+#: the profiles most like a segment's members: (segment name, how many) -> their ids
+LookalikeFn = Callable[[str, int], set[str]]
+
+
 @dataclass
 class ProfileTable:
     profiles: pd.DataFrame  # index: profile_id (sorted); columns as rules name them
     events: pd.DataFrame  # profile_id, type, ts (UTC timestamps, NaT when unreadable), sku
     as_of: datetime  # traits and windows are counted back from here
+    lookalike: LookalikeFn | None = None  # set by who knows the segments and the embeddings (api.segments)
 
 
 def build_profile_table(store: GraphStore, as_of: datetime) -> ProfileTable:

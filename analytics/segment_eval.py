@@ -23,6 +23,7 @@ import pandas as pd
 
 from analytics.profile_table import ProfileTable
 from analytics.segment_rules import Node, window_hours
+from graph.errors import InvalidRequest
 
 __all__ = ["evaluate"]
 
@@ -135,6 +136,11 @@ def _value(node: Node, table: ProfileTable) -> Any:
 
 
 def _call(node: Node, table: ProfileTable) -> pd.Series:
+    if node.op == "lookalike":
+        if table.lookalike is None:
+            raise InvalidRequest("lookalike() needs the segments and the embeddings: evaluate it through a segment")
+        held = table.lookalike(node.value["segment"], int(node.value["size"]))
+        return pd.Series(table.profiles.index.isin(list(held)), index=table.profiles.index)
     events = table.events
     kept = np.ones(len(events), dtype=bool)
     within = node.value.get("within")

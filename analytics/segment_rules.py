@@ -16,6 +16,9 @@ or is a value on its own, true when it is set and not false or zero (``consent.e
 - ``profile.size``: how many records the profile holds;
 - ``events(type: "page_view", within: "30d")``: how many events (of a type, in a window), and
   ``purchased(sku: "SKU-0100", within: "90d")``: whether the customer bought it (in the window);
+- ``lookalike(segment: "buyers", size: 1000)``: whether the profile is among the ``size`` profiles the graph
+  embeddings (``cdp embed``) find most like the segment's members (those members left out): a lookalike
+  audience as a segment;
 - text in double quotes, numbers, ``true``, ``false``, ``null``.
 
 A window is a number and ``d`` (days), ``w`` (weeks) or ``h`` (hours), counted back from when the rule is
@@ -91,7 +94,10 @@ NAMESPACES: dict[str, frozenset[str] | None] = {
 FUNCTIONS: dict[str, frozenset[str]] = {
     "events": frozenset({"type", "within"}),
     "purchased": frozenset({"sku", "within"}),
+    "lookalike": frozenset({"segment", "size"}),
 }
+#: arguments that take a whole number (the others take text)
+_NUMBER_ARGUMENTS = frozenset({"size"})
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*([hdw])$")
 _HOURS = {"h": 1.0, "d": 24.0, "w": 24.0 * 7}
 
@@ -179,9 +185,14 @@ class _Build(Transformer):  # type: ignore[type-arg]
                 if not isinstance(value, str) or window_hours(value) is None:
                     raise _RuleError(column, f"within: {_literal_text(value)} is not a window such as \"90d\", "
                                      "\"12w\" or \"48h\"")  # fmt: skip
+            elif key in _NUMBER_ARGUMENTS:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise _RuleError(column, f"{key}: give a whole number from 1, not {_literal_text(value)}")
             elif not isinstance(value, str):
                 raise _RuleError(column, f"{key}: give text in double quotes, not {_literal_text(value)}")
             given[key] = value
+        if function == "lookalike" and set(given) != FUNCTIONS["lookalike"]:
+            raise _RuleError(name.column, 'lookalike() takes segment: "NAME" and size: N')
         return Node("call", op=function, value=given, column=name.column)
 
     def argument(self, parts: list[Any]) -> tuple[str, Any, int]:

@@ -228,7 +228,7 @@ def _triggered(store: GraphStore, journey: Journey, table: ProfileTable,
 
 def _holds(rule: str, table: ProfileTable, pid: str) -> bool:
     events = table.events
-    one = ProfileTable(table.profiles.loc[[pid]], events[events["profile_id"] == pid], table.as_of)
+    one = ProfileTable(table.profiles.loc[[pid]], events[events["profile_id"] == pid], table.as_of, table.lookalike)
     return bool(evaluate(parse_rule(rule), one).iloc[0])
 
 

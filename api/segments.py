@@ -71,7 +71,7 @@ def profile_table(store: GraphStore) -> ProfileTable:
         cached = _cache.get(id(store))
         if cached and cached[0] == run_id and time.monotonic() - cached[1] < TABLE_TTL_S:
             return cached[2]
-        table = build_profile_table(store, datetime.now(UTC))
+        table = with_lookalikes(store, build_profile_table(store, datetime.now(UTC)))
         _cache[id(store)] = (run_id, time.monotonic(), table)
         return table
 
@@ -79,9 +79,36 @@ def profile_table(store: GraphStore) -> ProfileTable:
 def fresh_profile_table(store: GraphStore, as_of: datetime) -> ProfileTable:
     """The profile table built now (after an ingest or a resolve), kept for the previews that follow."""
     run = store.latest_run()
-    table = build_profile_table(store, as_of)
+    table = with_lookalikes(store, build_profile_table(store, as_of))
     with _lock:
         _cache[id(store)] = (str(run["id"]) if run else "", time.monotonic(), table)
+    return table
+
+
+def with_lookalikes(store: GraphStore, table: ProfileTable) -> ProfileTable:
+    """``table`` able to answer ``lookalike(segment:, size:)``: the seed segment's members evaluated on the same
+    table (a segment naming itself, directly or not, is an error), scored by the stored embeddings."""
+    from analytics.embeddings import current_embeddings
+    from analytics.lookalike import lookalike_scores
+    from analytics.similarity import SimilarityIndex
+
+    asked: list[str] = []
+
+    def lookalike(name: str, size: int) -> set[str]:
+        if name in asked:
+            raise InvalidRequest(f"segment '{name}' is a lookalike of itself ({' -> '.join([*asked, name])})")
+        asked.append(name)
+        try:
+            seeds = evaluate(parse_rule(segment_named(store, name).rule), table)
+        finally:
+            asked.pop()
+        embeddings, _ = current_embeddings(store)
+        found = lookalike_scores(
+            SimilarityIndex(embeddings, "profile"), list(table.profiles.index[seeds.to_numpy()]), size
+        )
+        return set(found["profile_id"])
+
+    table.lookalike = lookalike
     return table
 
 

@@ -62,3 +62,26 @@ def test_segments_from_the_cli(server: Server, tmp_path: Path) -> None:
     written = pd.read_csv(out)
     assert done["rows"] == len(written) == preview["members"] and list(written.columns) == ["profile_id", "size"]
     assert set(written["profile_id"]) >= set(preview["sample"])
+
+
+def test_a_lookalike_audience_is_a_segment(server: Server) -> None:
+    from analytics.embeddings import EmbeddingSettings, current_embeddings, embed_store
+    from analytics.lookalike import lookalike_scores
+    from analytics.similarity import SimilarityIndex
+    from api.segments import preview
+
+    embed_store(server.store, EmbeddingSettings(workers=1, walks_per_node=5, dimensions=8))
+    server.query(CREATE, n="leeds", r=RULE)
+    rule = 'lookalike(segment: "leeds", size: 2)'
+    made = server.query(CREATE, n="like-leeds", r=rule)["data"]["createSegment"]
+    assert made["rule"] == rule
+    table = profile_table(server.store).profiles
+    seeds = list(table[(table["attributes.city"] == "Leeds") | (table["identifiers.email"] >= 2)].index)
+    embeddings, _ = current_embeddings(server.store)
+    expected = sorted(lookalike_scores(SimilarityIndex(embeddings, "profile"), seeds, 2)["profile_id"])
+    shown = preview(server.store, rule, sample=10)
+    assert shown.sample == expected and shown.members == len(expected) >= 1 and not set(expected) & set(seeds)
+    loop = server.query(CREATE, n="loop", r='lookalike(segment: "loop", size: 2)')
+    assert "segment 'loop' is a lookalike of itself" in loop["errors"][0]["message"]
+    bad = server.query(CREATE, n="bad", r='lookalike(segment: "leeds")')
+    assert 'lookalike() takes segment: "NAME" and size: N' in bad["errors"][0]["message"]
