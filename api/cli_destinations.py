@@ -12,12 +12,12 @@ import typer
 
 JobFn = Callable[..., Any]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded store directory (overrides CDP_DATA_DIR).")]
+JourneysFile = Annotated[Path, typer.Option("--file", help="The journeys file")]
 
 
 def register(app: typer.Typer, job: JobFn, audience: typer.Typer) -> None:
     journeys = typer.Typer(help="Journeys: steps after a trigger, from journeys.yaml.", no_args_is_help=True)
     app.add_typer(journeys, name="journeys")
-    JourneysFile = Annotated[Path, typer.Option("--file", help="The journeys file")]
 
     @journeys.command("run")
     def run(file: JourneysFile = Path("journeys.yaml"), data_dir: DataDir = None) -> None:
