@@ -73,15 +73,20 @@ def build_profile_table(store: GraphStore, as_of: datetime) -> ProfileTable:
 
 
 def _attribute_values(records: pd.DataFrame) -> pd.DataFrame:
-    """``profile_id, source, seen_at, name, value``: one row per attribute value a record holds."""
-    rows = []
-    for profile_id, source, seen_at, text in records[["profile_id", "source", "seen_at", "attributes"]].itertuples(
-        index=False
-    ):
-        for name, value in json.loads(text or "{}").items():
-            if value is not None and str(value) != "":
-                rows.append((profile_id, source, seen_at or "", name, str(value)))
-    return pd.DataFrame(rows, columns=["profile_id", "source", "seen_at", "name", "value"])
+    """``profile_id, source, seen_at, name, value``: one row per attribute value a record holds (empty values
+    left out). Each record's JSON parsed once, then stacked column-wise: no Python loop per value."""
+    records = records.reset_index(drop=True)
+    parsed = [json.loads(text or "{}") for text in records["attributes"]]
+    wide = pd.DataFrame.from_records(parsed, index=records.index)
+    long = wide.stack(future_stack=True).dropna()
+    text = long.astype(str)
+    text = text[text != ""]
+    rows = text.index.get_level_values(0).to_numpy()
+    return pd.DataFrame({"profile_id": records["profile_id"].to_numpy()[rows],
+                         "source": records["source"].to_numpy()[rows],
+                         "seen_at": records["seen_at"].fillna("").to_numpy()[rows],
+                         "name": text.index.get_level_values(1).astype(str),
+                         "value": text.to_numpy()})  # fmt: skip
 
 
 def golden_columns(values: pd.DataFrame) -> pd.DataFrame:
@@ -136,11 +141,11 @@ def _events(raw: pd.DataFrame) -> pd.DataFrame:
     texts = raw["properties"].astype(str)
     skus = {text: _sku(text) for text in texts.unique()}  # each distinct properties text parsed once
     properties = texts.map(skus)
-    return pd.DataFrame({
-        "profile_id": raw["profile_id"].astype(str).to_numpy(),
-        "type": raw["type"].astype(str).to_numpy(),
+    return pd.DataFrame({  # categorical: a rule compares codes, not a million strings
+        "profile_id": pd.Categorical(raw["profile_id"].astype(str).to_numpy()),
+        "type": pd.Categorical(raw["type"].astype(str).to_numpy()),
         "ts": pd.to_datetime(raw["ts"], format="ISO8601", utc=True, errors="coerce").to_numpy(),
-        "sku": properties.to_numpy(dtype=object),
+        "sku": pd.Categorical(properties.to_numpy(dtype=object)),
     })  # fmt: skip
 
 

@@ -152,9 +152,10 @@ def _call(node: Node, table: ProfileTable) -> pd.Series:
         kept &= (events["type"] == "purchase").to_numpy()
         if "sku" in node.value:
             kept &= (events["sku"] == node.value["sku"]).fillna(False).to_numpy(dtype=bool)
-        held = set(events["profile_id"].to_numpy()[kept])
-        return pd.Series(table.profiles.index.isin(list(held)), index=table.profiles.index)
+        held = events["profile_id"][kept].unique()
+        return pd.Series(table.profiles.index.isin(np.asarray(held, dtype=object)), index=table.profiles.index)
     if "type" in node.value:
         kept &= (events["type"] == node.value["type"]).to_numpy()
     counts = events.loc[kept, "profile_id"].value_counts()
+    counts.index = counts.index.astype(str)
     return counts.reindex(table.profiles.index, fill_value=0).astype("int64")
