@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from analytics.traits import profile_traits
@@ -40,6 +41,21 @@ class ProfileTable:
     events: pd.DataFrame  # profile_id, type, ts (UTC timestamps, NaT when unreadable), sku
     as_of: datetime  # traits and windows are counted back from here
     lookalike: LookalikeFn | None = None  # set by who knows the segments and the embeddings (api.segments)
+    _event_rows: np.ndarray | None = field(default=None, repr=False)
+
+    def event_rows(self) -> np.ndarray:
+        """Per event, the row of its profile in ``profiles`` (-1: not there), found once: a rule function then
+        marks or counts rows instead of looking a million profile ids up in an index of strings."""
+        if self._event_rows is None:
+            index = pd.Index(self.profiles.index.to_numpy(dtype=object))
+            column = self.events["profile_id"]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                found = index.get_indexer(column.cat.categories.to_numpy(dtype=object))
+                codes = column.cat.codes.to_numpy()
+                self._event_rows = np.where(codes >= 0, found[codes], -1)
+            else:
+                self._event_rows = index.get_indexer(column.to_numpy(dtype=object))
+        return self._event_rows
 
 
 def build_profile_table(store: GraphStore, as_of: datetime) -> ProfileTable:

@@ -148,14 +148,16 @@ def _call(node: Node, table: ProfileTable) -> pd.Series:
         since = pd.Timestamp(table.as_of) - timedelta(hours=window_hours(within) or 0)
         stamps = events["ts"]
         kept &= ((stamps >= since) & (stamps <= pd.Timestamp(table.as_of))).fillna(False).to_numpy(dtype=bool)
+    rows = table.event_rows()
+    kept &= rows >= 0
     if node.op == "purchased":
         kept &= (events["type"] == "purchase").to_numpy()
         if "sku" in node.value:
             kept &= (events["sku"] == node.value["sku"]).fillna(False).to_numpy(dtype=bool)
-        held = events["profile_id"][kept].unique()
-        return pd.Series(table.profiles.index.isin(np.asarray(held, dtype=object)), index=table.profiles.index)
+        held = np.zeros(len(table.profiles), dtype=bool)
+        held[rows[kept]] = True
+        return pd.Series(held, index=table.profiles.index)
     if "type" in node.value:
         kept &= (events["type"] == node.value["type"]).to_numpy()
-    counts = events.loc[kept, "profile_id"].value_counts()
-    counts.index = counts.index.astype(str)
-    return counts.reindex(table.profiles.index, fill_value=0).astype("int64")
+    counts = np.bincount(rows[kept], minlength=len(table.profiles))
+    return pd.Series(counts.astype("int64"), index=table.profiles.index)
