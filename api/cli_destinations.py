@@ -1,4 +1,4 @@
-"""``cdp destination`` (add, list, deadletters, replay) and ``cdp audience push``: where audiences go and
+"""``cdp destination`` (add, list, sends, deadletters, replay) and ``cdp audience push``: where audiences go and
 sending them (:mod:`api.destinations`). Registered on the main app by :func:`register`; like every store
 command they run as jobs (:mod:`api.jobs`), here or in ``cdp serve``."""
 
@@ -38,28 +38,31 @@ def register(app: typer.Typer, job: JobFn, audience: typer.Typer) -> None:
     @destination.command("add")
     def add(
         name: Annotated[str, typer.Argument(help="The destination's name")],
-        folder: Annotated[Path | None, typer.Option("--folder", help="Write each batch as a CSV file here")] = None,
+        folder: Annotated[Path | None, typer.Option("--folder", help="Write each batch as a file here")] = None,
         webhook: Annotated[str | None, typer.Option("--webhook", help="POST each batch (JSON) to this URL")] = None,
         secret: Annotated[
             str,
             typer.Option("--secret", help="The webhook's signing secret (16+ characters)", envvar="CDP_WEBHOOK_SECRET"),
         ] = "",  # fmt: skip
         batch_size: Annotated[int, typer.Option("--batch-size", help="Members per batch", min=1)] = 500,
+        file_format: Annotated[str, typer.Option("--format", help="A folder's files: csv or parquet")] = "csv",
         data_dir: DataDir = None,
     ) -> None:
-        """Add a destination: a folder, or a webhook with its signing secret."""
+        """Add a destination: a folder of CSV or Parquet files, or a webhook with its signing secret."""
         args = {"name": name, "folder": str(folder.resolve()) if folder else None, "webhook": webhook,
-                "secret": secret, "batch_size": batch_size}  # fmt: skip
+                "secret": secret, "batch_size": batch_size, "file_format": file_format}  # fmt: skip
         made = job(data_dir, "destination_add", args, bars=False)
         typer.echo(
-            f"destination {made['name']}: {made['kind']} {made['target']}, {made['batch_size']} per batch", err=True
+            f"destination {made['name']}: {made['kind']} {made['target']}, {made['batch_size']} per batch"
+            + (f" as {made['format']}" if made["kind"] == "folder" else ""),
+            err=True,
         )
 
     @destination.command("list")
     def list_(data_dir: DataDir = None) -> None:
         """Every destination (secrets are never shown)."""
         for d in job(data_dir, "destination_list", {}, bars=False):
-            typer.echo(f"{d['name']}\t{d['kind']}\t{d['target']}\t{d['batch_size']}\t{d['created_at']}")
+            typer.echo(f"{d['name']}\t{d['kind']}\t{d['format']}\t{d['target']}\t{d['batch_size']}\t{d['created_at']}")
 
     @destination.command("deadletters")
     def deadletters(name: Annotated[str, typer.Argument(help="The destination")], data_dir: DataDir = None) -> None:
@@ -69,6 +72,18 @@ def register(app: typer.Typer, job: JobFn, audience: typer.Typer) -> None:
             typer.echo(f"no dead letters for {name}", err=True)
         for b in found:
             typer.echo(f"{b['key']}\t{b['segment']}\tbatch {b['batch']}\t{b['attempts']} attempts\t{b['outcome']}")
+
+    @destination.command("sends")
+    def sends(name: Annotated[str, typer.Argument(help="The destination")], data_dir: DataDir = None) -> None:
+        """Every batch sent or planned to the destination: when, which segment, how many, the outcome."""
+        found = job(data_dir, "destination_sends", {"name": name}, bars=False)
+        if not found:
+            typer.echo(f"nothing sent to {name} yet", err=True)
+        columns = ["created_at", "sent_at", "segment", "sync", "batch", "purpose", "entered", "exited", "status",
+                   "attempts", "outcome"]  # fmt: skip
+        typer.echo("\t".join(columns))
+        for b in found:
+            typer.echo("\t".join(str(b[c]) for c in columns))
 
     @destination.command("replay")
     def replay(name: Annotated[str, typer.Argument(help="The destination")], data_dir: DataDir = None) -> None:

@@ -1,8 +1,11 @@
 """Destinations and audience pushes: a segment's members sent to a folder or a webhook, in batches, with the
 contact details the purpose allows of customers who consent to it when the batch is sent.
 
-A push first sends what an earlier push left in the outbox, then plans this one: the members who entered the
-segment since the last sync to this destination and those who left (all of them, the first time), in
+A push is for a purpose (``email``, ``sms``, ``ads``, ``analytics``): its audience is the segment's members whose
+latest consent to that purpose is a grant, so a customer who withdraws consent leaves the audience at the
+next push (the destination is told to drop them) and one who grants it enters. A push first sends what an
+earlier push left in the outbox, then plans this one: the members who entered the audience since the last
+sync of this segment and purpose to this destination and those who left (all of them, the first time), in
 batches of the destination's size. The batches and the members they bring the destination to are stored in
 one transaction, then each batch is sent and marked sent (or dead) in its own. So a push killed half-way is
 finished by the next one and nothing is planned twice; a batch sent but not yet marked is sent again with
@@ -12,14 +15,13 @@ A webhook request is a JSON POST signed with the destination's secret (``X-CDP-S
 of the body>``). 5xx answers, 429, time-outs and refused connections are retried with exponential backoff
 and full jitter, up to :attr:`RetryPolicy.attempts` attempts; other answers (4xx: the request is wrong and
 would stay wrong) and exhausted retries put the batch in the dead letters (``cdp destination deadletters``),
-from where ``replay`` sends them again. A folder destination writes each batch as a CSV file (written to a
-temporary name, then renamed). Every batch stays in the outbox as the record of the send: what (segment,
+from where ``replay`` sends them again. A folder destination writes each batch as a CSV or Parquet file
+(``change, profile_id, email, phone``; written to a temporary name, then renamed). Every batch stays in the outbox as the record of the send: what (segment,
 members), when, how many attempts, and the outcome.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
@@ -42,9 +44,11 @@ from graph.errors import InvalidRequest, NotFound
 from graph.lease import writer_lease
 from graph.store import GraphStore
 
-__all__ = ["Destination", "PushReport", "RetryPolicy", "add_destination", "deliver", "destinations", "push", "sign"]
+__all__ = ["Destination", "PushReport", "RetryPolicy", "add_destination", "deliver", "destinations", "push", "sends",
+           "sign"]  # fmt: skip
 
 KINDS = ("folder", "webhook")
+FORMATS = ("csv", "parquet")  # of a folder's files
 MIN_SECRET = 16
 
 
@@ -56,6 +60,7 @@ class Destination:
     secret: str  # a webhook's signing secret ("" for a folder); never shown
     batch_size: int
     created_at: str
+    format: str = "csv"  # a folder's files: csv or parquet
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,8 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def destinations(store: GraphStore) -> list[Destination]:
-    return [Destination(r["name"], r["kind"], r["target"], r["secret"], int(r["batch_size"]), r["created_at"])
-            for r in store.destinations()]  # fmt: skip
+    return [Destination(r["name"], r["kind"], r["target"], r["secret"], int(r["batch_size"]), r["created_at"],
+                        r["format"]) for r in store.destinations()]  # fmt: skip
 
 
 def destination_named(store: GraphStore, name: str) -> Destination:
@@ -104,12 +109,17 @@ def destination_named(store: GraphStore, name: str) -> Destination:
 
 
 def add_destination(store: GraphStore, name: str, kind: str, target: str, secret: str = "",
-                    batch_size: int = 500) -> Destination:  # fmt: skip
-    """Store a destination: a folder (made if missing) or a webhook URL (http or https) with its secret."""
+                    batch_size: int = 500, file_format: str = "csv") -> Destination:  # fmt: skip
+    """Store a destination: a folder (made if missing) of CSV or Parquet files, or a webhook URL (http or
+    https) with its secret."""
     if not NAME.match(name):
         raise InvalidRequest(f"destination name '{name}': letters, digits, '_', '.' and '-', at most 64")
     if kind not in KINDS:
         raise InvalidRequest(f"destination kind '{kind}': one of {', '.join(KINDS)}")
+    if file_format not in FORMATS:
+        raise InvalidRequest(f"--format {file_format}: one of {', '.join(FORMATS)}")
+    if kind == "webhook" and file_format != "csv":
+        raise InvalidRequest("--format is a folder's: a webhook is sent JSON")
     if not 1 <= batch_size <= 10_000:
         raise InvalidRequest(f"--batch-size {batch_size}: between 1 and 10000")
     if kind == "webhook":
@@ -124,27 +134,32 @@ def add_destination(store: GraphStore, name: str, kind: str, target: str, secret
     if any(d.name == name for d in destinations(store)):
         raise InvalidRequest(f"a destination '{name}' exists already")
     at = _now()
-    row = {"name": name, "kind": kind, "target": target, "secret": secret, "batch_size": batch_size, "created_at": at}
+    row = {"name": name, "kind": kind, "target": target, "secret": secret, "batch_size": batch_size, "created_at": at,
+           "format": file_format}  # fmt: skip
     store.write(lambda tx: tx.add_destination(row), "add a destination")
-    return Destination(name, kind, target, secret, batch_size, at)
+    return Destination(name, kind, target, secret, batch_size, at, file_format)
 
 
 #: contact details of profile ids for a purpose, at the time of sending: ``profile_id -> {email, phone}``
 ContactsFn = Callable[[list[str], str], pd.DataFrame]
+#: those of the profile ids whose latest consent to the purpose is a grant, now
+ConsentingFn = Callable[[list[str], str], list[str]]
 
 
 def push(store: GraphStore, segment: str, destination: str, purpose: str, contacts: ContactsFn,
-         policy: RetryPolicy = RetryPolicy(), wait_s: float = 600.0) -> PushReport:  # fmt: skip
-    """Send the segment's entries and exits since the last sync to the destination (see the module)."""
+         consenting: ConsentingFn, policy: RetryPolicy = RetryPolicy(), wait_s: float = 600.0) -> PushReport:  # fmt: skip
+    """Send the audience's entries and exits since the last sync to the destination (see the module): the
+    audience of a purpose is the segment's members who consent to it, so a customer who withdraws consent
+    leaves it (and one who grants it enters), each destination keeping one sync per segment and purpose."""
     found, dest = segment_named(store, segment), destination_named(store, destination)
     report = PushReport(dest.name, found.name)
     with writer_lease(store, "push", wait_s):
         before = deliver(store, dest, contacts, policy, report)
         report.resumed = before
-        key = f"{dest.name}|{found.name}"
+        key = f"{dest.name}|{found.name}|{purpose}"
         state = store.sync_state(key)
         last = set(json.loads(state["members"])) if state else set()
-        now = set(segment_members(store, found.name)["profile_id"])
+        now = set(consenting(sorted(segment_members(store, found.name)["profile_id"]), purpose))
         entered, exited = sorted(now - last), sorted(last - now)
         report.entered, report.exited = len(entered), len(exited)
         batches = plan_batches(dest, found.name, purpose, entered, exited)
@@ -233,19 +248,38 @@ def _post(dest: Destination, batch: dict[str, Any], body: bytes, policy: RetryPo
     return "dead", attempts, outcome
 
 
+FILE_COLUMNS = ["change", "profile_id", "email", "phone"]
+
+
 def _write_file(dest: Destination, batch: dict[str, Any], body: bytes) -> tuple[str, int, str]:
+    """The batch as one file of the folder's format, ``<segment>/<sync>-<batch>.<format>`` (an exit carries no
+    contact details); written whole under a temporary name, then renamed, so a reader never sees half."""
     payload = json.loads(body)
+    rows = [["entered", m["profile_id"], m["email"] or "", m["phone"] or ""] for m in payload["entered"]]
+    rows += [["exited", m["profile_id"], "", ""] for m in payload["exited"]]
+    frame = pd.DataFrame(rows, columns=FILE_COLUMNS, dtype="string")
     folder = Path(dest.target) / payload["segment"]
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{payload['sync']}-{payload['batch']:05d}.csv"
-    partial = out.with_suffix(".csv.partial")
-    with partial.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["change", "profile_id", "email", "phone"])
-        writer.writerows(["entered", m["profile_id"], m["email"] or "", m["phone"] or ""] for m in payload["entered"])
-        writer.writerows(["exited", m["profile_id"], "", ""] for m in payload["exited"])
+    out = folder / f"{payload['sync']}-{payload['batch']:05d}.{dest.format}"
+    partial = out.with_name(out.name + ".partial")
+    if dest.format == "parquet":
+        frame.to_parquet(partial, index=False)
+    else:
+        frame.to_csv(partial, index=False)
     os.replace(partial, out)
     return "sent", int(batch["attempts"]) + 1, f"written to {out.name}"
+
+
+def sends(store: GraphStore, destination: str) -> pd.DataFrame:
+    """The record of every batch planned for the destination, oldest first: ``created_at, sent_at, segment,
+    sync, batch, purpose, entered, exited`` (how many members), ``status`` (pending, sent or dead),
+    ``attempts, outcome``."""
+    destination_named(store, destination)
+    found = store.outbox(destination, ["pending", "sent", "dead"])
+    for change in ("entered", "exited"):
+        found[change] = found[change].map(lambda members: len(json.loads(members))).astype("int64")
+    return found[["created_at", "sent_at", "segment", "sync", "batch", "purpose", "entered", "exited", "status",
+                  "attempts", "outcome"]]  # fmt: skip
 
 
 def dead_letters(store: GraphStore, destination: str) -> pd.DataFrame:

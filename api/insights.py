@@ -131,6 +131,17 @@ def _contact_rank(held: IdentifierView) -> tuple[bool, int, str, str]:
     return held.status == IdentifierStatus.ACTIVE, len(held.sources), held.last_seen, held.value
 
 
+def consenting(service: CustomerService, ids: list[str], purpose: str, chunk: int = 5_000) -> list[str]:
+    """Those of ``ids`` whose latest consent to ``purpose`` is a grant (read ``chunk`` profiles at a time)."""
+    check_purpose(purpose)
+    out = []
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        consent = service.consent_of(part)
+        out += [pid for pid in part if (state := consent[pid].get(purpose)) is not None and state.granted]
+    return out
+
+
 def contacts(service: CustomerService, ids: list[str], purpose: str = "email") -> pd.DataFrame:
     """Golden ``email`` and ``phone`` (the active value most sources hold, then the latest seen; an unverified
     phone only without an active one), those ``purpose`` allows, of the profiles whose latest consent to it

@@ -302,24 +302,32 @@ def _segment_members(ctx: JobContext, name: str, out: str) -> dict[str, Any]:
 
 
 def _destination_add(ctx: JobContext, name: str, folder: str | None, webhook: str | None, secret: str,
-                     batch_size: int) -> dict[str, Any]:  # fmt: skip
+                     batch_size: int, file_format: str = "csv") -> dict[str, Any]:  # fmt: skip
     from api.destinations import add_destination
     from graph.errors import InvalidRequest
 
     if (folder is None) == (webhook is None):
         raise InvalidRequest("give a destination either --folder PATH or --webhook URL (with --secret)")
     kind, target = ("folder", folder) if folder is not None else ("webhook", webhook)
-    made = add_destination(ctx.store, name, kind, str(target), secret, batch_size)
-    return {"name": made.name, "kind": made.kind, "target": made.target, "batch_size": made.batch_size}
+    made = add_destination(ctx.store, name, kind, str(target), secret, batch_size, file_format)
+    return {"name": made.name, "kind": made.kind, "target": made.target, "batch_size": made.batch_size,
+            "format": made.format}  # fmt: skip
 
 
 def _destination_list(ctx: JobContext) -> list[dict[str, Any]]:
     from api.destinations import destinations
 
     return [
-        {"name": d.name, "kind": d.kind, "target": d.target, "batch_size": d.batch_size, "created_at": d.created_at}
+        {
+            "name": d.name,
+            "kind": d.kind,
+            "target": d.target,
+            "batch_size": d.batch_size,
+            "created_at": d.created_at,
+            "format": d.format if d.kind == "folder" else "json",
+        }
         for d in destinations(ctx.store)
-    ]  # fmt: skip  (the secret is never shown)
+    ]  # (the secret is never shown)
 
 
 def _destination_deadletters(ctx: JobContext, name: str) -> list[dict[str, Any]]:
@@ -327,6 +335,12 @@ def _destination_deadletters(ctx: JobContext, name: str) -> list[dict[str, Any]]
 
     found = dead_letters(ctx.store, name)
     return found[["key", "segment", "batch", "attempts", "outcome", "created_at"]].to_dict("records")
+
+
+def _destination_sends(ctx: JobContext, name: str) -> list[dict[str, Any]]:
+    from api.destinations import sends
+
+    return sends(ctx.store, name).to_dict("records")
 
 
 def _destination_replay(ctx: JobContext, name: str, actor: str = "local") -> dict[str, Any]:
@@ -395,6 +409,7 @@ JOBS: dict[str, tuple[Callable[..., Any], Any]] = {
     "destination_list": (_destination_list, None),
     "destination_deadletters": (_destination_deadletters, None),
     "destination_replay": (_destination_replay, None),
+    "destination_sends": (_destination_sends, None),
     "audience_push": (_audience_push, None),
     "journeys_run": (_journeys_run, None),
     "journeys_status": (_journeys_status, None),

@@ -348,13 +348,14 @@ class CustomerService:
     def push_audience(
         self, segment: str, destination: str, purpose: str, policy: RetryPolicy | None = None
     ) -> PushReport:
-        """Send a segment's entries and exits since the last sync to a destination (:mod:`api.destinations`),
-        with the contact details ``purpose`` allows of customers who consent to it when each batch is sent."""
+        """Send the entries and exits of a segment's members who consent to ``purpose``, since the last sync,
+        to a destination (:mod:`api.destinations`), with the contact details ``purpose`` allows (read when
+        each batch is sent, and only of customers who still consent then)."""
         with audited(self.store, self.principal.name, "export:push", []):
             self._allow("export")
             insights.check_purpose(purpose)
-            return push(self.store, segment, destination, purpose, self._contacts, policy or RetryPolicy(),
-                        self.wait_s)  # fmt: skip
+            return push(self.store, segment, destination, purpose, self._contacts, self._consenting,
+                        policy or RetryPolicy(), self.wait_s)  # fmt: skip
 
     def replay_dead_letters(self, destination: str, policy: RetryPolicy | None = None) -> PushReport:
         with audited(self.store, self.principal.name, "export:replay", []):
@@ -371,6 +372,9 @@ class CustomerService:
 
     def _contacts(self, ids: list[str], purpose: str) -> pd.DataFrame:
         return insights.contacts(self, ids, purpose)
+
+    def _consenting(self, ids: list[str], purpose: str) -> list[str]:
+        return insights.consenting(self, ids, purpose)
 
     def segments_of(self, profile_id: str) -> list[str]:
         """The segments holding a profile, as of the last ingest or resolve."""

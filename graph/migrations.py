@@ -5,7 +5,8 @@ along ``HAS_HISTORY`` edges: entries written before are linked to their profiles
 ``Household`` nodes in the same version; an older graph's are rebuilt by its next resolve.) Version 3
 declares ``Identifier.unverified`` (:data:`graph.schema.ADDED_PROPERTIES`): the embedded store adds the
 column, false on every identifier (an older ingest rejected the phones that would be true); Neo4j needs
-nothing, its reads take a missing property as false.
+nothing, its reads take a missing property as false. Version 4 declares ``Destination.format`` (csv or parquet,
+for a folder): a destination added before reads as csv, the one format there was.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _KEY = "schema_version"
 
 

@@ -32,6 +32,8 @@ class Reads(QueryRunner):
     #: up to this many keys, a lookup that goes on from a node found by its key (to its records, its
     #: profile) is run once per key (see :meth:`_per_key`); 0: always as one ``UNWIND``
     per_key_lookups: int = 0
+    #: reads of profiles by id run once per id (see :func:`graph.cypher.per_profile`)
+    per_profile_reads: bool = False
 
     def _per_key(self, one: q.Query, batch: q.Query, keys: Sequence[str], param: str) -> list[Row]:
         """The rows of ``batch`` over ``keys``, or of ``one`` run per key when there are at most
@@ -44,6 +46,15 @@ class Reads(QueryRunner):
         if len(keys) <= self.per_key_lookups:
             return [row for key in keys for row in self.run(one, key=key)]
         return self.run(batch, **{param: keys})
+
+    def _of_profiles(self, query: q.Query, ids: Iterable[str]) -> list[Row]:
+        """The rows of ``query`` (filtered with ``p.id IN $ids``) for ``ids``, or of its
+        :func:`~graph.cypher.per_profile` form run per id on a store with :attr:`per_profile_reads`."""
+        ids = list(dict.fromkeys(_keys(ids)))
+        if not self.per_profile_reads:
+            return self.run(query, ids=ids)
+        one = q.per_profile(query)
+        return [row for key in ids for row in self.run(one, key=key)]
 
     # ---- records and identifiers (resolution reads the whole graph) -------------------------------
 
@@ -135,7 +146,7 @@ class Reads(QueryRunner):
         )
 
     def destinations(self) -> list[Row]:
-        """Every destination: ``name, kind, target, secret, batch_size, created_at``, by name."""
+        """Every destination: ``name, kind, target, secret, batch_size, created_at, format``, by name."""
         return self.run(q.ALL_DESTINATIONS)
 
     def sync_state(self, key: str) -> Row | None:
@@ -204,14 +215,14 @@ class Reads(QueryRunner):
 
     def profile_records(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, key, source, record_id, attributes, seen_at`` of the records of ``ids``."""
-        return self.run(q.PROFILE_RECORDS, ids=_keys(ids))
+        return self._of_profiles(q.PROFILE_RECORDS, ids)
 
     def profile_members(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, record`` for every record of ``ids``."""
-        return self.run(q.PROFILE_MEMBERS, ids=_keys(ids))
+        return self._of_profiles(q.PROFILE_MEMBERS, ids)
 
     def profile_record_keys(self, ids: Sequence[str]) -> list[str]:
-        return [row["key"] for row in self.run(q.PROFILE_RECORD_KEYS, ids=_keys(ids))]
+        return [row["key"] for row in self._of_profiles(q.PROFILE_RECORD_KEYS, ids)]
 
     def profiles_of_records(self, keys: Sequence[str]) -> dict[str, str]:
         """Record key -> its profile, for the resolved ones of ``keys``."""
@@ -224,15 +235,15 @@ class Reads(QueryRunner):
 
     def profile_identifiers(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, type, value, status, source, first_seen, last_seen`` per record link of ``ids``."""
-        return self.run(q.PROFILE_IDENTIFIERS, ids=_keys(ids))
+        return self._of_profiles(q.PROFILE_IDENTIFIERS, ids)
 
     def profile_links(self, ids: Sequence[str]) -> pd.DataFrame:
         """``profile_id, record, identifier, type, value, status`` per record link of ``ids``."""
-        return self.frame(q.PROFILE_LINKS, ids=_keys(ids))
+        return pd.DataFrame(self._of_profiles(q.PROFILE_LINKS, ids), columns=list(q.PROFILE_LINKS.columns))
 
     def events_of(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, type, ts, source, properties`` (JSON) of every event of ``ids``."""
-        return self.run(q.PROFILE_EVENTS, ids=_keys(ids))
+        return self._of_profiles(q.PROFILE_EVENTS, ids)
 
     def profile_events(self) -> pd.DataFrame:
         """Every event of a resolved record with its profile: columns ``profile_id, type, ts, source,
@@ -248,16 +259,16 @@ class Reads(QueryRunner):
         return {row["key"]: row["id"] for row in self.run(q.PROFILES_BY_IDENTIFIERS, keys=_keys(keys))}
 
     def profile_history(self, ids: Sequence[str]) -> list[Row]:
-        """``profile_id, kind, detail, reason, actor, at`` of the history of ``ids``, oldest first: along the
+        """``profile_id, kind, detail, reason, actor, at`` of the history of ``ids``, each oldest first: along the
         edges of the live profiles, by property for an id merged away (a scan on the embedded store)."""
         asked = _keys(ids)
-        rows = self.run(q.PROFILE_HISTORY, ids=asked)
+        rows = self._of_profiles(q.PROFILE_HISTORY, asked)
         gone = sorted(set(asked) - set(self.profile_sizes_of(asked)))
         return rows + self.run(q.HISTORY_OF_GONE, ids=gone) if gone else rows
 
     def household_of(self, ids: Sequence[str]) -> list[Row]:
         """``profile_id, member``: the other profiles of each one's household."""
-        return self.run(q.HOUSEHOLD_OF, ids=_keys(ids))
+        return self._of_profiles(q.HOUSEHOLD_OF, ids)
 
     # ---- statistics --------------------------------------------------------------------------------
 

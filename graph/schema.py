@@ -109,7 +109,7 @@ NODES: dict[Label, NodeTable] = {
         _node(Label.SEGMENT_STATE, "profile_id STRING, segments STRING, history STRING"),
         _node(
             Label.DESTINATION,
-            "name STRING, kind STRING, target STRING, secret STRING, batch_size INT64, created_at STRING",
+            "name STRING, kind STRING, target STRING, secret STRING, batch_size INT64, created_at STRING, format STRING",
         ),
         _node(Label.SYNC_STATE, "key STRING, destination STRING, segment STRING, members STRING, synced_at STRING"),
         _node(
@@ -141,7 +141,10 @@ RELS: dict[Rel, RelTable] = {
 #: properties added to a label after graphs were written without them: ``(layout version, label, property)``.
 #: :mod:`graph.migrations` adds them to an older graph when it is opened; a node written before reads as
 #: the type's default (a BOOLEAN false), so queries read such a property through ``coalesce``.
-ADDED_PROPERTIES: tuple[tuple[int, Label, str], ...] = ((3, Label.IDENTIFIER, "unverified"),)
+ADDED_PROPERTIES: tuple[tuple[int, Label, str], ...] = (
+    (3, Label.IDENTIFIER, "unverified"),
+    (4, Label.DESTINATION, "format"),
+)
 
 
 def key_property(label: Label) -> str:

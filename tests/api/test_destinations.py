@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ import pytest
 
 import api.destinations as destinations
 from api.access import Principal
-from api.destinations import RetryPolicy, add_destination, dead_letters, sign
+from api.destinations import RetryPolicy, add_destination, dead_letters, sends, sign
+from api.insights import consenting
+from api.memberships import refresh_memberships
 from api.segments import create_segment, segment_members
 from api.service import CustomerService
+from graph.model import IdentifierLink, SourceRecord
 from graph.store import GraphStore
 from ingest.config import load_config
 from ingest.pipeline import ingest
@@ -114,19 +118,17 @@ def test_every_member_once_signed_and_only_with_consent(
     state.fail_first, state.slow_first = {0, 3, 5}, {2}
     add_destination(service.store, "crm-hook", "webhook", url, SECRET, batch_size=7)
     report = service.push_audience("buyers", "crm-hook", "email", FAST)
-    members = set(segment_members(service.store, "buyers")["profile_id"])
+    members = sorted(segment_members(service.store, "buyers")["profile_id"])
+    consent = service.consent_of(members)
+    audience = [p for p in members if (c := consent[p].get("email")) is not None and c.granted]  # the oracle
     delivered = _delivered(state)
-    assert sorted(m["profile_id"] for m in delivered) == sorted(members)  # each member once
-    assert report.entered == len(members) > 20 and report.sent == report.batches == len(state.accepted)
-    assert report.dead == 0 and state.bad_signatures == 0
+    assert sorted(m["profile_id"] for m in delivered) == audience  # each consenting member once, nobody else
+    assert 20 < report.entered == len(audience) < len(members)
+    assert report.sent == report.batches == len(state.accepted) and report.dead == 0 and state.bad_signatures == 0
     assert max(state.requests.values()) >= 2 and sum(state.requests.values()) > len(state.accepted)  # retried
-    consent = service.consent_of(sorted(members))
-    for member in delivered:
-        granted = consent[member["profile_id"]].get("email")
-        assert member["phone"] is None  # the email purpose allows no phone
-        if member["email"] is not None:
-            assert granted is not None and granted.granted  # nothing un-consented leaves
-    assert any(m["email"] for m in delivered) and any(m["email"] is None for m in delivered)
+    assert all(m["phone"] is None for m in delivered)  # the email purpose allows no phone
+    emails = {p: [i.value for i in ids if i.type == "email"] for p, ids in service.identifiers_of(audience).items()}
+    assert all((m["email"] in emails[m["profile_id"]]) == bool(emails[m["profile_id"]]) for m in delivered)
 
     again = service.push_audience("buyers", "crm-hook", "email", FAST)
     assert (again.entered, again.exited, again.batches, again.sent) == (0, 0, 0, 0)  # nothing new: nothing sent
@@ -156,8 +158,8 @@ def test_a_killed_push_resumes_without_duplicates(service: CustomerService, rece
     assert len(state.accepted) == 4
     report = service.push_audience("buyers", "crm-hook", "email", FAST)
     assert report.resumed > 0 and report.batches == 0  # the rest of the planned push, nothing planned twice
-    members = set(segment_members(service.store, "buyers")["profile_id"])
-    assert sorted(m["profile_id"] for m in _delivered(state)) == sorted(members)
+    members = sorted(segment_members(service.store, "buyers")["profile_id"])
+    assert sorted(m["profile_id"] for m in _delivered(state)) == consenting(service, members, "email")
     assert max(state.requests.values()) == 2  # the unmarked batch went again, with its key: the receiver dropped it
 
 
@@ -176,14 +178,56 @@ def test_refused_batches_are_dead_letters_and_a_replay_sends_them(service: Custo
     assert len(_delivered(state)) == report.entered
 
 
-def test_a_folder_destination_writes_each_batch(service: CustomerService, tmp_path: Path) -> None:
-    add_destination(service.store, "drop", "folder", str(tmp_path / "drop"), batch_size=25)
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_a_folder_destination_writes_each_batch_and_records_it(service: CustomerService, tmp_path: Path,
+                                                               file_format: str) -> None:  # fmt: skip
+    add_destination(service.store, "drop", "folder", str(tmp_path / "drop"), batch_size=25, file_format=file_format)
     report = service.push_audience("buyers", "drop", "email", FAST)
-    files = sorted((tmp_path / "drop" / "buyers").glob("*.csv"))
-    assert len(files) == report.batches and not list((tmp_path / "drop").rglob("*.partial"))
-    written = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files])
-    assert sorted(written["profile_id"]) == sorted(segment_members(service.store, "buyers")["profile_id"])
-    assert set(written["change"]) == {"entered"} and (written["phone"] == "").all()
+    files = sorted((tmp_path / "drop" / "buyers").glob(f"*.{file_format}"))
+    assert len(files) == report.batches > 1 and not list((tmp_path / "drop").rglob("*.partial"))
+    read = pd.read_parquet if file_format == "parquet" else partial(pd.read_csv, dtype=str, keep_default_na=False)
+    written = pd.concat([read(f) for f in files]).fillna("")
+    members = sorted(segment_members(service.store, "buyers")["profile_id"])
+    assert sorted(written["profile_id"]) == consenting(service, members, "email")
+    assert list(written.columns) == ["change", "profile_id", "email", "phone"]
+    assert set(written["change"]) == {"entered"} and (written["phone"] == "").all()  # email sends no phones
+    assert written["email"].str.contains("@").any()
+    sent = sends(service.store, "drop")  # the record of every send
+    assert len(sent) == report.batches and set(sent["status"]) == {"sent"} and sent["entered"].sum() == len(written)
+    assert set(sent["purpose"]) == {"email"} and (sent["sent_at"] >= sent["created_at"]).all()
+
+
+def _state_consent(store: GraphStore, email: str, granted: bool, at: str) -> None:
+    """A preference-centre record stating email consent for the holder of ``email``."""
+    attributes = {"consent_email": str(granted).lower(), "consent_email_at": at}
+    store.upsert_records([SourceRecord("prefs", f"{email}-{at}", [IdentifierLink("email", email)], attributes, at)])
+    resolve(store, ResolveSettings())
+    refresh_memberships(store)
+
+
+def test_a_withdrawn_consent_leaves_the_audience_and_a_new_grant_enters_it(
+    service: CustomerService, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    add_destination(service.store, "crm-hook", "webhook", url, SECRET, batch_size=50)
+    service.push_audience("buyers", "crm-hook", "email", FAST)
+    sent = {m["profile_id"]: m["email"] for m in _delivered(state)}
+    member, email = next((p, e) for p, e in sorted(sent.items()) if e)
+    _state_consent(service.store, email, False, "2031-01-01T00:00:00Z")
+    assert member in set(segment_members(service.store, "buyers")["profile_id"])  # still in the segment
+    first = set(state.accepted)
+    withdrawn = service.push_audience("buyers", "crm-hook", "email", FAST)
+    assert (withdrawn.entered, withdrawn.exited) == (0, 1)
+    new = [state.accepted[k] for k in sorted(set(state.accepted) - first)]
+    assert [m for payload in new for m in payload["exited"]] == [{"profile_id": member}]
+    assert email not in json.dumps(new)  # the withdrawn customer's email does not leave again
+
+    _state_consent(service.store, email, True, "2032-01-01T00:00:00Z")
+    seen = set(state.accepted)
+    granted = service.push_audience("buyers", "crm-hook", "email", FAST)
+    assert (granted.entered, granted.exited) == (1, 0)
+    again = [m for k in sorted(set(state.accepted) - seen) for m in state.accepted[k]["entered"]]
+    assert again == [{"profile_id": member, "email": email, "phone": None}]
 
 
 def test_destination_checks() -> None:
@@ -195,9 +239,10 @@ def test_an_erased_customer_leaves_syncs_and_batches(service: CustomerService, t
 
     add_destination(service.store, "drop", "folder", str(tmp_path / "drop"), batch_size=25)
     service.push_audience("buyers", "drop", "email", FAST)
-    member = sorted(segment_members(service.store, "buyers")["profile_id"])[0]
+    member = consenting(service, sorted(segment_members(service.store, "buyers")["profile_id"]), "email")[0]
+    assert member in service.store.sync_state("drop|buyers|email")["members"]
     erase_customer(service.store, [member], "tests")
-    state = service.store.sync_state("drop|buyers")
+    state = service.store.sync_state("drop|buyers|email")
     assert state is not None and member not in state["members"]
     batches = service.store.outbox("drop", ["pending", "sent", "dead"])
     assert not batches["entered"].str.contains(member).any()
