@@ -13,7 +13,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from analytics import profile_table
 from analytics.profile_table import ProfileTable, build_profile_table, consent_columns, golden_columns
 from analytics.segment_eval import evaluate
 from analytics.segment_rules import Node, parse_rule, window_hours
@@ -112,6 +115,29 @@ def test_golden_and_consent_columns_on_ties_and_times() -> None:
     )  # fmt: skip
     assert golden_columns(values).loc["p", "attributes.city"] == "York"  # a tie: the most recently seen
     assert bool(consent_columns(values).loc["p", "consent.email"])  # the grant is dated after the withdrawal
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6)
+_ATTRIBUTES = st.one_of(
+    st.dictionaries(st.sampled_from(["city", "consent_email", "first name", "ü", "a\nb"]),
+                    st.one_of(_TEXT, st.none()), max_size=4).map(json.dumps),
+    st.sampled_from(["", "{}"]), st.none(),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_ATTRIBUTES, st.one_of(st.just("2025-01-01"), st.none())), max_size=12),
+       st.one_of(st.none(), st.sampled_from(['{"city": 3}', '{"city": ["a"]}', '{"city": true}'])))  # fmt: skip
+def test_attributes_parsed_in_bulk_equal_each_record_parsed_with_json(
+    rows: list[tuple[str | None, str | None]], odd: str | None
+) -> None:
+    texts = [t for t, _ in rows] + ([odd] if odd else [])
+    records = pd.DataFrame({"profile_id": [f"p{n % 3}" for n in range(len(texts))], "source": "crm",
+                            "seen_at": [s for _, s in rows] + (["2025-01-02"] if odd else []),
+                            "attributes": texts}, dtype="str")  # fmt: skip
+    bulk, each = profile_table._attribute_values(records), profile_table._attribute_values_per_record(records)
+    assert bulk.astype(str).values.tolist() == each.astype(str).values.tolist()
+    assert (profile_table._parse_attributes(records["attributes"]) is None) == (odd is not None or not texts)
 
 
 def _oracle_value(node: Node, row: dict[str, Any], events: pd.DataFrame, as_of: datetime) -> Any:
