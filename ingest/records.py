@@ -28,6 +28,7 @@ from ingest.normalise import (
     normalise_identifier,
     normalise_phone,
 )
+from ingest.phone_columns import bulk_phones
 from ingest.phone_regions import PhoneTally
 from ingest.readers import DroppedValue
 
@@ -155,7 +156,8 @@ class RecordBuilder:
             rule = partial(normalise_identifier, id_type, opts=self.options)
             values = self._column(rows, column, rule, identifier_fast_path(id_type))
             return values, [False] * len(values)
-        result = self._normalised(rows, column, partial(normalise_phone, opts=self.options))
+        fast = partial(bulk_phones, region=self.options.default_region)
+        result = self._normalised(rows, column, partial(normalise_phone, opts=self.options), fast)
         phones: list[Any] = result.values
         self.phones.add([values.get(column) for _, values in rows], phones, [row for row, _ in result.invalid])
         return [p.e164 if p else None for p in phones], [p is not None and p.unverified for p in phones]
