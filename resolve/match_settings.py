@@ -23,6 +23,10 @@ class MatchSettings(BaseModel):
 
     enabled: bool = True
     comparisons: list[Comparison] | None = None
+    #: the comparisons were chosen from the data by a resolve run, not given: set on the settings read back
+    #: from that run (:func:`resolve.settings.last_run_settings`); never serialised, so a saved model's
+    #: key stays the user's settings
+    comparisons_chosen: bool = Field(default=False, exclude=True)
     blocking: list[list[str]] | None = None
     #: the blocking rules EM estimates ``m`` on (None: all of them); chosen rules of surnames and addresses
     #: alone find candidates but are not trained on, as their blocks are full of families
@@ -111,5 +115,6 @@ class MatchSettings(BaseModel):
 
     @property
     def explicit(self) -> bool:
-        """True when the user chose the comparisons (then a field no record has is an error)."""
-        return self.comparisons is not None
+        """True when the user chose the comparisons (then a field no record has is an error; a chosen one
+        is left out, as when a re-resolve after an erase no longer finds the field it was chosen for)."""
+        return self.comparisons is not None and not self.comparisons_chosen

@@ -91,8 +91,15 @@ def settings_from_json(text: str) -> ResolveSettings:
 
 
 def last_run_settings(store: GraphStore) -> ResolveSettings:
-    """The settings the last resolve of ``store`` ran with (saved with its summary); defaults before any run."""
+    """The settings the last resolve of ``store`` ran with (saved with its summary); defaults before any run.
+    Comparisons that run chose from the data are marked so (``MatchSettings.comparisons_chosen``)."""
     run = store.latest_run()
     if run is None:
         return ResolveSettings()
-    return ResolveSettings.model_validate(json.loads(run["summary"]).get("settings") or {})
+    summary = json.loads(run["summary"])
+    settings = ResolveSettings.model_validate(summary.get("settings") or {})
+    given = ((summary.get("matching") or {}).get("chosen") or {}).get("given")
+    if given is not None and "comparisons" not in given and settings.matching.comparisons is not None:
+        matching = settings.matching.model_copy(update={"comparisons_chosen": True})
+        settings = settings.model_copy(update={"matching": matching})
+    return settings

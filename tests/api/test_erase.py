@@ -139,3 +139,30 @@ def test_an_erase_takes_the_customers_values_out_of_the_data_quality_examples(
     erase_customer(store, [bob], "tests")
     assert examples() == {"ann@@mailbox": "crm:C1"}  # Ann's stays: only the erased customer's rows go
     assert "bob@@mailbox" not in _everything(store)
+
+
+def test_an_erase_re_resolves_when_the_customer_held_the_only_values_of_a_chosen_field(store: GraphStore) -> None:
+    """The last run chose a birth-date comparison because two records (both Bob's) had one; the re-resolve
+    after Bob is erased leaves that comparison out instead of failing for a field no record has."""
+    from api.erasure import erase_customer
+    from graph.model import IdentifierLink, SourceRecord
+    from resolve.settings import last_run_settings
+
+    def rec(rid: str, email: str, phone: str, **attributes: str) -> SourceRecord:
+        links = [IdentifierLink("email", email), IdentifierLink("phone", phone)]
+        return SourceRecord("crm", rid, links, {"first_name": "Ann", **attributes}, "2025-01-01T00:00:00Z")
+
+    store.upsert_records([
+        rec("1", "ann@x.com", "+447911000001"), rec("2", "cy@x.com", "+447911000002"),
+        rec("3", "bob@x.com", "+447911000003", birth_date="1980-02-01"),
+        rec("4", "bob2@x.com", "+447911000003", birth_date="1980-02-01"),
+    ])  # fmt: skip
+    resolve(store, ResolveSettings())
+    chosen = last_run_settings(store).matching
+    assert "birth_date" in chosen.fields and not chosen.explicit  # chosen from the data, not given
+    given = ResolveSettings.model_validate({"matching": {"comparisons": [c.model_dump() for c in chosen.comparisons]}})
+    assert given.matching.explicit  # the same comparisons given by a user stay explicit
+    bob = store.profile_of_record("crm:3")
+    assert bob is not None
+    erase_customer(store, [bob], "tests")
+    assert set(store.assignments()["record"]) == {"crm:1", "crm:2"}
