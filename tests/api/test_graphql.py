@@ -156,7 +156,7 @@ def test_cursor_pagination_visits_every_profile_once(server: Server) -> None:
     assert len(seen) == len(set(seen)) == total == 4
 
 
-def test_dataloaders_batch_one_query_per_field(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dataloaders_batch_one_read_per_field(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     original = server.store.run
     monkeypatch.setattr(server.store, "run", lambda query, **k: calls.append(query.name) or original(query, **k))
