@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.frames import among
 from graph.store import GraphStore
 from resolve.incremental import MODEL_ID
 from resolve.journal import RunPlan
@@ -94,7 +95,7 @@ def _units(store: GraphStore, plan: RunPlan, resumed: bool, with_overrides: bool
     reassigned = None if resumed or plan.reassigned is None else set(plan.reassigned)
 
     def move(tx: Any, batch: pd.DataFrame) -> None:
-        keys = batch["record"] if reassigned is None else batch["record"][batch["record"].isin(reassigned)]
+        keys = batch["record"] if reassigned is None else batch["record"][among(batch["record"], reassigned)]
         tx.assign_records(batch, keys.tolist())
 
     if with_overrides and len(plan.overrides):

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from graph.errors import ConfigError
+from graph.frames import among
 from resolve.blocking import block_key, rule_name
 from resolve.comparisons import Comparison, FieldColumn
 from resolve.components import record_components
@@ -221,7 +222,7 @@ def _proven_pairs(keys: pd.Index, codes: pd.DataFrame, identifiers: pd.DataFrame
     if identifiers is None or identifiers.empty:
         return np.empty((0, 2), dtype=np.int64)
     attributed = (codes.to_numpy() >= 0).any(axis=1)
-    held = identifiers[identifiers["record"].isin(keys)]
+    held = identifiers[among(identifiers["record"], keys)]
     labels = record_components(pd.Series(keys), held).reindex(keys).to_numpy()
     rows = np.flatnonzero(attributed)
     order = rows[np.argsort(labels[rows], kind="stable")]

@@ -14,6 +14,7 @@ import hashlib
 
 import pandas as pd
 
+from graph.frames import among
 from graph.model import IdentifierStatus
 from resolve.components import record_components
 from resolve.settings import ResolveSettings
@@ -34,7 +35,7 @@ def households(links: pd.DataFrame, status: pd.Series, profile_of: pd.Series, se
     pairs = pairs.dropna().drop_duplicates()
     spread = pairs.groupby("identifier")["profile"].nunique()
     shared = spread.index[(spread >= 2) & (spread <= settings.max_household_profiles)]
-    pairs = pairs[pairs["identifier"].isin(set(shared))].rename(columns={"profile": "record"})
+    pairs = pairs[among(pairs["identifier"], shared)].rename(columns={"profile": "record"})
     if pairs.empty:
         return pd.Series(dtype="str", name="household_id")
     labels = record_components(pairs["record"], pairs)

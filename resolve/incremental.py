@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from graph.frames import among
 from graph.store import GraphStore
 from resolve.blocking import crossed_blocks
 from resolve.components import record_components
@@ -72,12 +73,12 @@ def plan(
     whose status differs from the stored one; ``verdicts``: reviewers' labelled pairs (``record_a,
     record_b``), whose records every incremental run looks at again, so a verdict given since the last run
     is honoured (each costs the size of the profiles it touches). O(records + links)."""
-    new = ~records.isin(previous.index).to_numpy()
+    new = ~among(records, previous.index)
     new_keys = set(records[new])
-    held_by_new = links.loc[links["record"].isin(new_keys), "identifier"]
+    held_by_new = links.loc[among(links["record"], new_keys), "identifier"]
     influence = [
         used[["record", "identifier"]],
-        links.loc[links["identifier"].isin(status_changed) | links["identifier"].isin(held_by_new),
+        links.loc[among(links["identifier"], status_changed) | among(links["identifier"], held_by_new),
                   ["record", "identifier"]],
         _pair_links(old_matches["record_a"], old_matches["record_b"], "old"),
     ]  # fmt: skip
@@ -85,17 +86,17 @@ def plan(
         influence.append(_pair_links(verdicts["record_a"], verdicts["record_b"], "verdict"))
     if candidates is not None:
         keys = candidates.fields.index
-        is_new = pd.Index(keys).isin(new_keys)
+        is_new = among(pd.Index(keys), new_keys)
         touching = candidates.pairs[is_new[candidates.pairs[:, 0]] | is_new[candidates.pairs[:, 1]]]
         influence.append(_pair_links(keys[touching[:, 0]], keys[touching[:, 1]], "pair"))
         crossed = crossed_blocks(candidates.codes, candidates.rules, settings.matching.max_block_size, is_new)
         rows = crossed["row"].to_numpy(dtype=np.int64)
         influence.append(pd.DataFrame({"record": keys[rows], "identifier": "block:" + crossed["block"].astype(str)}))
     components = record_components(records, pd.concat(influence, ignore_index=True))
-    seeds = set(records[new]) | set(links.loc[links["identifier"].isin(status_changed), "record"])
+    seeds = set(records[new]) | set(links.loc[among(links["identifier"], status_changed), "record"])
     if verdicts is not None:
         seeds |= set(verdicts["record_a"]) | set(verdicts["record_b"])
-    hit = set(components[components.index.isin(seeds)])
+    hit = set(components[among(components.index, seeds)])
     return Plan(components.reindex(records).isin(hit).to_numpy(), int(new.sum()))
 
 

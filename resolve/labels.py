@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from graph.errors import ConfigError
+from graph.frames import among
 from graph.store import GraphStore
 
 LABEL_COLUMNS = ["record_a", "record_b", "match"]
@@ -72,7 +73,7 @@ def reviewed_pairs(store: GraphStore, records: pd.Series) -> pd.DataFrame | None
     """Reviewers' verdicts stored with the graph (``record_a, record_b, match``) on pairs of ``records``
     (records erased since are left out); None when there are none."""
     stored = store.pair_labels()
-    stored = stored[stored["record_a"].isin(records) & stored["record_b"].isin(records)]
+    stored = stored[among(stored["record_a"], records) & among(stored["record_b"], records)]
     if stored.empty:
         return None
     return stored[LABEL_COLUMNS].assign(match=stored["match"].astype(bool)).reset_index(drop=True)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import OSA
 
+from graph.frames import among
 from resolve.components import record_components
 from resolve.fields import IDENTIFIER_FIELDS
 from resolve.settings import ResolveSettings
@@ -60,7 +61,7 @@ def enforce_limits(
     next_label = int(components.max()) + 1
     involved = components[components.isin(offending)]
     members_of = involved.groupby(involved).groups  # each offending component's records, found once
-    inside = links[links["record"].isin(involved.index)]
+    inside = links[among(links["record"], involved.index)]
     links_of = inside.groupby(inside["record"].map(involved)).groups
     for component in offending:
         members = pd.Index(members_of[component])

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from graph.errors import ConfigError
+from graph.frames import among
 from resolve.blocking import BlockingReport, candidate_pairs
 from resolve.comparisons import Comparison, FieldColumn
 from resolve.defaults import Choice, complete_settings
@@ -222,7 +223,7 @@ def _honour(
     identifier component holds them already. Pairs outside ``focus`` are left to the run that covers them.
     Cost: O(verdicts + edges)."""
     keys = candidates.fields.index
-    known = verdicts[verdicts["record_a"].isin(keys) & verdicts["record_b"].isin(keys)]  # erased: no longer here
+    known = verdicts[among(verdicts["record_a"], keys) & among(verdicts["record_b"], keys)]  # erased: no longer here
     positions = label_positions(known, keys) if len(known) else np.empty((0, 2), dtype=np.int64)
     if focus is not None:
         inside = focus[positions[:, 0]] & focus[positions[:, 1]]

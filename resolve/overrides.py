@@ -30,6 +30,7 @@ import networkx as nx
 import pandas as pd
 
 from graph.errors import InvalidRequest, NotFound
+from graph.frames import among
 from graph.model import Label
 from graph.schema import property_names
 from resolve.components import record_components
@@ -148,7 +149,7 @@ class ActiveOverrides:
         """Must-links as record-identifier links (``record, identifier, strength``) between present records."""
         known = self.must
         if len(known):  # a record deleted since leaves its must-links idle
-            known = known[known["record_a"].isin(records) & known["record_b"].isin(records)]
+            known = known[among(known["record_a"], records) & among(known["record_b"], records)]
         identifier = OVERRIDE_PREFIX + known["key"]
         ends = [pd.DataFrame({"record": known[end], "identifier": identifier}) for end in ("record_a", "record_b")]
         return pd.concat(ends, ignore_index=True).assign(strength=OVERRIDE_STRENGTH)
@@ -176,7 +177,7 @@ class ActiveOverrides:
         if not broken:
             return components, kept
         labels = components[components.isin(broken)].copy()  # only these components are read or cut from here
-        inside = links[alive & links["record"].isin(labels.index)]
+        inside = links[alive & among(links["record"], labels.index)]
         for group in self.cannot:
             cut = _separate(inside, labels, group, settings)
             inside = inside.drop(cut.index)
@@ -296,7 +297,7 @@ def _separate(links: pd.DataFrame, labels: pd.Series, group: CannotLink, setting
     if not shared:
         return links.iloc[:0]
     members = labels.index[labels.isin(shared)]
-    sub = links[links["record"].isin(members)]
+    sub = links[among(links["record"], members)]
     strength = sub["strength"] if "strength" in sub.columns else pd.Series(float("nan"), index=sub.index)
     sub = sub.assign(strength=strength.mask(sub["identifier"].str.startswith(OVERRIDE_PREFIX), float("inf")))
     sides = [labels.reindex(list(side)).dropna() for side in (group.side_a, group.side_b)]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graph.frames import among
 from graph.lease import writer_lease
 from graph.model import USABLE_STATUSES, IdentifierStatus
 from graph.store import GraphStore
@@ -205,8 +206,8 @@ class _Run:
                               candidates, key=self.settings, verdicts=verdicts)  # fmt: skip
         step("match", 2, 5)
         part = records[focus] if focus is not None else records
-        used = active[active["record"].isin(part)] if focus is not None else active
-        in_part = candidates.fields.index.isin(part) if candidates is not None and focus is not None else None
+        used = active[among(active["record"], part)] if focus is not None else active
+        in_part = among(candidates.fields.index, part) if candidates is not None and focus is not None else None
         # a run that estimates its model learns from the verdicts too (a file's labels make a run estimate one)
         learns = model is None and settings.matching.enabled
         refining = with_verdicts(self.labels, verdicts) if learns else self.labels
@@ -227,7 +228,7 @@ class _Run:
             rejected += apart
         profile_of = assign_profile_ids(components, previous)
         if focus is not None:  # everything outside the focus keeps its profile
-            profile_of = pd.concat([previous[~previous.index.isin(part)], profile_of]).reindex(records)
+            profile_of = pd.concat([previous[~among(previous.index, part)], profile_of]).reindex(records)
         self.outcome = _Outcome(profile_of, previous, links, used, status, rejected, matches, overrides,
                                 households(links, status, profile_of, settings), focus is not None, len(part))  # fmt: skip
         plan = _plan(self, status, status_changed, part if focus is not None else None)
