@@ -29,12 +29,12 @@ def assign_profile_ids(components: pd.Series, previous: pd.Series) -> pd.Series:
     votes = votes.sort_values(["votes", "size", "previous"], ascending=[False, False, True])
     chosen: dict[int, str] = {}
     taken: set[str] = set()
-    for component, old_id in zip(votes["component"], votes["previous"], strict=True):
+    for component, old_id in zip(votes["component"].tolist(), votes["previous"].tolist(), strict=True):
         if component not in chosen and old_id not in taken:
             chosen[component] = old_id
             taken.add(old_id)
     first_keys = frame.reset_index().groupby("component")["record"].min()
-    for component, key in first_keys.items():
+    for component, key in zip(first_keys.index.tolist(), first_keys.tolist(), strict=True):
         if component not in chosen:
             chosen[component] = _new_id(key, taken)
             taken.add(chosen[component])

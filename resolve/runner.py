@@ -284,10 +284,12 @@ def _plan(run: _Run, status: pd.Series, status_changed: pd.Index, part: pd.Serie
     before = previous.reindex(profile_of.index)
     moved = profile_of[before != profile_of]
     sizes = profile_of.value_counts()
-    touched = (set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())) & set(sizes.index)
-    removed = sorted(set(previous) - set(sizes.index))
+    # sets of ids built from lists: iterating an Arrow-backed column yields one Python scalar at a time
+    live, held_before = set(sizes.index.tolist()), set(previous.tolist())
+    touched = (set(moved.tolist()) | set(before[before != profile_of].dropna().tolist())) & live
+    removed = sorted(held_before - live)
     aliases = successor_ids(previous, profile_of, removed)
-    created = set(sizes.index) - set(previous)
+    created = live - held_before
     stale = sorted(set(aliases) | created) if run.store.count_aliases() else []
     picked = sizes.reindex(sorted(touched))
     frame = pd.DataFrame({"id": picked.index.astype(str), "size": picked.astype("int64").to_numpy()})
@@ -376,7 +378,7 @@ def _summarise(
         profiles=len(sizes),
         singletons=int((sizes == 1).sum()),
         largest_profile=int(sizes.max()) if len(sizes) else 0,
-        new_profiles=len(set(sizes.index) - set(previous)),
+        new_profiles=len(set(sizes.index.tolist()) - set(previous.tolist())),
         removed_profiles=len(plan.removed),
         moved_records=len(plan.moves),
         ignored_identifiers={str(k): int(v) for k, v in ignored.value_counts().items()},
