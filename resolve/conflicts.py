@@ -16,7 +16,7 @@ import math
 import networkx as nx
 import numpy as np
 import pandas as pd
-from networkx.algorithms.flow import edmonds_karp
+from networkx.algorithms.flow import build_residual_network, edmonds_karp
 
 from resolve.fellegi_sunter import MatchModel
 from resolve.limits import Rejection
@@ -211,6 +211,35 @@ def _connected_without(graph: nx.DiGraph, a: object, b: object, removed: frozens
     return False
 
 
+def _source_side(graph: nx.DiGraph, residual: nx.DiGraph, s: object, t: object) -> set[object]:
+    """The source side of the minimum ``s``-``t`` cut ``nx.minimum_cut`` gives (every node that cannot reach
+    ``t`` through an unsaturated arc), from a maximum flow computed on ``residual``, which is reused across
+    the cuts of a component instead of being built for each (its build was half the cost of a cut). The
+    flow resets it; a removed link is an arc of no capacity there (see :func:`_remove_link`), so the
+    flow, and the cut, are those of a residual network built afresh. Raises ``NetworkXUnbounded`` when a
+    path of infinite links joins them."""
+    edmonds_karp(graph, s, t, residual=residual)
+    pred = residual.pred
+    reaches, frontier = {t}, [t]
+    while frontier:
+        v = frontier.pop()
+        for u, arc in pred[v].items():
+            if u not in reaches and arc["flow"] < arc["capacity"]:
+                reaches.add(u)
+                frontier.append(u)
+    return set(graph) - reaches
+
+
+def _remove_link(graph: nx.DiGraph, residual: nx.DiGraph | None, u: object, v: object) -> None:
+    """Remove a link (its two arcs) from the graph, and from the residual network as no capacity."""
+    graph.remove_edge(u, v)
+    graph.remove_edge(v, u)
+    if residual is not None:
+        for x, y in ((u, v), (v, u)):
+            if residual.has_edge(x, y):
+                residual[x][y]["capacity"] = 0
+
+
 def _cut_apart(
     sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings, weak: frozenset[str]
 ) -> tuple[pd.Series, list[Rejection]]:
@@ -234,6 +263,7 @@ def _cut_apart(
     household_nodes = frozenset(("i", i) for i in sub["identifier"] if i.startswith(household))
     weak_nodes = frozenset(("i", i) for i in sub["identifier"] if i in weak)
     rejected: list[Rejection] = []
+    residual: nx.DiGraph | None = None  # built at the first cut, then kept in step with the graph
     for a, b, reason, weight, direct, apart in zip(
         pairs["record_a"],
         pairs["record_b"],
@@ -252,8 +282,9 @@ def _cut_apart(
             )
             if _connected_without(graph, ("r", a), ("r", b), removed):
                 continue
+        residual = residual if residual is not None else build_residual_network(graph, "capacity")
         try:
-            _, (reachable, _) = nx.minimum_cut(graph, ("r", a), ("r", b), flow_func=edmonds_karp)
+            reachable = _source_side(graph, residual, ("r", a), ("r", b))
         except nx.NetworkXUnbounded:
             continue  # a user merge holds them together
         crossing = [(u, v) for u, v in graph.edges if u in reachable and v not in reachable]
@@ -266,14 +297,12 @@ def _cut_apart(
         elif weight > _loosest(settings) or not shared:
             continue  # a weaker disagreement, or one across other records, parts only what a household shares
         for (u, v), (record, identifier) in zip(crossing, links, strict=True):
-            graph.remove_edge(u, v)
-            graph.remove_edge(v, u)
+            _remove_link(graph, residual, u, v)
             rejected.append(Rejection(record, identifier, f"{reason} ({a} vs {b})"))
         if shared:  # a value two people share is the household's: it links no one of them to anything else
             for identifier in sorted({i for _, i in links}):
                 for u, v in [(u, v) for u, v in graph.in_edges(("i", identifier))]:
-                    graph.remove_edge(u, v)
-                    graph.remove_edge(v, u)
+                    _remove_link(graph, residual, u, v)
                     rejected.append(Rejection(u[1], identifier, f"household identifier: {reason} ({a} vs {b})"))
     parts = {
         node[1]: n for n, part in enumerate(nx.weakly_connected_components(graph)) for node in part if node[0] == "r"

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import random
+
+import networkx as nx
+import pytest
+from networkx.algorithms.flow import build_residual_network, edmonds_karp
+
 from graph.model import IdentifierLink, SourceRecord
 from graph.store import GraphStore
+from resolve import conflicts
 from resolve.explain import explain
 from resolve.match_settings import MatchSettings
 from resolve.runner import resolve
@@ -244,3 +252,33 @@ def test_skipping_pairs_no_cut_could_part_changes_nothing(monkeypatch) -> None:
     monkeypatch.setattr(conflicts_module, "_cuttable", lambda c, involved, *_: (c, involved))
     monkeypatch.setattr(conflicts_module, "_connected_without", lambda *_: False)
     assert run() == pruned
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cuts_on_a_kept_residual_network_equal_networkx_minimum_cut_afresh(seed: int) -> None:
+    """The oracle: on random record-identifier graphs (some links infinite, some shared by many records),
+    each cut of a sequence, links removed between them, has the source side ``nx.minimum_cut`` gives on
+    the graph as it is then."""
+    rng = random.Random(seed)
+    graph = nx.DiGraph()
+    for r in range(rng.randint(3, 14)):
+        for i in rng.sample(range(8), rng.randint(1, 3)):
+            strength = rng.choice([math.inf, 0.5, 1.0, 1.5, 3.0, rng.uniform(0.1, 4.0)]) if rng.random() > 0.1 else 1.0
+            arc = {} if strength == math.inf else {"capacity": strength}
+            graph.add_edge(("r", r), ("i", i), **arc)
+            graph.add_edge(("i", i), ("r", r), **arc)
+    records = sorted(n for n in graph if n[0] == "r")
+    residual = None
+    for _ in range(6):
+        a, b = rng.sample(records, 2)
+        residual = residual if residual is not None else build_residual_network(graph, "capacity")
+        try:
+            _, (expected, _) = nx.minimum_cut(graph, a, b, flow_func=edmonds_karp)
+        except nx.NetworkXUnbounded:
+            with pytest.raises(nx.NetworkXUnbounded):
+                conflicts._source_side(graph, residual, a, b)
+            continue
+        assert conflicts._source_side(graph, residual, a, b) == expected
+        crossing = [(u, v) for u, v in graph.edges if u in expected and v not in expected]
+        for u, v in crossing[: rng.randint(0, len(crossing))]:
+            conflicts._remove_link(graph, residual, u, v)
