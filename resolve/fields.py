@@ -16,7 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ingest.normalise import PLACEHOLDER_VALUES, is_placeholder
+from graph.frames import among
+from ingest.normalise import PLACEHOLDER_VALUES
+from ingest.placeholders import placeholder_keys
 
 #: field -> identifier type it is read from
 IDENTIFIER_FIELDS = {"national_id": "national_id", "email_local": "email"}
@@ -63,8 +65,9 @@ def identifier_field(identifiers: pd.DataFrame, name: str) -> pd.Series:
     held = identifiers[identifiers["identifier"].str.startswith(f"{id_type}:")]
     values = held["identifier"].str.slice(len(id_type) + 1)
     distinct = pd.unique(values)
-    junk = {v for v in distinct.tolist() if is_placeholder(id_type, v)}
-    keep = ~values.isin(junk)
+    distinct = [v for v in distinct.tolist() if isinstance(v, str)]
+    junk = [v for v, bad in zip(distinct, placeholder_keys([f"{id_type}:{v}" for v in distinct]), strict=True) if bad]
+    keep = ~among(values, junk)
     values = values[keep].str.lower()
     if id_type == "email":
         values = values.str.replace(r"@[^@]*$", "", regex=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graph.model import IdentifierStatus, split_key
-from ingest.normalise import InvalidValue, is_placeholder, normalise_identifier
+from graph.model import IdentifierStatus
+from ingest.normalise import InvalidValue, normalise_identifier
+from ingest.placeholders import placeholder_keys
 from resolve.settings import ResolveSettings
 
 
@@ -37,9 +38,8 @@ def identifier_status(links: pd.DataFrame, settings: ResolveSettings) -> pd.Seri
     blocked = _blocklist_keys(settings)
     status[keys.isin(blocked).to_numpy()] = IdentifierStatus.BLOCKLISTED.value
     if settings.use_placeholder_blocklist:
-        linking = keys[(degree >= 2).to_numpy()].tolist()
-        junk = [k for k in linking if is_placeholder(*split_key(k))]
-        status[junk] = IdentifierStatus.PLACEHOLDER.value
+        linking = keys[(degree >= 2).to_numpy()]
+        status[linking[placeholder_keys(linking.tolist())].tolist()] = IdentifierStatus.PLACEHOLDER.value
     return status
 
 
