@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from graph.batch import RecordBatch
+from graph.batch import ATTRIBUTES_JSON, PROPERTIES_JSON, RecordBatch
 from graph.model import content_hash, identifier_key, record_key
 from ingest.columns import FastPath, Normalised, Rule, canonical_timestamps, identifier_fast_path, normalise_column
 from ingest.config import SourceSpec
@@ -182,12 +182,12 @@ class RecordBuilder:
         events = [event] if event else []
         seen_at = event[1] if event else self.ingested_at
         digest = content_hash(present, values, events)
-        records.append((row, key, source, record_id, json.dumps(values, sort_keys=True), digest, seen_at))
+        records.append((row, key, source, record_id, ATTRIBUTES_JSON(values), digest, seen_at))
         for id_type, value in dict.fromkeys(present):
             link = (row, key, identifier_key(id_type, value), id_type, value, source, seen_at)
             link_rows.append((*link, (id_type, value) in unverified))
         for n, (kind, ts, props) in enumerate(events):
-            properties = json.dumps(props, sort_keys=True, default=str)
+            properties = PROPERTIES_JSON(props)
             event_rows.append((row, key, f"{key}#{n}", kind, ts, source, properties))
 
     def _record_id(self, row: dict[str, Any]) -> str:
