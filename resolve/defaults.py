@@ -103,6 +103,8 @@ class Choice:
     budget: int = 0
     fallback: bool = False  # too few measured pairs: the fallback rules were used
     given: list[str] = field(default_factory=list)  # what the settings fixed ("comparisons", "blocking")
+    #: the fields read to choose (``record_fields`` of the candidate names), kept so blocking reads them once
+    fields: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -129,7 +131,7 @@ def complete_settings(
     comparisons = settings.comparisons
     if comparisons is None:
         names = list(ATTRIBUTE_COMPARISONS)
-        fields = record_fields(attributes, names, identifiers)
+        fields = choice.fields = record_fields(attributes, names, identifiers)
         comparisons = []
         for name in names:
             column = fields[name]
@@ -142,7 +144,9 @@ def complete_settings(
                     f"{origin}, on {filled / max(len(fields), 1):.0%} of records, {distinct:,} values"
                 )
     else:
-        fields = record_fields(attributes, list(dict.fromkeys(c.field for c in comparisons)), identifiers)
+        fields = choice.fields = record_fields(
+            attributes, list(dict.fromkeys(c.field for c in comparisons)), identifiers
+        )
     if settings.blocking is not None:
         missing = sorted({f for rule in settings.blocking for f in rule} - {c.field for c in comparisons})
         if missing:

@@ -43,7 +43,8 @@ def record_fields(attributes: pd.DataFrame, names: list[str], identifiers: pd.Da
         for name, pick in (("first_name", pc.list_element(words, 0)), ("last_name", _last_word(words))):
             columns[name] = pc.coalesce(columns[name], pick) if name in columns else pick
     index = attributes["record"].to_numpy()
-    frame = pd.DataFrame({name: _objects(columns.get(name), len(index)) for name in names}, index=index)
+    # object columns, None where missing, whatever fields are asked for (pandas would make text columns of NaN)
+    frame = pd.DataFrame({name: _objects(columns.get(name), len(index)) for name in names}, index=index, dtype=object)
     derived = [n for n in names if n in IDENTIFIER_FIELDS and n not in columns]
     if derived and identifiers is not None:
         for name in derived:

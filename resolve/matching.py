@@ -99,7 +99,14 @@ def block(attributes: pd.DataFrame, settings: MatchSettings, identifiers: pd.Dat
     links ``record, identifier``, give the identifier fields and the pairs reach is measured on).
     O(records + pairs)."""
     settings, choice = complete_settings(attributes, identifiers, settings)
-    fields = record_fields(attributes, settings.fields, identifiers)
+    wanted = settings.fields
+    read = choice.fields  # what choosing read already: the same columns, computed alike
+    fields = (
+        read[wanted]
+        if read is not None and set(wanted) <= set(read.columns)
+        else record_fields(attributes, wanted, identifiers)
+    )
+    choice.fields = None  # the choice is kept with the candidates: not its copy of the fields
     comparisons = _usable(settings, fields)
     rules = [r for r in settings.blocking or [] if all(fields[f].notna().any() for f in r)]
     found = Candidates(fields, comparisons, rules, np.empty((0, 2), dtype=np.int64), BlockingReport(), settings,

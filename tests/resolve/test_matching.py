@@ -246,3 +246,26 @@ def test_em_on_a_block_of_namesakes_ignores_an_email_built_from_the_name() -> No
     assert result.model.m[born][1] < 0.1  # level 1: different
     assert len(result.edges) > 300
     assert all(person[a] == person[b] for a, b in zip(result.edges["record_a"], result.edges["record_b"], strict=True))
+
+
+def test_the_fields_read_to_choose_are_the_fields_blocking_reads() -> None:
+    """Blocking reuses the columns read to choose the comparisons: each is what reading it alone gives."""
+    from resolve.defaults import ATTRIBUTE_COMPARISONS
+
+    attributes = pd.DataFrame({
+        "record": ["a", "b", "c", "d"],
+        "attributes": [json.dumps({"first_name": "Ann", "birth_date": "1980-01-02"}), json.dumps({"full_name": "Bo Lee"}),
+                       "", json.dumps({"first_name": "n/a", "postcode": "LS1 1AA"})],
+    })  # fmt: skip
+    links = pd.DataFrame(
+        {"record": ["a", "b", "d"], "identifier": ["email:ann@x.com", "national_id:AB123456D", "email:n/a"]}
+    )
+    everything = record_fields(attributes, list(ATTRIBUTE_COMPARISONS), links)
+    for names in (
+        ["first_name", "last_name"],
+        ["email_local", "postcode"],
+        ["national_id", "birth_date", "first_name"],
+    ):
+        alone = record_fields(attributes, names, links)
+        assert everything[names].equals(alone), names
+    assert everything.loc["b", "last_name"] == "lee" and everything.loc["a", "email_local"] == "ann"
