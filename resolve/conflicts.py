@@ -161,9 +161,20 @@ def keep_apart(
     inside = inside[inside["component"].isin(set(involved))]
     rejected: list[Rejection] = []
     next_label = int(components.max()) + 1
-    pairs_of = dict(tuple(conflicts.groupby(involved)))
+    # each component's links and pairs as plain lists, in the order groupby would give them (a pandas
+    # frame per component cost more than many of their cuts)
+    pair_columns = [conflicts[c].tolist() for c in ("record_a", "record_b", "reason", "weight", "direct", "apart")]
+    pairs_of: dict[object, list[tuple[object, ...]]] = {}
+    for component, pair in zip(involved.tolist(), zip(*pair_columns, strict=True), strict=True):
+        pairs_of.setdefault(component, []).append(pair)
+    codes, order = pd.factorize(inside["component"])  # components in order of first appearance
+    rows = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(order))).tolist()
+    columns = [inside[c].to_numpy()[rows].tolist() for c in ("record", "identifier", "strength")]
     keys, parts = [], []
-    for component, links in inside.groupby("component", sort=False):
+    for n, component in enumerate(order.tolist()):
+        start = ends[n - 1] if n else 0
+        links = tuple(column[start : ends[n]] for column in columns)
         local, cut = _cut_apart(links, pairs_of[component], settings, weak)
         rejected += cut
         keys.append(local.index.to_numpy())
@@ -241,9 +252,13 @@ def _remove_link(graph: nx.DiGraph, residual: nx.DiGraph | None, u: object, v: o
 
 
 def _cut_apart(
-    sub: pd.DataFrame, pairs: pd.DataFrame, settings: ResolveSettings, weak: frozenset[str]
+    held: tuple[list[str], list[str], list[float]],
+    pairs: list[tuple[object, ...]],
+    settings: ResolveSettings,
+    weak: frozenset[str],
 ) -> tuple[pd.Series, list[Rejection]]:
-    """Cut one component's links (with ``strength``) between each conflicting pair in turn; returns a local
+    """Cut one component's links (``record, identifier, strength`` columns) between each conflicting pair
+    (``record_a, record_b, reason, weight, direct, apart``) in turn; returns a local
     part label per record and the cut links. One flow graph per component, cuts removed from it as found.
     A pair holding one identifier whose disagreement reaches ``conflict_weight`` is always cut. Any other
     pair (a weaker disagreement, or two records joined only through others) is cut only when its minimum
@@ -254,25 +269,17 @@ def _cut_apart(
     it: it is the family's, and links none of them as a person (a tablet's sessions nobody logged in to stay
     on their own)."""
     graph = nx.DiGraph()
-    for record, identifier, strength in zip(sub["record"], sub["identifier"], sub["strength"], strict=True):
+    for record, identifier, strength in zip(*held, strict=True):
         arc = {} if strength == math.inf else {"capacity": float(strength)}  # no capacity: infinite
         graph.add_edge(("r", record), ("i", identifier), **arc)  # an undirected link: two opposite arcs
         graph.add_edge(("i", identifier), ("r", record), **arc)
     strong = settings.matching.conflict_weight
     household = tuple(f"{id_type}:" for id_type in settings.household_types)
-    household_nodes = frozenset(("i", i) for i in sub["identifier"] if i.startswith(household))
-    weak_nodes = frozenset(("i", i) for i in sub["identifier"] if i in weak)
+    household_nodes = frozenset(("i", i) for i in held[1] if i.startswith(household))
+    weak_nodes = frozenset(("i", i) for i in held[1] if i in weak)
     rejected: list[Rejection] = []
     residual: nx.DiGraph | None = None  # built at the first cut, then kept in step with the graph
-    for a, b, reason, weight, direct, apart in zip(
-        pairs["record_a"],
-        pairs["record_b"],
-        pairs["reason"],
-        pairs["weight"],
-        pairs["direct"],
-        pairs["apart"],
-        strict=True,
-    ):
+    for a, b, reason, weight, direct, apart in pairs:
         if not nx.has_path(graph, ("r", a), ("r", b)):
             continue  # an earlier cut already parted them
         forced = strong is not None and direct and weight <= strong
