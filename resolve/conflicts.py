@@ -145,9 +145,9 @@ def keep_apart(
     first = np.where(swap, conflicts["record_b"], conflicts["record_a"])
     conflicts = conflicts.assign(record_a=first, record_b=np.where(swap, conflicts["record_a"], conflicts["record_b"]))
     conflicts = conflicts.sort_values(["weight", "record_a", "record_b"], kind="stable")
-    used = used.sort_values(["record", "identifier"], kind="stable")
     involved = components.reindex(conflicts["record_a"]).to_numpy()
-    inside = used[used["record"].map(components).isin(set(involved))]
+    inside = used[used["record"].map(components).isin(set(involved))]  # the conflicting components' links,
+    inside = inside.sort_values(["record", "identifier"], kind="stable")  # then sorted (not all the links)
     overrides = inside["identifier"].str.startswith(OVERRIDE_PREFIX)
     given = inside["strength"] if "strength" in inside.columns else pd.Series(math.nan, index=inside.index)
     degree = inside["identifier"].map(inside["identifier"].value_counts())
